@@ -1,0 +1,23 @@
+/**
+ * `npm run bench`: the engine against Map and lru-cache, and its memory. Prints markdown
+ * tables (the README's Performance section is pasted from here).
+ * `--only=get,set,memory,bytes` picks sections.
+ */
+import os from 'node:os';
+import { benchByteAccounting, benchGetHit, benchMemory, benchSetEvicting } from './engine.js';
+
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const wanted = (name: string) => only === undefined || only.includes(name);
+
+if (typeof globalThis.gc !== 'function') {
+  console.error('run with --expose-gc (npm run bench does)');
+  process.exit(2);
+}
+
+console.log(`# cachee benchmarks, ${new Date().toISOString().slice(0, 10)}`);
+console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}\n`);
+
+if (wanted('get')) console.log(benchGetHit().table, '\n');
+if (wanted('set')) console.log(benchSetEvicting().table, '\n');
+if (wanted('memory')) console.log(benchMemory().table, '\n');
+if (wanted('bytes')) console.log(benchByteAccounting().table, '\n');

@@ -1,0 +1,862 @@
+/**
+ * The L1 engine: a bounded in-process cache with a W-TinyLFU policy, a byte budget, per-entry
+ * TTLs and read-through loading. Everything else in cachee (the tiered cache, the proxy) is a
+ * thin layer over this class; it does no I/O.
+ *
+ * The policy is Window TinyLFU as Caffeine implements it (Einziger, Friedman, Manes, "TinyLFU: A
+ * Highly Efficient Cache Admission Policy", 2017; Einziger, Eytan, Friedman, Manes, "Adaptive
+ * Software Cache Management", Middleware 2018):
+ * - A newcomer enters a small LRU admission *window*. Entries pushed out of the window become
+ *   *candidates* for the main space, a segmented LRU of *probation* and *protected* (80% of main).
+ * - When the cache is over its bound, the candidate competes with probation's LRU *victim*: the
+ *   one the frequency sketch (./frequency-sketch.ts) has seen less often recently is evicted.
+ *   Candidates that are at least warm win against a hotter victim with probability 1/128, so an
+ *   attacker who inflates a victim's counters by hash collisions cannot freeze the cache.
+ * - A hit in probation promotes to protected; protected's overflow is demoted back to probation.
+ * - A hill climber samples the hit rate and moves window capacity to or from the main space in
+ *   the direction that improves it, with a step that decays and restarts when the rate jumps, so
+ *   recency-heavy workloads get a large window and frequency-heavy ones a small one.
+ *
+ * Layout, for speed and memory: entries live in numbered slots (structure of arrays, as
+ * lru-cache does); the `Map` maps a key to its slot, a small integer. The queues are circular
+ * doubly-linked lists threaded through one Int32Array (`meta`: prev, next, and a word packing
+ * the key's hash, the entry's pending access count and its queue), with slots 0..2 as the queues'
+ * sentinels. A hit only appends the slot to a read buffer; the buffer is replayed into the policy
+ * every 64 hits and before any write, so the policy stays exact while `get` stays cheap.
+ *
+ * The sketch is a table of random cache lines: touching it on every hit would cost more than the
+ * hash-map lookup itself. So a resident entry counts its own accesses in its meta word (4 bits,
+ * on the cache line the LRU move touches anyway), its frequency is the sketch's estimate plus
+ * that count, and the count is written into the sketch when the entry leaves. The count is
+ * halved with the sketch, so aging is unchanged.
+ *
+ * Expiry uses a hierarchical timer wheel (./timer-wheel.ts), advanced by reads, writes and an
+ * unref'd 1 s interval, so expired entries are reclaimed even when nobody reads them.
+ */
+import { coarseNow } from './clock.js';
+import { FrequencySketch } from './frequency-sketch.js';
+import { hashKey } from './hash.js';
+import {
+  checkTtl,
+  resolveOptions,
+  type CacheOptions,
+  type CacheStats,
+  type EvictionReason,
+  type SetOptions,
+} from './options.js';
+import { estimateBytes } from './size-of.js';
+import { TimerWheel } from './timer-wheel.js';
+
+const WINDOW = 0;
+const PROBATION = 1;
+const PROTECTED = 2;
+const FREE = 3;
+/** Slots 0..2 are the sentinels of the three queues; entries start here. */
+const FIRST_SLOT = 3;
+const NONE = -1;
+const STRIDE = 3;
+/** meta's third word: hash (26 bits) << 6 | pending accesses (4 bits) << 2 | queue (2 bits). */
+const QUEUE_MASK = 3;
+const PENDING_ONE = 4;
+const PENDING_MAX = 15;
+const HASH_SHIFT = 6;
+
+const READ_BUFFER_SIZE = 64;
+const PERCENT_MAIN = 0.99;
+const PERCENT_MAIN_PROTECTED = 0.8;
+const HILL_CLIMBER_RESTART_THRESHOLD = 0.05;
+const HILL_CLIMBER_STEP_PERCENT = 0.0625;
+const HILL_CLIMBER_STEP_DECAY_RATE = 0.98;
+/** A candidate this warm may displace a hotter victim, at random (hash-flooding defence). */
+const ADMIT_WARM_FREQUENCY = 6;
+const QUEUE_TRANSFER_LIMIT = 1000;
+const INITIAL_SLOTS = 1024;
+const EXPIRY_SWEEP_MS = 1000;
+
+/**
+ * Bookkeeping bytes per entry that the default size estimate adds to the key and the value:
+ * the Map's entry (key, value, chain: 24 bytes, plus its share of buckets and spare capacity)
+ * and this class's per-slot arrays (keys, values: 8 each; meta: 12; sizes: 8; expiry: 16).
+ * Calibrated against heap growth by the memory benchmark.
+ */
+export const ENTRY_OVERHEAD_BYTES = 104;
+
+interface Flight<V> {
+  promise: Promise<V>;
+  /** Set when the key was written or deleted during the load: its result must not be cached. */
+  stale: boolean;
+}
+
+export class Cache<K, V> {
+  private readonly map = new Map<K, number>();
+  private keys: (K | undefined)[] = [];
+  private values: (V | undefined)[] = [];
+  private meta: Int32Array;
+  /** Each slot's size in bytes; present when sizes are tracked (maxBytes or sizeOf). */
+  private sizes: Float64Array | undefined;
+  private wheel: TimerWheel | undefined;
+  /** The wheel's deadlines (kept here too so `get` reads one field). */
+  private expiresAt: Float64Array = new Float64Array(0);
+  private expiring = false;
+  private capacity = 0;
+  private nextUnused = FIRST_SLOT;
+  private freeHead = NONE;
+
+  private readonly sketch: FrequencySketch;
+  private readonly readBuffer = new Int32Array(READ_BUFFER_SIZE);
+  private readCount = 0;
+  /** Accesses counted in entries but not yet toward the sketch's aging period. */
+  private uncountedAccesses = 0;
+
+  /** Policy weights are bytes when maxBytes is set, else 1 per entry. */
+  private readonly weighted: boolean;
+  private readonly maxWeight: number;
+  private readonly maxCount: number;
+  private readonly maxSlots: number;
+  private totalWeight = 0;
+  private windowWeight = 0;
+  private protectedWeight = 0;
+  private windowMax: number;
+  private protectedMax: number;
+  private count = 0;
+  private totalBytes = 0;
+  /** Entries the cache holds when full, for sample sizes; learned when only bytes bound it. */
+  private capacityEstimate: number;
+
+  private stepSize: number;
+  private previousHitRate = 0;
+  private sampleHitsStart = 0;
+  private sampleMissesStart = 0;
+  private climbing = false;
+  private random: number;
+  private readonly seed: number;
+
+  private readonly sizeOf: ((value: V, key: K) => number) | undefined;
+  private readonly defaultTtl: number;
+  private readonly ttlJitter: number;
+  private readonly onEvict: ((key: K, value: V, reason: EvictionReason) => void) | undefined;
+  private readonly clock: () => number;
+  /** Evicted entries awaiting `onEvict`: [key, value, reason, key, value, reason, ...]. */
+  private readonly notices: unknown[] = [];
+  private notifying = false;
+  private readonly flights = new Map<K, Flight<V>>();
+  private sweepTimer: ReturnType<typeof setInterval> | undefined;
+
+  private hitCount = 0;
+  private missCount = 0;
+  private evictionCount = 0;
+  private rejectionCount = 0;
+  private expirationCount = 0;
+  private loadCount = 0;
+  private loadErrorCount = 0;
+
+  constructor(options: CacheOptions<K, V>) {
+    const o = resolveOptions(options);
+    this.weighted = o.maxBytes !== Infinity;
+    this.maxWeight = this.weighted ? o.maxBytes : o.maxEntries;
+    this.maxCount = o.maxEntries;
+    // One spare slot: a newcomer is inserted before the eviction that makes room for it.
+    this.maxSlots = Math.min(o.maxEntries, 2 ** 30) + FIRST_SLOT + 1;
+    if (this.weighted) {
+      this.sizeOf = o.sizeOf ?? ((value: V, key: K) => estimateBytes(key) + estimateBytes(value) + ENTRY_OVERHEAD_BYTES);
+    } else {
+      this.sizeOf = o.sizeOf;
+    }
+    this.defaultTtl = o.ttl;
+    this.ttlJitter = o.ttlJitter;
+    this.onEvict = o.onEvict;
+    this.clock = o.now ?? coarseNow;
+
+    this.windowMax = this.maxWeight - Math.floor(PERCENT_MAIN * this.maxWeight);
+    this.protectedMax = Math.floor(PERCENT_MAIN_PROTECTED * (this.maxWeight - this.windowMax));
+    this.stepSize = -HILL_CLIMBER_STEP_PERCENT * this.maxWeight;
+
+    this.capacityEstimate = o.maxEntries === Infinity ? 1024 : o.maxEntries;
+    this.sketch = new FrequencySketch(o.sketchBytes, 10 * this.capacityEstimate);
+    this.seed = randomInt32();
+    this.random = randomInt32() | 1;
+
+    this.meta = new Int32Array(0);
+    this.growSlots(Math.min(this.maxSlots, INITIAL_SLOTS + FIRST_SLOT));
+    for (let q = WINDOW; q <= PROTECTED; q++) {
+      this.meta[q * STRIDE] = q;
+      this.meta[q * STRIDE + 1] = q;
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** Returns the stored value (the same reference that was set) or undefined; counts a hit or a miss. */
+  get(key: K): V | undefined {
+    const i = this.map.get(key);
+    if (i === undefined) {
+      this.missCount++;
+      return undefined;
+    }
+    if (this.expiring && this.expiresAt[i] <= this.clock()) {
+      this.expireOnRead(i);
+      return undefined;
+    }
+    this.readBuffer[this.readCount] = i;
+    if (++this.readCount === READ_BUFFER_SIZE) this.drainReads();
+    this.hitCount++;
+    return this.values[i];
+  }
+
+  /** Like get, without touching the policy or the stats. */
+  peek(key: K): V | undefined {
+    const i = this.map.get(key);
+    if (i === undefined || (this.expiring && this.expiresAt[i] <= this.clock())) return undefined;
+    return this.values[i];
+  }
+
+  /** Whether the key is present and not expired; no effect on the policy or the stats. */
+  has(key: K): boolean {
+    const i = this.map.get(key);
+    return i !== undefined && !(this.expiring && this.expiresAt[i] <= this.clock());
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Sum of entry sizes; 0 when sizes are not tracked (neither maxBytes nor sizeOf given). */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /** The bound in bytes, Infinity when the cache is bounded by count only. */
+  get maxBytes(): number {
+    return this.weighted ? this.maxWeight : Infinity;
+  }
+
+  stats(): CacheStats {
+    const lookups = this.hitCount + this.missCount;
+    return {
+      hits: this.hitCount,
+      misses: this.missCount,
+      hitRate: lookups === 0 ? 0 : this.hitCount / lookups,
+      evictions: this.evictionCount,
+      rejections: this.rejectionCount,
+      expirations: this.expirationCount,
+      entries: this.count,
+      bytes: this.totalBytes,
+      loads: this.loadCount,
+      loadErrors: this.loadErrorCount,
+    };
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Stores the value. Returns false when it is not in the cache afterwards: the admission policy
+   * declined it, or it is larger than the whole budget (then any previous value is removed too).
+   * Setting `undefined` deletes the key.
+   */
+  set(key: K, value: V, options?: SetOptions): boolean {
+    if (value === undefined) {
+      this.delete(key);
+      return false;
+    }
+    if (this.readCount !== 0) this.drainReads();
+    const ttl = options?.ttl === undefined ? this.defaultTtl : checkTtl('ttl', options.ttl);
+    const size = this.sizeOf === undefined ? 0 : this.measure(value, key);
+    if (this.flights.size !== 0) this.markFlightStale(key);
+
+    let i = this.map.get(key);
+    if (this.weighted && size > this.maxWeight) {
+      if (i !== undefined) this.removeSlot(i, 'replaced');
+      this.flushNotices();
+      return false;
+    }
+    if (i !== undefined) {
+      this.update(i, value, size, ttl);
+    } else {
+      i = this.insert(key, value, size, ttl);
+    }
+    this.maintain();
+    const stored = (this.meta[i * STRIDE + 2] & QUEUE_MASK) !== FREE;
+    this.flushNotices();
+    return stored;
+  }
+
+  delete(key: K): boolean {
+    if (this.flights.size !== 0) this.markFlightStale(key);
+    // Drain before the lookup: the maintenance it runs may itself remove this key.
+    if (this.readCount !== 0) this.drainReads();
+    const i = this.map.get(key);
+    if (i === undefined) return false;
+    const expired = this.expiring && this.expiresAt[i] <= this.clock();
+    if (expired) this.expirationCount++;
+    this.removeSlot(i, expired ? 'expired' : 'deleted');
+    this.flushNotices();
+    return !expired;
+  }
+
+  clear(): void {
+    for (const flight of this.flights.values()) flight.stale = true;
+    this.flights.clear();
+    this.readCount = 0;
+    if (this.onEvict !== undefined) {
+      for (let q = WINDOW; q <= PROTECTED; q++) {
+        for (let i = this.meta[q * STRIDE + 1]; i !== q; i = this.meta[i * STRIDE + 1]) {
+          this.notices.push(this.keys[i], this.values[i], 'cleared');
+        }
+      }
+    }
+    this.map.clear();
+    this.keys.fill(undefined);
+    this.values.fill(undefined);
+    this.meta.fill(0);
+    for (let q = WINDOW; q <= PROTECTED; q++) {
+      this.meta[q * STRIDE] = q;
+      this.meta[q * STRIDE + 1] = q;
+    }
+    this.sizes?.fill(0);
+    this.wheel?.clear();
+    this.nextUnused = FIRST_SLOT;
+    this.freeHead = NONE;
+    this.count = 0;
+    this.totalWeight = 0;
+    this.windowWeight = 0;
+    this.protectedWeight = 0;
+    this.totalBytes = 0;
+    this.flushNotices();
+  }
+
+  /** Removes every entry whose TTL has passed; also runs by itself about once a second. */
+  purgeExpired(): void {
+    if (!this.expiring) return;
+    if (this.readCount !== 0) this.drainReads();
+    this.advanceWheel();
+    this.flushNotices();
+  }
+
+  // ---------------------------------------------------------------- loading
+
+  /**
+   * Returns the cached value, or calls `loader` and caches what it returns. Concurrent calls for
+   * one key share one loader call; if it throws or rejects, every caller gets that error and
+   * nothing is cached. A value written or deleted while the load ran wins over the load's result.
+   */
+  getOrLoad(key: K, loader: (key: K) => V | Promise<V>, options?: SetOptions): Promise<V> {
+    const cached = this.get(key);
+    if (cached !== undefined) return Promise.resolve(cached);
+    const pending = this.flights.get(key);
+    if (pending !== undefined) return pending.promise;
+    if (options?.ttl !== undefined) checkTtl('ttl', options.ttl);
+
+    const flight = { stale: false } as Flight<V>;
+    this.flights.set(key, flight);
+    this.loadCount++;
+    const finish = () => {
+      if (this.flights.get(key) === flight) this.flights.delete(key);
+    };
+    flight.promise = new Promise<V>((resolve) => resolve(loader(key))).then(
+      (value) => {
+        finish();
+        if (!flight.stale && value !== undefined) this.set(key, value, options);
+        return value;
+      },
+      (error: unknown) => {
+        finish();
+        this.loadErrorCount++;
+        throw error;
+      },
+    );
+    return flight.promise;
+  }
+
+  private markFlightStale(key: K): void {
+    const flight = this.flights.get(key);
+    if (flight !== undefined) {
+      flight.stale = true;
+      this.flights.delete(key);
+    }
+  }
+
+  // ---------------------------------------------------------------- slots
+
+  private measure(value: V, key: K): number {
+    const size = this.sizeOf!(value, key);
+    if (typeof size !== 'number' || !Number.isFinite(size) || size < 0) {
+      throw new TypeError(`sizeOf must return a finite number >= 0, got ${String(size)}`);
+    }
+    return size;
+  }
+
+  private insert(key: K, value: V, size: number, ttl: number): number {
+    const i = this.allocateSlot();
+    this.keys[i] = key;
+    this.values[i] = value;
+    this.meta[i * STRIDE + 2] = (hashKey(key, this.seed) & ~(PENDING_ONE * 16 - 1)) | PENDING_ONE | WINDOW;
+    this.uncountedAccesses++;
+    this.linkLast(WINDOW, i);
+    if (this.sizes !== undefined) this.sizes[i] = size;
+    const weight = this.weighted ? size : 1;
+    this.windowWeight += weight;
+    this.totalWeight += weight;
+    this.totalBytes += size;
+    this.count++;
+    this.map.set(key, i);
+    if (ttl > 0) this.scheduleExpiry(i, ttl);
+    if (this.count > this.capacityEstimate && this.maxCount === Infinity) {
+      this.capacityEstimate = this.count;
+      this.sketch.sampleSize = 10 * this.count;
+    }
+    return i;
+  }
+
+  private update(i: number, value: V, size: number, ttl: number): void {
+    const old = this.values[i] as V;
+    this.values[i] = value;
+    if (this.sizes !== undefined) {
+      const delta = size - this.sizes[i];
+      this.sizes[i] = size;
+      this.totalBytes += delta;
+      if (this.weighted) {
+        this.totalWeight += delta;
+        const q = this.meta[i * STRIDE + 2] & QUEUE_MASK;
+        if (q === WINDOW) this.windowWeight += delta;
+        else if (q === PROTECTED) this.protectedWeight += delta;
+      }
+    }
+    if (ttl > 0) this.scheduleExpiry(i, ttl);
+    else if (this.expiring) this.wheel!.schedule(i, Infinity);
+    this.onAccess(i);
+    if (old !== value && this.onEvict !== undefined) this.notices.push(this.keys[i], old, 'replaced');
+  }
+
+  private removeSlot(i: number, reason: EvictionReason): void {
+    const m = this.meta;
+    const word = m[i * STRIDE + 2];
+    const q = word & QUEUE_MASK;
+    const pending = (word >>> 2) & PENDING_MAX;
+    if (pending !== 0) this.sketch.add(word >>> HASH_SHIFT, pending);
+    this.unlink(i);
+    const size = this.sizes === undefined ? 0 : this.sizes[i];
+    const weight = this.weighted ? size : 1;
+    if (q === WINDOW) this.windowWeight -= weight;
+    else if (q === PROTECTED) this.protectedWeight -= weight;
+    this.totalWeight -= weight;
+    this.totalBytes -= size;
+    this.count--;
+    if (this.expiring) this.wheel!.deschedule(i);
+    const key = this.keys[i] as K;
+    this.map.delete(key);
+    if (this.onEvict !== undefined) this.notices.push(key, this.values[i], reason);
+    this.keys[i] = undefined;
+    this.values[i] = undefined;
+    m[i * STRIDE + 2] = FREE;
+    m[i * STRIDE + 1] = this.freeHead;
+    this.freeHead = i;
+  }
+
+  private allocateSlot(): number {
+    if (this.freeHead !== NONE) {
+      const i = this.freeHead;
+      this.freeHead = this.meta[i * STRIDE + 1];
+      return i;
+    }
+    if (this.nextUnused === this.capacity) this.growSlots(Math.min(this.maxSlots, this.capacity * 2));
+    return this.nextUnused++;
+  }
+
+  private growSlots(capacity: number): void {
+    const meta = new Int32Array(capacity * STRIDE);
+    meta.set(this.meta);
+    this.meta = meta;
+    for (let i = this.capacity; i < capacity; i++) {
+      this.keys.push(undefined);
+      this.values.push(undefined);
+    }
+    if (this.sizeOf !== undefined) {
+      const sizes = new Float64Array(capacity);
+      if (this.sizes !== undefined) sizes.set(this.sizes);
+      this.sizes = sizes;
+    }
+    if (this.wheel !== undefined) {
+      this.wheel.grow(capacity);
+      this.expiresAt = this.wheel.expiresAt;
+    }
+    this.capacity = capacity;
+  }
+
+  // ---------------------------------------------------------------- expiry
+
+  private scheduleExpiry(i: number, ttl: number): void {
+    if (!this.expiring) this.startExpiring();
+    const jitter = this.ttlJitter === 0 ? 1 : 1 + this.ttlJitter * (2 * Math.random() - 1);
+    this.wheel!.schedule(i, this.clock() + ttl * jitter);
+  }
+
+  private startExpiring(): void {
+    this.wheel = new TimerWheel(this.capacity, this.clock());
+    this.expiresAt = this.wheel.expiresAt;
+    this.expiring = true;
+    // The interval holds the cache weakly, so an unused cache can still be collected.
+    const ref = new WeakRef(this);
+    this.sweepTimer = setInterval(() => {
+      const cache = ref.deref();
+      if (cache === undefined) {
+        clearInterval(timer);
+        return;
+      }
+      try {
+        cache.purgeExpired();
+      } catch (error) {
+        // Only onEvict can throw here, and no caller is there to receive it.
+        process.emitWarning(`cachee: onEvict threw during the expiry sweep: ${String(error)}`);
+      }
+    }, EXPIRY_SWEEP_MS);
+    const timer = this.sweepTimer;
+    timer.unref();
+  }
+
+  private readonly expireSlot = (i: number): void => {
+    this.expirationCount++;
+    this.removeSlot(i, 'expired');
+  };
+
+  private advanceWheel(): void {
+    this.wheel!.advance(this.clock(), this.expireSlot);
+  }
+
+  /** The read buffer may still name slot `i`; the drain skips free slots, and none is reused before it. */
+  private expireOnRead(i: number): void {
+    this.missCount++;
+    this.expirationCount++;
+    this.removeSlot(i, 'expired');
+    this.flushNotices();
+  }
+
+  // ---------------------------------------------------------------- policy
+
+  /** Replays the buffered hits into the policy, then does the periodic maintenance. */
+  private drainReads(): void {
+    const n = this.readCount;
+    this.readCount = 0;
+    const buffer = this.readBuffer;
+    for (let r = 0; r < n; r++) this.onAccess(buffer[r]);
+    this.maintain();
+  }
+
+  private onAccess(i: number): void {
+    const m = this.meta;
+    let word = m[i * STRIDE + 2];
+    const q = word & QUEUE_MASK;
+    if (q === FREE) return;
+    if (((word >>> 2) & PENDING_MAX) !== PENDING_MAX) {
+      word += PENDING_ONE;
+      m[i * STRIDE + 2] = word;
+      this.uncountedAccesses++;
+    }
+    if (q === PROBATION) {
+      const weight = this.weighted ? this.sizes![i] : 1;
+      this.unlink(i);
+      if (weight > this.protectedMax) {
+        this.linkLast(PROBATION, i);
+      } else {
+        m[i * STRIDE + 2] = (word & ~QUEUE_MASK) | PROTECTED;
+        this.linkLast(PROTECTED, i);
+        this.protectedWeight += weight;
+      }
+    } else {
+      this.unlink(i);
+      this.linkLast(q, i);
+    }
+  }
+
+  /** Moves window overflow to probation, evicts while over a bound, adapts, expires. */
+  private maintain(): void {
+    if (this.uncountedAccesses !== 0) {
+      if (this.sketch.countAdditions(this.uncountedAccesses)) this.halvePendingCounts();
+      this.uncountedAccesses = 0;
+    }
+    const candidates = this.windowWeight > this.windowMax ? this.evictFromWindow() : 0;
+    if (this.totalWeight > this.maxWeight || this.count > this.maxCount) this.evictFromMain(candidates);
+    if (this.protectedWeight > this.protectedMax) this.demoteFromProtected();
+    if (this.hitCount + this.missCount - this.sampleHitsStart - this.sampleMissesStart >= this.sketch.sampleSize) {
+      this.climb();
+    }
+    if (this.expiring) this.advanceWheel();
+  }
+
+  private evictFromWindow(): number {
+    const m = this.meta;
+    let candidates = 0;
+    let i = m[WINDOW * STRIDE + 1];
+    while (this.windowWeight > this.windowMax && i !== WINDOW) {
+      const next = m[i * STRIDE + 1];
+      this.unlink(i);
+      this.linkLast(PROBATION, i);
+      m[i * STRIDE + 2] = (m[i * STRIDE + 2] & ~QUEUE_MASK) | PROBATION;
+      this.windowWeight -= this.weighted ? this.sizes![i] : 1;
+      candidates++;
+      i = next;
+    }
+    return candidates;
+  }
+
+  /**
+   * Evicts until within bounds. The candidates just moved from the window sit at probation's MRU
+   * end and are walked from there; the victims are walked from probation's LRU end. Each round
+   * the one with the lower estimated frequency goes. With no candidates left, victims go in LRU
+   * order, from probation, then protected, then the window.
+   */
+  private evictFromMain(candidates: number): void {
+    let victimQueue = PROBATION;
+    let victim = this.first(PROBATION);
+    let candidate = candidates > 0 ? this.last(PROBATION) : NONE;
+    while (this.totalWeight > this.maxWeight || this.count > this.maxCount) {
+      if (candidates <= 0) candidate = NONE;
+      if (victim === NONE) {
+        if (candidate === NONE) {
+          if (victimQueue === PROBATION) {
+            victimQueue = PROTECTED;
+            victim = this.first(PROTECTED);
+            continue;
+          }
+          if (victimQueue === PROTECTED) {
+            victimQueue = WINDOW;
+            victim = this.first(WINDOW);
+            continue;
+          }
+          break;
+        }
+        const previous = this.previous(candidate);
+        this.evict(candidate, false);
+        candidate = previous;
+        candidates--;
+        continue;
+      }
+      if (candidate === NONE) {
+        const next = this.next(victim);
+        this.evict(victim, false);
+        victim = next;
+        continue;
+      }
+      if (candidate === victim) {
+        const next = this.next(victim);
+        this.evict(candidate, true);
+        victim = next;
+        candidate = NONE;
+        candidates = 0;
+        continue;
+      }
+      candidates--;
+      if (this.admit(candidate, victim)) {
+        const next = this.next(victim);
+        this.evict(victim, false);
+        victim = next;
+        candidate = this.previous(candidate);
+      } else {
+        const previous = this.previous(candidate);
+        this.evict(candidate, true);
+        candidate = previous;
+      }
+    }
+  }
+
+  private admit(candidate: number, victim: number): boolean {
+    const victimWord = this.meta[victim * STRIDE + 2];
+    const victimFrequency = Math.min(
+      PENDING_MAX,
+      this.sketch.frequencyMemoized(victimWord >>> HASH_SHIFT) + ((victimWord >>> 2) & PENDING_MAX),
+    );
+    const candidateFrequency = this.frequency(candidate);
+    if (candidateFrequency > victimFrequency) return true;
+    if (candidateFrequency < ADMIT_WARM_FREQUENCY) return false;
+    return (this.nextRandom() & 127) === 0;
+  }
+
+  /** The sketch's estimate plus the accesses the entry has not written to the sketch yet. */
+  private frequency(i: number): number {
+    const word = this.meta[i * STRIDE + 2];
+    return Math.min(PENDING_MAX, this.sketch.frequency(word >>> HASH_SHIFT) + ((word >>> 2) & PENDING_MAX));
+  }
+
+  /** Ages the entries' own counts together with the sketch's. */
+  private halvePendingCounts(): void {
+    const m = this.meta;
+    for (let i = FIRST_SLOT; i < this.nextUnused; i++) {
+      const word = m[i * STRIDE + 2];
+      if ((word & QUEUE_MASK) === FREE) continue;
+      const pending = (word >>> 2) & PENDING_MAX;
+      m[i * STRIDE + 2] = word - (pending - (pending >>> 1)) * PENDING_ONE;
+    }
+  }
+
+  private evict(i: number, rejected: boolean): void {
+    this.evictionCount++;
+    if (rejected) this.rejectionCount++;
+    this.removeSlot(i, 'size');
+  }
+
+  private demoteFromProtected(): void {
+    const m = this.meta;
+    for (let n = 0; n < QUEUE_TRANSFER_LIMIT && this.protectedWeight > this.protectedMax; n++) {
+      const i = m[PROTECTED * STRIDE + 1];
+      if (i === PROTECTED) break;
+      this.unlink(i);
+      this.linkLast(PROBATION, i);
+      m[i * STRIDE + 2] = (m[i * STRIDE + 2] & ~QUEUE_MASK) | PROBATION;
+      this.protectedWeight -= this.weighted ? this.sizes![i] : 1;
+    }
+  }
+
+  /** One step of the hill climber: resize the window in the direction that raised the hit rate. */
+  private climb(): void {
+    const hits = this.hitCount - this.sampleHitsStart;
+    const requests = hits + this.missCount - this.sampleMissesStart;
+    this.sampleHitsStart = this.hitCount;
+    this.sampleMissesStart = this.missCount;
+    if (!this.climbing) {
+      // Like Caffeine, start adapting only once the cache has filled up.
+      if (this.totalWeight < this.maxWeight / 2 && this.count < this.maxCount / 2) return;
+      this.climbing = true;
+      return;
+    }
+    const hitRate = hits / requests;
+    const change = hitRate - this.previousHitRate;
+    const amount = change >= 0 ? this.stepSize : -this.stepSize;
+    this.stepSize =
+      Math.abs(change) >= HILL_CLIMBER_RESTART_THRESHOLD
+        ? HILL_CLIMBER_STEP_PERCENT * this.maxWeight * (amount >= 0 ? 1 : -1)
+        : HILL_CLIMBER_STEP_DECAY_RATE * amount;
+    this.previousHitRate = hitRate;
+    const adjustment = Math.trunc(amount);
+    if (adjustment > 0) this.increaseWindow(adjustment);
+    else if (adjustment < 0) this.decreaseWindow(-adjustment);
+  }
+
+  private increaseWindow(amount: number): void {
+    if (this.protectedMax === 0) return;
+    let quota = Math.min(amount, this.protectedMax);
+    this.protectedMax -= quota;
+    this.windowMax += quota;
+    this.demoteFromProtected();
+    const m = this.meta;
+    for (let n = 0; n < QUEUE_TRANSFER_LIMIT; n++) {
+      let i = m[PROBATION * STRIDE + 1];
+      let fromProbation = true;
+      if (i === PROBATION || quota < this.weightOf(i)) {
+        i = m[PROTECTED * STRIDE + 1];
+        fromProbation = false;
+      }
+      if (i === PROTECTED) break;
+      const weight = this.weightOf(i);
+      if (quota < weight) break;
+      quota -= weight;
+      if (!fromProbation) this.protectedWeight -= weight;
+      this.unlink(i);
+      this.linkLast(WINDOW, i);
+      m[i * STRIDE + 2] = (m[i * STRIDE + 2] & ~QUEUE_MASK) | WINDOW;
+      this.windowWeight += weight;
+    }
+    this.protectedMax += quota;
+    this.windowMax -= quota;
+  }
+
+  private decreaseWindow(amount: number): void {
+    if (this.windowMax <= 1) return;
+    let quota = Math.min(amount, Math.max(0, this.windowMax - 1));
+    this.protectedMax += quota;
+    this.windowMax -= quota;
+    const m = this.meta;
+    for (let n = 0; n < QUEUE_TRANSFER_LIMIT; n++) {
+      const i = m[WINDOW * STRIDE + 1];
+      if (i === WINDOW) break;
+      const weight = this.weightOf(i);
+      if (quota < weight) break;
+      quota -= weight;
+      this.windowWeight -= weight;
+      this.unlink(i);
+      this.linkLast(PROBATION, i);
+      m[i * STRIDE + 2] = (m[i * STRIDE + 2] & ~QUEUE_MASK) | PROBATION;
+    }
+    this.protectedMax -= quota;
+    this.windowMax += quota;
+  }
+
+  private weightOf(i: number): number {
+    return this.weighted ? this.sizes![i] : 1;
+  }
+
+  // ---------------------------------------------------------------- queues
+
+  private unlink(i: number): void {
+    const m = this.meta;
+    const prev = m[i * STRIDE];
+    const next = m[i * STRIDE + 1];
+    m[prev * STRIDE + 1] = next;
+    m[next * STRIDE] = prev;
+  }
+
+  private linkLast(q: number, i: number): void {
+    const m = this.meta;
+    const tail = m[q * STRIDE];
+    m[tail * STRIDE + 1] = i;
+    m[i * STRIDE] = tail;
+    m[i * STRIDE + 1] = q;
+    m[q * STRIDE] = i;
+  }
+
+  private first(q: number): number {
+    const i = this.meta[q * STRIDE + 1];
+    return i === q ? NONE : i;
+  }
+
+  private last(q: number): number {
+    const i = this.meta[q * STRIDE];
+    return i === q ? NONE : i;
+  }
+
+  private next(i: number): number {
+    const n = this.meta[i * STRIDE + 1];
+    return n < FIRST_SLOT ? NONE : n;
+  }
+
+  private previous(i: number): number {
+    const p = this.meta[i * STRIDE];
+    return p < FIRST_SLOT ? NONE : p;
+  }
+
+  private nextRandom(): number {
+    let x = this.random;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.random = x;
+    return x;
+  }
+
+  private flushNotices(): void {
+    const notices = this.notices;
+    if (notices.length === 0 || this.notifying) return;
+    // Callbacks run once the cache is consistent; they may call back into it (what they evict is
+    // appended and handled by this same loop). The first error thrown is re-thrown after every
+    // callback ran, so one bad callback cannot skip the others.
+    this.notifying = true;
+    let failure: unknown;
+    let failed = false;
+    try {
+      for (let n = 0; n < notices.length; n += 3) {
+        try {
+          this.onEvict!(notices[n] as K, notices[n + 1] as V, notices[n + 2] as EvictionReason);
+        } catch (error) {
+          if (!failed) failure = error;
+          failed = true;
+        }
+      }
+    } finally {
+      notices.length = 0;
+      this.notifying = false;
+    }
+    if (failed) throw failure;
+  }
+}
+
+function randomInt32(): number {
+  return globalThis.crypto.getRandomValues(new Int32Array(1))[0];
+}

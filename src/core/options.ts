@@ -1,0 +1,132 @@
+/**
+ * The engine's options, documented where they are declared, and their validation: every bad
+ * option is reported at construction with a TypeError (wrong type) or RangeError (bad value).
+ */
+
+export type EvictionReason = 'size' | 'expired' | 'deleted' | 'replaced' | 'cleared';
+
+export interface CacheOptions<K, V> {
+  /** Upper bound on the number of entries. At least one of `maxEntries` / `maxBytes` is required. */
+  maxEntries?: number;
+  /**
+   * Upper bound on the sum of entry sizes, in bytes; after `set` returns, `bytes <= maxBytes`.
+   * Sizes come from `sizeOf`, or by default from an estimate of the heap the key, the value and
+   * the engine's own bookkeeping occupy (see the README's memory model).
+   */
+  maxBytes?: number;
+  /** The size of an entry in bytes; must return a finite number >= 0. Also enables `bytes` without `maxBytes`. */
+  sizeOf?: (value: V, key: K) => number;
+  /** Default time to live of an entry, in ms. Absent or 0: entries do not expire. */
+  ttl?: number;
+  /** Spreads each entry's TTL uniformly by +-this fraction (0 to <1), so hot keys set together do not expire together. */
+  ttlJitter?: number;
+  /**
+   * Memory of the frequency sketch, in bytes (rounded down to a power of two, at least 64). It is
+   * fixed at construction and never grows with the number of distinct keys seen. Default: 8 bytes
+   * per entry of `maxEntries` rounded up to a power of two (Caffeine's ratio: too large a sketch
+   * for the cache hurts loops, whose keys then tie), or 512 KiB when only `maxBytes` bounds the cache.
+   */
+  sketchBytes?: number;
+  /** Called after an entry leaves the cache, once the cache is consistent again. */
+  onEvict?: (key: K, value: V, reason: EvictionReason) => void;
+  /** The clock, in ms, for tests. Default: a coarse monotonic clock (about 1 ms resolution). */
+  now?: () => number;
+}
+
+export interface SetOptions {
+  /** Time to live of this entry in ms, overriding the cache's `ttl`; 0: never expires. */
+  ttl?: number;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  /** hits / (hits + misses), 0 before any lookup. */
+  hitRate: number;
+  /** Entries removed to respect the bounds (rejected newcomers included). */
+  evictions: number;
+  /** Newcomers the admission policy declined (a subset of `evictions`). */
+  rejections: number;
+  /** Entries removed because their TTL passed. */
+  expirations: number;
+  entries: number;
+  bytes: number;
+  /** Loader calls made by `getOrLoad`. */
+  loads: number;
+  /** Loader calls that threw or rejected. */
+  loadErrors: number;
+}
+
+const DEFAULT_SKETCH_BYTES = 512 * 1024;
+
+export interface ResolvedOptions<K, V> {
+  maxEntries: number;
+  maxBytes: number;
+  sizeOf: ((value: V, key: K) => number) | undefined;
+  ttl: number;
+  ttlJitter: number;
+  sketchBytes: number;
+  onEvict: ((key: K, value: V, reason: EvictionReason) => void) | undefined;
+  now: (() => number) | undefined;
+}
+
+function positive(name: string, value: unknown, allowZero: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${typeof value}`);
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new RangeError(`${name} must be a finite number ${allowZero ? '>= 0' : '> 0'}, got ${value}`);
+  }
+  return value;
+}
+
+function optionalFunction<F>(name: string, value: unknown): F | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${typeof value}`);
+  return value as F;
+}
+
+export function checkTtl(name: string, ttl: unknown): number {
+  return positive(name, ttl, true) ?? 0;
+}
+
+export function resolveOptions<K, V>(options: CacheOptions<K, V>): ResolvedOptions<K, V> {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('Cache options must be an object with maxEntries and/or maxBytes');
+  }
+  const maxEntries = positive('maxEntries', options.maxEntries, false);
+  const maxBytes = positive('maxBytes', options.maxBytes, false);
+  if (maxEntries === undefined && maxBytes === undefined) {
+    throw new TypeError('Cache needs a bound: set maxEntries, maxBytes, or both');
+  }
+  if (maxEntries !== undefined && !Number.isInteger(maxEntries)) {
+    throw new RangeError(`maxEntries must be an integer, got ${maxEntries}`);
+  }
+  if (maxEntries !== undefined && maxEntries > 2 ** 30) {
+    throw new RangeError(`maxEntries must be at most 2^30, got ${maxEntries}`);
+  }
+  const sizeOf = optionalFunction<(value: V, key: K) => number>('sizeOf', options.sizeOf);
+  const ttl = checkTtl('ttl', options.ttl);
+  const ttlJitter = positive('ttlJitter', options.ttlJitter, true) ?? 0;
+  if (ttlJitter >= 1) throw new RangeError(`ttlJitter must be below 1, got ${ttlJitter}`);
+  let sketchBytes = positive('sketchBytes', options.sketchBytes, false);
+  if (sketchBytes !== undefined && sketchBytes < 64) {
+    throw new RangeError(`sketchBytes must be at least 64, got ${sketchBytes}`);
+  }
+  sketchBytes ??= maxEntries === undefined ? DEFAULT_SKETCH_BYTES : nextPowerOfTwo(8 * maxEntries);
+  return {
+    maxEntries: maxEntries ?? Infinity,
+    maxBytes: maxBytes ?? Infinity,
+    sizeOf,
+    ttl,
+    ttlJitter,
+    sketchBytes,
+    onEvict: optionalFunction('onEvict', options.onEvict),
+    now: optionalFunction('now', options.now),
+  };
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 64;
+  while (p < n) p *= 2;
+  return p;
+}

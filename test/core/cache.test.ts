@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Cache } from '../../src/core/cache.js';
+import type { EvictionReason } from '../../src/core/options.js';
+import { checkInvariants } from './invariants.js';
+
+function seeded(seed: number): () => number {
+  return () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) | 0;
+    return (seed >>> 0) / 2 ** 32;
+  };
+}
+
+describe('Cache basics', () => {
+  it('returns what was set, by reference, and counts hits and misses', () => {
+    const cache = new Cache<string, object>({ maxEntries: 10 });
+    const value = { a: 1 };
+    assert.equal(cache.set('k', value), true);
+    assert.equal(cache.get('k'), value);
+    assert.equal(cache.get('missing'), undefined);
+    const stats = cache.stats();
+    assert.equal(stats.hits, 1);
+    assert.equal(stats.misses, 1);
+    assert.equal(stats.hitRate, 0.5);
+    assert.equal(stats.entries, 1);
+    checkInvariants(cache);
+  });
+
+  it('peek and has do not touch stats', () => {
+    const cache = new Cache<string, number>({ maxEntries: 10 });
+    cache.set('a', 1);
+    assert.equal(cache.peek('a'), 1);
+    assert.equal(cache.has('a'), true);
+    assert.equal(cache.has('b'), false);
+    assert.equal(cache.peek('b'), undefined);
+    assert.equal(cache.stats().hits, 0);
+    assert.equal(cache.stats().misses, 0);
+  });
+
+  it('replaces a value and reports the old one as replaced', () => {
+    const events: [string, number, EvictionReason][] = [];
+    const cache = new Cache<string, number>({ maxEntries: 10, onEvict: (k, v, r) => events.push([k, v, r]) });
+    cache.set('a', 1);
+    cache.set('a', 2);
+    assert.equal(cache.get('a'), 2);
+    assert.equal(cache.size, 1);
+    assert.deepEqual(events, [['a', 1, 'replaced']]);
+    checkInvariants(cache);
+  });
+
+  it('deletes, clears and reports why', () => {
+    const events: [string, number, EvictionReason][] = [];
+    const cache = new Cache<string, number>({ maxEntries: 10, onEvict: (k, v, r) => events.push([k, v, r]) });
+    cache.set('a', 1);
+    cache.set('b', 2);
+    cache.set('c', 3);
+    assert.equal(cache.delete('a'), true);
+    assert.equal(cache.delete('a'), false);
+    checkInvariants(cache);
+    cache.clear();
+    assert.equal(cache.size, 0);
+    assert.equal(cache.get('b'), undefined);
+    checkInvariants(cache);
+    assert.deepEqual(events.map((e) => e[2]).sort(), ['cleared', 'cleared', 'deleted']);
+    cache.set('d', 4);
+    assert.equal(cache.get('d'), 4);
+    checkInvariants(cache);
+  });
+
+  it('setting undefined deletes the key', () => {
+    const cache = new Cache<string, number | undefined>({ maxEntries: 10 });
+    cache.set('a', 1);
+    assert.equal(cache.set('a', undefined), false);
+    assert.equal(cache.has('a'), false);
+  });
+
+  it('accepts keys of any type with Map semantics', () => {
+    const cache = new Cache<unknown, string>({ maxEntries: 100 });
+    const obj = {};
+    const keys: unknown[] = ['s', 1, 1.5, -0, NaN, 10n, true, null, undefined, obj, Symbol('x')];
+    keys.forEach((k, i) => cache.set(k, `v${i}`));
+    keys.forEach((k, i) => assert.equal(cache.get(k), k === -0 ? cache.get(0) : `v${i}`));
+    assert.equal(cache.get(0), cache.get(-0));
+    assert.equal(cache.get({}), undefined);
+    checkInvariants(cache);
+  });
+
+  it('onEvict may call back into the cache', () => {
+    const cache: Cache<number, number> = new Cache<number, number>({
+      maxEntries: 5,
+      onEvict: (k, _v, reason) => {
+        if (reason === 'deleted' && k < 100) cache.set(k + 100, k);
+      },
+    });
+    for (let i = 0; i < 5; i++) cache.set(i, i);
+    cache.delete(1);
+    assert.equal(cache.get(101), 1);
+    checkInvariants(cache);
+  });
+
+  it('re-throws an onEvict error after the cache is consistent', () => {
+    const cache = new Cache<number, number>({
+      maxEntries: 3,
+      onEvict: () => {
+        throw new Error('listener failed');
+      },
+    });
+    cache.set(1, 1);
+    assert.throws(() => cache.delete(1), /listener failed/);
+    assert.equal(cache.has(1), false);
+    checkInvariants(cache);
+  });
+});
+
+describe('Cache bound by entries', () => {
+  it('never holds more than maxEntries, whatever the access pattern', () => {
+    const random = seeded(7);
+    for (const max of [1, 2, 3, 10, 100]) {
+      const cache = new Cache<number, number>({ maxEntries: max });
+      for (let n = 0; n < 5000; n++) {
+        const key = Math.floor(random() * random() * max * 5);
+        if (cache.get(key) === undefined) cache.set(key, n);
+        assert.ok(cache.size <= max);
+        if (n % 37 === 0) cache.delete(Math.floor(random() * max * 5));
+        checkInvariants(cache);
+      }
+    }
+  });
+
+  it('keeps frequently used keys over a scan of one-hit wonders', () => {
+    const cache = new Cache<string, number>({ maxEntries: 100 });
+    for (let round = 0; round < 20; round++) {
+      for (let k = 0; k < 50; k++) if (cache.get(`hot${k}`) === undefined) cache.set(`hot${k}`, k);
+    }
+    for (let k = 0; k < 10_000; k++) cache.set(`scan${k}`, k);
+    let kept = 0;
+    for (let k = 0; k < 50; k++) if (cache.peek(`hot${k}`) !== undefined) kept++;
+    assert.ok(kept >= 45, `only ${kept} of 50 hot keys survived the scan`);
+    const stats = cache.stats();
+    assert.ok(stats.rejections > 9000, `expected the scan to be rejected, got ${stats.rejections}`);
+    checkInvariants(cache);
+  });
+
+  it('adapts to a recency workload that a fixed 1% window would lose', () => {
+    // Each key is read twice, 20 requests apart: only a large window (LRU-like) catches it.
+    const cache = new Cache<number, number>({ maxEntries: 100 });
+    let hits = 0;
+    const requests = 200_000;
+    for (let n = 0; n < requests / 2; n++) {
+      for (const key of [n, n - 10]) {
+        if (cache.get(key) !== undefined) hits++;
+        else cache.set(key, key);
+      }
+    }
+    assert.ok(hits / requests > 0.3, `hit ratio ${hits / requests}`);
+    checkInvariants(cache);
+  });
+
+  it('reports a declined newcomer with false', () => {
+    // Entries larger than the admission window go straight to the main space's admission test.
+    const cache = new Cache<string, string>({ maxBytes: 1000, sizeOf: (v) => v.length });
+    for (let i = 0; i < 10; i++) cache.set(`hot${i}`, 'x'.repeat(100));
+    for (let round = 0; round < 5; round++) for (let i = 0; i < 10; i++) cache.get(`hot${i}`);
+    assert.equal(cache.set('newcomer', 'y'.repeat(100)), false);
+    assert.equal(cache.has('newcomer'), false);
+    assert.equal(cache.size, 10);
+    assert.equal(cache.stats().rejections, 1);
+    checkInvariants(cache);
+  });
+});
+
+describe('Cache bound by bytes', () => {
+  it('keeps bytes within maxBytes for strings, Buffers and objects', () => {
+    const random = seeded(3);
+    const cache = new Cache<string, unknown>({ maxBytes: 50_000 });
+    for (let n = 0; n < 3000; n++) {
+      const kind = n % 3;
+      const size = Math.floor(random() * 2000);
+      const value =
+        kind === 0 ? 'x'.repeat(size) : kind === 1 ? Buffer.alloc(size) : { id: n, tags: ['a', 'b'], body: 'y'.repeat(size) };
+      cache.set(`k${Math.floor(random() * 500)}`, value);
+      assert.ok(cache.bytes <= 50_000, `bytes ${cache.bytes}`);
+      checkInvariants(cache);
+    }
+    assert.ok(cache.bytes > 25_000, 'the budget should be mostly used');
+  });
+
+  it('counts the key, the value and per-entry overhead by default', () => {
+    const cache = new Cache<string, string>({ maxBytes: 1_000_000 });
+    cache.set('k', 'v'.repeat(1000));
+    assert.ok(cache.bytes > 1000 + 16, `bytes ${cache.bytes}`);
+    assert.ok(cache.bytes < 1300, `bytes ${cache.bytes}`);
+    const twoByte = new Cache<string, string>({ maxBytes: 1_000_000 });
+    twoByte.set('k', '€'.repeat(1000));
+    assert.ok(twoByte.bytes > 2000, 'two-byte strings count double');
+  });
+
+  it('does not store a value larger than the budget and drops the old one', () => {
+    const cache = new Cache<string, string>({ maxBytes: 1000, sizeOf: (v) => v.length });
+    assert.equal(cache.set('a', 'small'), true);
+    assert.equal(cache.set('a', 'x'.repeat(1001)), false);
+    assert.equal(cache.has('a'), false);
+    assert.equal(cache.bytes, 0);
+    checkInvariants(cache);
+  });
+
+  it('tracks bytes with a custom sizeOf even when bounded by count', () => {
+    const cache = new Cache<string, string>({ maxEntries: 10, sizeOf: (v) => v.length });
+    cache.set('a', 'abc');
+    cache.set('b', 'de');
+    assert.equal(cache.bytes, 5);
+    cache.set('a', 'x');
+    assert.equal(cache.bytes, 3);
+    checkInvariants(cache);
+  });
+
+  it('honours both bounds at once', () => {
+    const cache = new Cache<number, string>({ maxEntries: 5, maxBytes: 100, sizeOf: (v) => v.length });
+    for (let i = 0; i < 50; i++) {
+      cache.set(i, 'x'.repeat(i % 30));
+      assert.ok(cache.size <= 5 && cache.bytes <= 100);
+      checkInvariants(cache);
+    }
+  });
+
+  it('rejects a sizeOf that returns a bad size, with a clear error', () => {
+    const cache = new Cache<string, string>({ maxBytes: 100, sizeOf: () => NaN });
+    assert.throws(() => cache.set('a', 'b'), TypeError);
+    assert.equal(cache.size, 0);
+    checkInvariants(cache);
+  });
+});
+
+describe('Cache options', () => {
+  const bad: [string, object, RegExp][] = [
+    ['no bound', {}, /maxEntries, maxBytes/],
+    ['negative maxEntries', { maxEntries: -1 }, /maxEntries/],
+    ['zero maxEntries', { maxEntries: 0 }, /maxEntries/],
+    ['fractional maxEntries', { maxEntries: 1.5 }, /integer/],
+    ['NaN maxBytes', { maxBytes: NaN }, /maxBytes/],
+    ['infinite maxBytes', { maxBytes: Infinity }, /maxBytes/],
+    ['string maxEntries', { maxEntries: '10' }, /number/],
+    ['negative ttl', { maxEntries: 1, ttl: -5 }, /ttl/],
+    ['ttlJitter of 1', { maxEntries: 1, ttlJitter: 1 }, /ttlJitter/],
+    ['tiny sketch', { maxEntries: 1, sketchBytes: 8 }, /sketchBytes/],
+    ['sizeOf not a function', { maxBytes: 10, sizeOf: 3 }, /sizeOf/],
+    ['onEvict not a function', { maxEntries: 1, onEvict: 'x' }, /onEvict/],
+  ];
+  for (const [name, options, message] of bad) {
+    it(`throws at construction on ${name}`, () => {
+      assert.throws(
+        () => new Cache(options as never),
+        (error: unknown) => (error instanceof TypeError || error instanceof RangeError) && message.test((error as Error).message),
+      );
+    });
+  }
+
+  it('rejects a bad per-entry ttl', () => {
+    const cache = new Cache<string, number>({ maxEntries: 2 });
+    assert.throws(() => cache.set('a', 1, { ttl: -1 }), RangeError);
+    assert.throws(() => cache.set('a', 1, { ttl: NaN }), RangeError);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * Checks the engine's internal bookkeeping against its data: run after every step of the core
+ * tests. Reaches into private fields on purpose; it is the one place that does.
+ */
+import assert from 'node:assert/strict';
+import type { Cache } from '../../src/core/cache.js';
+
+const QUEUE_NAMES = ['window', 'probation', 'protected'];
+
+export function checkInvariants<K, V>(cache: Cache<K, V>): void {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const c = cache as any;
+  const meta: Int32Array = c.meta;
+  const seen = new Set<number>();
+  const weights = [0, 0, 0];
+  let bytes = 0;
+  for (let q = 0; q < 3; q++) {
+    let previous = q;
+    for (let i = meta[q * 3 + 1], steps = 0; i !== q; i = meta[i * 3 + 1], steps++) {
+      assert.ok(steps <= c.capacity, `${QUEUE_NAMES[q]} queue has a cycle`);
+      assert.ok(i >= 3 && i < c.nextUnused, `slot ${i} in ${QUEUE_NAMES[q]} is out of range`);
+      assert.equal(meta[i * 3], previous, `slot ${i}: prev link broken`);
+      assert.equal(meta[i * 3 + 2] & 3, q, `slot ${i} sits in ${QUEUE_NAMES[q]} but is tagged ${meta[i * 3 + 2] & 3}`);
+      assert.ok(!seen.has(i), `slot ${i} is in two queues`);
+      seen.add(i);
+      assert.equal(c.map.get(c.keys[i]), i, `slot ${i}: the map does not point back to it`);
+      const size = c.sizes ? c.sizes[i] : 0;
+      bytes += size;
+      weights[q] += c.weighted ? size : 1;
+      previous = i;
+    }
+    assert.equal(meta[q * 3], previous, `${QUEUE_NAMES[q]}: sentinel's prev is not the tail`);
+  }
+  assert.equal(seen.size, c.map.size, 'map size differs from the entries in the queues');
+  assert.equal(c.count, seen.size, 'size differs from the entries in the queues');
+  assert.equal(cache.size, seen.size);
+  assert.equal(c.totalBytes, bytes, 'bytes differ from the sum of entry sizes');
+  assert.equal(c.windowWeight, weights[0], 'window weight is off');
+  assert.equal(c.protectedWeight, weights[2], 'protected weight is off');
+  assert.equal(c.totalWeight, weights[0] + weights[1] + weights[2], 'total weight is off');
+  assert.ok(c.totalWeight <= c.maxWeight, `over the bound: ${c.totalWeight} > ${c.maxWeight}`);
+  assert.ok(c.count <= c.maxCount, `over maxEntries: ${c.count} > ${c.maxCount}`);
+  assert.ok(c.windowMax >= 0 && c.protectedMax >= 0, 'negative segment maximum');
+  assert.ok(c.windowMax + c.protectedMax <= c.maxWeight, 'segment maxima exceed the bound');
+  // Free slots: each free-listed slot is tagged FREE, and no live slot is free-listed.
+  for (let i = c.freeHead, steps = 0; i !== -1; i = meta[i * 3 + 1], steps++) {
+    assert.ok(steps <= c.capacity, 'free list has a cycle');
+    assert.equal(meta[i * 3 + 2], 3, `free slot ${i} is not tagged free`);
+    assert.ok(!seen.has(i), `slot ${i} is both live and free`);
+  }
+}
