@@ -1,0 +1,51 @@
+/** What a command implementation receives, and what it may ask of the server around it. */
+import type { Database } from './database.js';
+import type { Reply } from './reply.js';
+import type { Session } from './session.js';
+import type { CommandSpec } from './command-spec.js';
+
+/** The store as the server-level commands (INFO, SWAPDB, CLIENT LIST...) see it. */
+export interface Server {
+  readonly databaseCount: number;
+  database(index: number): Database;
+  swapDatabases(a: number, b: number): void;
+  flushAll(): void;
+  sessions(): Iterable<Session>;
+  /** The byte budget and what the entries use of it. */
+  readonly maxBytes: number;
+  readonly usedBytes: number;
+  readonly startedAt: number;
+  /** For INFO's tcp_port. */
+  readonly port: number;
+  readonly stats: ServerStats;
+  /** Every command, top level, in table order. */
+  readonly commandSpecs: readonly CommandSpec[];
+  /** A command or subcommand by full name ("get", "client|setname"), case-insensitive. */
+  findSpec(fullName: string): CommandSpec | undefined;
+  /** The command (or subcommand) that `args` would run, if implemented. */
+  specFor(args: readonly Buffer[]): CommandSpec | undefined;
+}
+
+export interface ServerStats {
+  commandsProcessed: number;
+  connectionsReceived: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+  expiredKeys: number;
+  evictedKeys: number;
+}
+
+export interface CommandContext {
+  readonly server: Server;
+  readonly session: Session;
+  /** The session's selected database. */
+  readonly db: Database;
+  /** The command and its arguments; args[0] is the command name. */
+  readonly args: readonly Buffer[];
+  /** The command's clock, unix ms, read once so that the whole command sees one instant (as Redis does). */
+  readonly now: number;
+  /** Full lower-case name, for error messages ("set", "client|setname"). */
+  readonly name: string;
+}
+
+export type CommandHandler = (ctx: CommandContext) => Reply;

@@ -1,0 +1,69 @@
+/**
+ * The commands the store implements: each spec (from command-specs.ts) paired with its
+ * implementation, and Redis's lookup (a container such as CLIENT dispatches on its subcommand).
+ */
+import { lowerText } from './arguments.js';
+import type { CommandHandler } from './command-context.js';
+import type { CommandSpec } from './command-spec.js';
+import { COMMAND_SPECS } from './command-specs.js';
+import { connectionCommands } from './commands/connection.js';
+import { hashCommands } from './commands/hashes.js';
+import { keyCommands } from './commands/keys.js';
+import { serverCommands } from './commands/server.js';
+import { stringCommands } from './commands/strings.js';
+
+export interface Command {
+  readonly spec: CommandSpec;
+  /** Absent for a container that does nothing by itself (CLIENT without a subcommand). */
+  readonly run: CommandHandler | undefined;
+  readonly subcommands: ReadonlyMap<string, Command> | undefined;
+}
+
+const HANDLERS: Record<string, CommandHandler> = {
+  ...connectionCommands,
+  ...serverCommands,
+  ...stringCommands,
+  ...keyCommands,
+  ...hashCommands,
+};
+
+function build(spec: CommandSpec): Command {
+  const subcommands =
+    spec.subcommands.length === 0 ? undefined : new Map(spec.subcommands.map((sub) => [sub.name.split('|')[1], build(sub)] as const));
+  return { spec, run: HANDLERS[spec.name], subcommands };
+}
+
+export class CommandTable {
+  private readonly commands = new Map<string, Command>();
+
+  constructor(readonly specs: readonly CommandSpec[] = COMMAND_SPECS) {
+    for (const spec of specs) this.commands.set(spec.name, build(spec));
+    for (const command of this.commands.values()) {
+      const missing = [command, ...(command.subcommands?.values() ?? [])].filter((c) => c.run === undefined && c.subcommands === undefined);
+      if (missing.length > 0) throw new Error(`no implementation for ${missing.map((c) => c.spec.name).join(', ')}`);
+    }
+  }
+
+  /** A top-level command by its lower-case name. */
+  get(name: string): Command | undefined {
+    return this.commands.get(name);
+  }
+
+  /** A command or subcommand by full name, any case ("GET", "client|setname"). */
+  findSpec(fullName: string): CommandSpec | undefined {
+    const [name, sub, ...rest] = fullName.toLowerCase().split('|');
+    if (rest.length > 0) return undefined;
+    const command = this.commands.get(name);
+    if (sub === undefined) return command?.spec;
+    return command?.subcommands?.get(sub)?.spec;
+  }
+
+  /** What `args` names: the command (or subcommand), or how it is unknown. */
+  lookup(args: readonly Buffer[]): { command: Command } | { unknownSubcommandOf: Command } | { unknown: true } {
+    const base = this.commands.get(lowerText(args[0]));
+    if (base === undefined) return { unknown: true };
+    if (base.subcommands === undefined || args.length === 1) return { command: base };
+    const sub = base.subcommands.get(lowerText(args[1]));
+    return sub === undefined ? { unknownSubcommandOf: base } : { command: sub };
+  }
+}

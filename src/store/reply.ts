@@ -1,0 +1,101 @@
+/**
+ * Replies as values, encoded for the session's protocol at the end. Commands build one of these;
+ * the differences between RESP2 and RESP3 (null, maps, sets, verbatim strings) live only in
+ * `encodeReply`, which uses the codec in src/resp.
+ *
+ * Text in replies is latin1 (one char per byte), as keys and values are stored.
+ */
+import {
+  encodeArray,
+  encodeBulkString,
+  encodeError,
+  encodeInteger,
+  encodeMap,
+  encodeNull,
+  encodeSet,
+  encodeSimpleString,
+  encodeVerbatimString,
+  Replies,
+  type RespVersion,
+} from '../resp/index.js';
+
+export type Reply =
+  | { readonly kind: 'status'; readonly text: string }
+  | { readonly kind: 'error'; readonly message: string }
+  | { readonly kind: 'integer'; readonly value: number | bigint }
+  | { readonly kind: 'bulk'; readonly value: string }
+  | { readonly kind: 'null' }
+  | { readonly kind: 'array'; readonly items: readonly Reply[] }
+  | { readonly kind: 'set'; readonly items: readonly Reply[] }
+  | { readonly kind: 'map'; readonly entries: readonly (readonly [Reply, Reply])[] }
+  | { readonly kind: 'verbatim'; readonly text: string };
+
+export const status = (text: string): Reply => ({ kind: 'status', text });
+export const error = (message: string): Reply => ({ kind: 'error', message });
+export const integer = (value: number | bigint): Reply => ({ kind: 'integer', value });
+export const bulk = (value: string): Reply => ({ kind: 'bulk', value });
+export const array = (items: readonly Reply[]): Reply => ({ kind: 'array', items });
+export const set = (items: readonly Reply[]): Reply => ({ kind: 'set', items });
+export const map = (entries: readonly (readonly [Reply, Reply])[]): Reply => ({ kind: 'map', entries });
+/** Text for humans (INFO, CLIENT INFO): a verbatim string in RESP3, a bulk string in RESP2. */
+export const verbatim = (text: string): Reply => ({ kind: 'verbatim', text });
+
+export const OK = status('OK');
+export const NULL: Reply = { kind: 'null' };
+export const ZERO = integer(0);
+export const ONE = integer(1);
+export const EMPTY_BULK = bulk('');
+export const EMPTY_ARRAY = array([]);
+
+export function isReply(value: unknown): value is Reply {
+  return typeof value === 'object' && value !== null && 'kind' in value;
+}
+
+export const bulkOrNull = (value: string | undefined): Reply => (value === undefined ? NULL : bulk(value));
+export const bulks = (values: Iterable<string>): Reply => array(Array.from(values, bulk));
+
+/** Redis's shared error replies, and the formatted ones commands share. */
+export const Errors = {
+  syntax: error('ERR syntax error'),
+  wrongType: error('WRONGTYPE Operation against a key holding the wrong kind of value'),
+  notInteger: error('ERR value is not an integer or out of range'),
+  notFloat: error('ERR value is not a valid float'),
+  overflow: error('ERR increment or decrement would overflow'),
+  noSuchKey: error('ERR no such key'),
+  dbIndexOutOfRange: error('ERR DB index is out of range'),
+  arity: (command: string) => error(`ERR wrong number of arguments for '${command}' command`),
+  invalidExpireTime: (command: string) => error(`ERR invalid expire time in '${command}' command`),
+  outOfRange: (min: bigint | number, max: bigint | number) => error(`ERR value is out of range, value must between ${min} and ${max}`),
+} as const;
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+function latin1(text: string): Buffer {
+  return Buffer.from(text, 'latin1');
+}
+
+/** The exact bytes of `reply` in the given protocol. */
+export function encodeReply(reply: Reply, version: RespVersion): Buffer {
+  switch (reply.kind) {
+    case 'status':
+      return reply === OK ? Replies.OK : encodeSimpleString(reply.text);
+    case 'error':
+      // Errors can echo argument bytes (unknown command 'caf\xe9'); the codec writes strings as
+      // UTF-8, so anything beyond ASCII is framed here byte for byte, CR/LF made spaces as Redis does.
+      return ASCII.test(reply.message) ? encodeError(reply.message) : latin1(`-${reply.message.replace(/[\r\n]/g, ' ')}\r\n`);
+    case 'integer':
+      return encodeInteger(reply.value);
+    case 'bulk':
+      return encodeBulkString(latin1(reply.value), version);
+    case 'null':
+      return encodeNull(version);
+    case 'array':
+      return encodeArray(reply.items.map((item) => encodeReply(item, version)), version);
+    case 'set':
+      return encodeSet(reply.items.map((item) => encodeReply(item, version)), version);
+    case 'map':
+      return encodeMap(reply.entries.map(([key, value]) => [encodeReply(key, version), encodeReply(value, version)] as const), version);
+    case 'verbatim':
+      return encodeVerbatimString(latin1(reply.text), 'txt', version);
+  }
+}

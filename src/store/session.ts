@@ -1,0 +1,34 @@
+/** One client connection's state, as Redis keeps it per client. */
+
+/** Where a client is connected from, for CLIENT INFO / CLIENT LIST (optional). */
+export interface ConnectionInfo {
+  /** "ip:port" of the client. */
+  address?: string;
+  /** "ip:port" the client connected to. */
+  localAddress?: string;
+}
+
+export class Session {
+  /** The selected database. */
+  db = 0;
+  /** RESP version of the replies: 2 until HELLO 3. */
+  protocol: 2 | 3 = 2;
+  /** CLIENT SETNAME / HELLO SETNAME (latin1), null when unnamed. */
+  name: string | null = null;
+  /** CLIENT SETINFO LIB-NAME / LIB-VER. */
+  libName: string | null = null;
+  libVersion: string | null = null;
+  /** Set by QUIT: the caller writes the reply, then closes the connection. */
+  closeAfterReply = false;
+  /** The last command run, as CLIENT LIST shows it ("get", "client|list"). */
+  lastCommand = 'NULL';
+  lastInteraction: number;
+
+  constructor(
+    readonly id: number,
+    readonly createdAt: number,
+    readonly connection: ConnectionInfo = {},
+  ) {
+    this.lastInteraction = createdAt;
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The embedded store: what `cachee start` serves when there is no upstream Redis. A pure,
+ * synchronous command executor: arguments in, the exact bytes Redis would reply out, in the
+ * session's protocol. No sockets, no timers of its own.
+ *
+ * All databases share one engine (src/core) bounded by `maxBytes`, with keys prefixed by their
+ * database: the budget is global, as Redis's maxmemory is, and the engine's W-TinyLFU policy
+ * chooses what to evict across databases (as allkeys-lfu does). Every entry's size counts its
+ * key and value (see values.ts), so the budget holds by eviction, never by refusing writes.
+ */
+import { constants } from 'node:buffer';
+import { Cache } from '../core/cache.js';
+import type { EvictionReason } from '../core/options.js';
+import { cString, isKeyword, text, upperAscii } from './arguments.js';
+import type { CommandContext, Server, ServerStats } from './command-context.js';
+import type { CommandSpec } from './command-spec.js';
+import { CommandTable } from './command-table.js';
+import { Database } from './database.js';
+import { encodeReply, error, Errors, OK, type Reply } from './reply.js';
+import { Session, type ConnectionInfo } from './session.js';
+import { entryBytes, type Entry } from './values.js';
+
+export interface StoreOptions {
+  /** The byte budget of all keys and values together (`--l1-memory`). */
+  maxBytes: number;
+  /** Number of databases for SELECT; default 16, at most 65536. */
+  databases?: number;
+  /** The clock, unix ms; default Date.now. Expiry deadlines are absolute on this clock. */
+  now?: () => number;
+  /** The port clients connect to, for INFO's tcp_port (default 0). */
+  port?: number;
+}
+
+const MAX_DATABASES = 65536;
+const { MAX_STRING_LENGTH } = constants;
+/** Redis prints at most this much of an unknown command's name and arguments. */
+const ECHO_LIMIT = 128;
+const NOTHING = Buffer.alloc(0);
+const STRING_TOO_LONG = error('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
+
+export class Store implements Server {
+  readonly maxBytes: number;
+  readonly databaseCount: number;
+  readonly startedAt: number;
+  readonly port: number;
+  readonly stats: ServerStats = {
+    commandsProcessed: 0,
+    connectionsReceived: 0,
+    keyspaceHits: 0,
+    keyspaceMisses: 0,
+    expiredKeys: 0,
+    evictedKeys: 0,
+  };
+
+  private readonly clock: () => number;
+  private readonly engine: Cache<string, Entry>;
+  private readonly table = new CommandTable();
+  /** By database number; SWAPDB swaps two of these. */
+  private readonly databases: Database[];
+  /** By the number in their key prefix, which never changes. */
+  private readonly owners: Database[];
+  private readonly prefixWidth: number;
+  private readonly liveSessions = new Map<number, Session>();
+  private nextSessionId = 1;
+
+  constructor(options: StoreOptions) {
+    const { maxBytes, databases = 16, now = Date.now, port = 0 } = options;
+    if (typeof maxBytes !== 'number' || !Number.isFinite(maxBytes) || maxBytes <= 0) {
+      throw new RangeError(`maxBytes must be a finite number > 0, got ${String(maxBytes)}`);
+    }
+    if (!Number.isInteger(databases) || databases < 1 || databases > MAX_DATABASES) {
+      throw new RangeError(`databases must be an integer from 1 to ${MAX_DATABASES}, got ${String(databases)}`);
+    }
+    this.maxBytes = maxBytes;
+    this.databaseCount = databases;
+    this.port = port;
+    this.clock = now;
+    this.startedAt = now();
+    this.engine = new Cache<string, Entry>({
+      maxBytes,
+      sizeOf: (entry, key) => entryBytes(key, entry),
+      onEvict: (key, entry, reason) => this.onEvict(key, entry, reason),
+      now,
+    });
+    // One latin1 char of prefix while it can number every database, so keys stay one byte per char.
+    this.prefixWidth = databases <= 256 ? 1 : 2;
+    this.owners = Array.from({ length: databases }, (_, i) => new Database(this.engine, this.prefixFor(i), this.stats));
+    this.databases = [...this.owners];
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  /** A new client connection: database 0, RESP2, no name, a fresh id. */
+  newSession(connection?: ConnectionInfo): Session {
+    const session = new Session(this.nextSessionId++, this.clock(), connection);
+    this.liveSessions.set(session.id, session);
+    this.stats.connectionsReceived++;
+    return session;
+  }
+
+  /** The connection closed (for INFO's connected_clients and CLIENT LIST). */
+  endSession(session: Session): void {
+    this.liveSessions.delete(session.id);
+  }
+
+  sessions(): Iterable<Session> {
+    return this.liveSessions.values();
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  /**
+   * Runs one command and returns Redis's reply bytes in the session's protocol; empty for an
+   * empty command (which Redis ignores). After QUIT, `session.closeAfterReply` is set.
+   */
+  execute(session: Session, args: readonly Buffer[]): Buffer {
+    if (args.length === 0) return NOTHING;
+    return encodeReply(this.run(session, args), session.protocol);
+  }
+
+  /** Like execute, returning the reply as a value; `args` must hold at least the command name. */
+  run(session: Session, args: readonly Buffer[]): Reply {
+    if (args.length === 0) throw new RangeError('run: a command needs at least its name');
+    const now = this.clock();
+    session.lastInteraction = now;
+    this.stats.commandsProcessed++;
+    // Redis 7.0 answers QUIT before looking commands up, whatever its arguments.
+    if (isKeyword(args[0], 'quit')) {
+      session.closeAfterReply = true;
+      session.lastCommand = 'quit';
+      return OK;
+    }
+    // Redis takes strings up to 512 MiB; V8's strings stop 24 bytes short of that.
+    if (args.some((arg) => arg.length > MAX_STRING_LENGTH)) return STRING_TOO_LONG;
+    const found = this.table.lookup(args);
+    if ('unknown' in found) return unknownCommand(args);
+    if ('unknownSubcommandOf' in found) {
+      const sub = cString(args[1], ECHO_LIMIT);
+      return error(`ERR unknown subcommand '${sub}'. Try ${upperAscii(text(args[0]))} HELP.`);
+    }
+    const { spec, run } = found.command;
+    if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity || run === undefined) {
+      return Errors.arity(spec.name);
+    }
+    session.lastCommand = spec.name;
+    const ctx: CommandContext = { server: this, session, db: this.databases[session.db], args, now, name: spec.name };
+    return run(ctx);
+  }
+
+  // ---------------------------------------------------------------- Server
+
+  get usedBytes(): number {
+    return this.engine.bytes;
+  }
+
+  /** Bytes the entries use, within `maxBytes`. */
+  get bytes(): number {
+    return this.engine.bytes;
+  }
+
+  /** Keys in all databases. */
+  get keyCount(): number {
+    return this.databases.reduce((sum, db) => sum + db.size, 0);
+  }
+
+  get commandSpecs(): readonly CommandSpec[] {
+    return this.table.specs;
+  }
+
+  findSpec(fullName: string): CommandSpec | undefined {
+    return this.table.findSpec(fullName);
+  }
+
+  specFor(args: readonly Buffer[]): CommandSpec | undefined {
+    const found = this.table.lookup(args);
+    return 'command' in found ? found.command.spec : undefined;
+  }
+
+  database(index: number): Database {
+    return this.databases[index];
+  }
+
+  swapDatabases(a: number, b: number): void {
+    [this.databases[a], this.databases[b]] = [this.databases[b], this.databases[a]];
+  }
+
+  flushAll(): void {
+    this.engine.clear();
+    for (const db of this.databases) db.reset();
+  }
+
+  // ---------------------------------------------------------------- engine
+
+  private prefixFor(index: number): string {
+    return this.prefixWidth === 1 ? String.fromCharCode(index) : String.fromCharCode(index >> 8, index & 0xff);
+  }
+
+  private onEvict(key: string, entry: Entry, reason: EvictionReason): void {
+    const owner = this.prefixWidth === 1 ? key.charCodeAt(0) : (key.charCodeAt(0) << 8) | key.charCodeAt(1);
+    this.owners[owner]?.forget(key, entry);
+    if (reason === 'size') this.stats.evictedKeys++;
+    else if (reason === 'expired') this.stats.expiredKeys++;
+  }
+}
+
+/** Redis's reply to an unknown command: its name and the start of its arguments, quoted. */
+function unknownCommand(args: readonly Buffer[]): Reply {
+  let echoed = '';
+  for (let i = 1; i < args.length && echoed.length < ECHO_LIMIT; i++) {
+    echoed += `'${cString(args[i], ECHO_LIMIT - echoed.length)}' `;
+  }
+  return error(`ERR unknown command '${cString(args[0], ECHO_LIMIT)}', with args beginning with: ${echoed}`);
+}
