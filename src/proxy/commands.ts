@@ -1,0 +1,64 @@
+/**
+ * How the proxy treats each command, beyond what COMMAND INFO says about keys.
+ *
+ * Cacheable reads are an explicit list on purpose: a reply may be stored only if it is a pure
+ * function of the key's value (no randomness like SRANDMEMBER, no clock like TTL), which no
+ * command flag tells.
+ */
+
+/** Read commands whose reply is stored in L1, keyed by the key at argument 1. */
+export const CACHEABLE_READS: ReadonlySet<string> = new Set([
+  'get',
+  'getrange',
+  'strlen',
+  'exists',
+  'type',
+  'hget',
+  'hmget',
+  'hgetall',
+  'hexists',
+  'hlen',
+  'hkeys',
+  'hvals',
+  'hstrlen',
+  'lrange',
+  'llen',
+  'lindex',
+  'smembers',
+  'sismember',
+  'smismember',
+  'scard',
+  'zrange',
+  'zrangebyscore',
+  'zrevrange',
+  'zrevrangebyscore',
+  'zrangebylex',
+  'zscore',
+  'zmscore',
+  'zcard',
+  'zcount',
+  'zrank',
+  'zrevrank',
+]);
+
+/**
+ * Commands after which replies no longer pair one-to-one with commands (subscriptions push
+ * messages, MONITOR streams, CLIENT REPLY OFF/SKIP silences replies): the connection becomes a
+ * transparent pipe to its upstream connection.
+ */
+export function switchesToRawMode(name: string, args: Buffer[]): boolean {
+  switch (name) {
+    case 'subscribe':
+    case 'psubscribe':
+    case 'ssubscribe':
+    case 'monitor':
+      return true;
+    case 'client':
+      return args.length >= 3 && args[1].toString('latin1').toLowerCase() === 'reply' && args[2].toString('latin1').toLowerCase() !== 'on';
+    default:
+      return false;
+  }
+}
+
+/** Commands that change who the connection is or what it sees (database, protocol, user). */
+export const SESSION_STATE_COMMANDS: ReadonlySet<string> = new Set(['auth', 'hello', 'select', 'reset']);

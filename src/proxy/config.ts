@@ -1,0 +1,51 @@
+/**
+ * What the proxy needs to run. The CLI (src/cli) builds it from flags, the environment and
+ * cachee.json; the proxy only consumes it.
+ */
+export interface ProxyConfig {
+  /** Listen address. Default 127.0.0.1. */
+  host: string;
+  /** Listen port. Default 6380. */
+  port: number;
+  /** `redis://[user:pass@]host:port[/db]` or `rediss://...`; absent: serve from the embedded in-process store. */
+  upstream?: string;
+  /** Byte budget of L1 (or of the embedded store). */
+  l1Memory: number;
+  /** Time to live of an L1 entry, ms: the staleness bound when every invalidation path fails. 0: no TTL. */
+  l1Ttl: number;
+  /** Glob patterns (Redis MATCH syntax) of the keys L1 may hold; absent or empty: every key. */
+  l1Keys?: string[];
+  /** Never answer from L1 while invalidation is unavailable, even when the upstream is down. */
+  requireFresh: boolean;
+  /** Upstream reply deadline, ms: past it a forwarded command fails with `-ERR upstream unavailable`. */
+  upstreamTimeout: number;
+  /** Most client connections at once (Redis: maxclients). */
+  maxClients: number;
+  /** Largest bulk string a client may send, bytes (Redis: proto-max-bulk-len). */
+  maxBulkLength: number;
+  /** Most bytes buffered for one client's unfinished command (Redis: client-query-buffer-limit). */
+  maxQueryBuffer: number;
+  /** Processes serving clients; each has its own L1, kept coherent like separate instances. Default 1. */
+  workers: number;
+}
+
+export const DEFAULT_PROXY_CONFIG: ProxyConfig = {
+  host: '127.0.0.1',
+  port: 6380,
+  l1Memory: 256 * 1024 * 1024,
+  l1Ttl: 30_000,
+  requireFresh: false,
+  upstreamTimeout: 2_000,
+  maxClients: 10_000,
+  maxBulkLength: 512 * 1024 * 1024,
+  maxQueryBuffer: 1024 * 1024 * 1024,
+  workers: 1,
+};
+
+/** A running proxy, as `startProxy` returns it. */
+export interface RunningProxy {
+  readonly host: string;
+  readonly port: number;
+  /** Stops accepting, finishes the replies in flight, closes every connection. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,624 @@
+/**
+ * One client connection of the proxy. It parses the client's commands, answers cacheable reads
+ * from L1 when it can, and forwards everything else over its own upstream connection, so that
+ * every piece of connection state Redis keeps (database, protocol, user, MULTI, WATCH, blocking
+ * commands, client name) lives where Redis expects it. Replies go back in request order: a reply
+ * that is ready waits behind the forwarded commands sent before it.
+ *
+ * Hit path: parse a frame, look the key up, append the stored reply bytes; everything answered
+ * while handling one chunk of input is written in one socket write.
+ */
+import type net from 'node:net';
+import { RequestParser, RespProtocolError } from '../resp/request-parser.js';
+import { CACHEABLE_READS, SESSION_STATE_COMMANDS, switchesToRawMode } from './commands.js';
+import type { ProxyCore } from './core.js';
+import { ReplyCache } from './reply-cache.js';
+import type { ReadTicket } from '../tier/read-guard.js';
+import { isErrorReply, type Expectation, type UpstreamConnection } from './upstream.js';
+
+const OK = Buffer.from('+OK\r\n');
+/** Stop reading from a client whose replies pile up unread beyond this. */
+const OUTPUT_HIGH_WATER = 64 * 1024 * 1024;
+const TIMING_SAMPLE_MASK = 63;
+
+interface Slot {
+  bytes: Buffer | undefined;
+}
+
+function errorReply(message: string): Buffer {
+  return Buffer.from(`-${message.replace(/[\r\n]+/g, ' ')}\r\n`);
+}
+
+function lowerName(arg: Buffer): string {
+  // The hot command, without allocating.
+  if (arg.length === 3 && (arg[0] | 0x20) === 0x67 && (arg[1] | 0x20) === 0x65 && (arg[2] | 0x20) === 0x74) return 'get';
+  return arg.toString('latin1').toLowerCase();
+}
+
+/** The integer in a `:n\r\n` reply. */
+function integerReply(raw: Buffer): number | undefined {
+  if (raw[0] !== 0x3a) return undefined;
+  return Number(raw.toString('latin1', 1, raw.length - 2));
+}
+
+export class ClientSession {
+  private readonly parser: RequestParser;
+  private upstream: UpstreamConnection | undefined;
+  /** Replies not yet written, in order; only used while a forwarded reply is outstanding. */
+  private queue: Slot[] = [];
+  private queueHead = 0;
+  private out: Buffer[] = [];
+  private handlingInput = false;
+  private flushScheduled = false;
+  private closing = false;
+  private raw = false;
+  private closed = false;
+
+  /** Connection state, mirrored from the commands Redis accepted. */
+  private db: number;
+  private protocol = 2;
+  /** The ACL user whose L1 partition this client may read; undefined: not known to be authenticated. */
+  private user: string | undefined;
+  private authArgs: Buffer[] | undefined;
+  private clientName: Buffer | undefined;
+  private inMulti = false;
+  /** Keys written by the commands queued in MULTI; null: a queued command needs a full flush. */
+  private multiWrites: string[] | null = [];
+  /** SELECT/AUTH/HELLO/RESET sent but not answered: what this client may see is uncertain. */
+  private stateChangesInFlight = 0;
+  /**
+   * Keys this client has writes in flight for (sent, not answered): a read pipelined behind a
+   * write must see the write, so L1 must not answer it. `flushesInFlight` counts writes whose
+   * keys are unknown (they block every L1 read).
+   */
+  private readonly writesInFlight = new Map<string, number>();
+  private flushesInFlight = 0;
+  private variantPrefix = '';
+  private getVariant = '';
+
+  constructor(
+    private readonly core: ProxyCore,
+    private readonly socket: net.Socket,
+  ) {
+    this.db = core.target?.db ?? 0;
+    this.user = core.initialUser;
+    this.updateVariantPrefix();
+    this.parser = new RequestParser({
+      maxBulkLength: core.config.maxBulkLength,
+      maxQueryBuffer: core.config.maxQueryBuffer,
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => socket.resume());
+    socket.on('error', () => this.destroy());
+    socket.on('close', () => this.destroy());
+  }
+
+  /** Stops reading; the connection closes once the replies in flight are written. */
+  shutdown(): void {
+    this.closing = true;
+    this.socket.pause();
+    this.closeIfIdle();
+  }
+
+  private updateVariantPrefix(): void {
+    this.variantPrefix = `${this.user ?? ''}\u0000${this.protocol}\u0000`;
+    this.getVariant = `${this.variantPrefix}get`;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.raw) {
+      this.upstream?.writeRaw(chunk);
+      return;
+    }
+    this.handlingInput = true;
+    const batch: Buffer[] = [];
+    const expectations: Expectation[] = [];
+    const fastEnd = this.parser.bufferedBytes === 0 ? this.scanGets(chunk, batch, expectations) : 0;
+    if (fastEnd < chunk.length) this.parser.feed(fastEnd === 0 ? chunk : chunk.subarray(fastEnd));
+    try {
+      for (;;) {
+        const command = this.parser.next();
+        if (command === undefined) break;
+        this.dispatch(command.args, command.raw, batch, expectations);
+        if (this.raw || this.closing) break;
+      }
+    } catch (error) {
+      if (!(error instanceof RespProtocolError)) throw error;
+      this.sendForwarded(batch, expectations);
+      this.emit(errorReply(`ERR ${error.message}`));
+      this.closing = true;
+    }
+    this.sendForwarded(batch, expectations);
+    if (this.raw) {
+      const rest = this.parser.takeBuffered();
+      if (rest.length > 0) this.upstream?.writeRaw(rest);
+    }
+    this.handlingInput = false;
+    this.flush();
+    if (this.closing) {
+      this.socket.pause();
+      this.closeIfIdle();
+    }
+  }
+
+  /**
+   * The hit path, hand-written: answers the run of `GET key` multibulk frames at the start of
+   * `chunk` without building argument arrays or buffer views, and returns where it stopped (at
+   * the first frame that is anything else, or incomplete: the general parser takes it from there).
+   */
+  private scanGets(chunk: Buffer, batch: Buffer[], expectations: Expectation[]): number {
+    const length = chunk.length;
+    const core = this.core;
+    const readL1 = this.mayReadL1();
+    const maxBulk = core.config.maxBulkLength;
+    let pos = 0;
+    while (pos + 16 <= length) {
+      // "*2\r\n$3\r\nGET\r\n$"
+      if (
+        chunk[pos] !== 0x2a || chunk[pos + 1] !== 0x32 || chunk[pos + 2] !== 0x0d || chunk[pos + 3] !== 0x0a ||
+        chunk[pos + 4] !== 0x24 || chunk[pos + 5] !== 0x33 || chunk[pos + 6] !== 0x0d || chunk[pos + 7] !== 0x0a ||
+        (chunk[pos + 8] | 0x20) !== 0x67 || (chunk[pos + 9] | 0x20) !== 0x65 || (chunk[pos + 10] | 0x20) !== 0x74 ||
+        chunk[pos + 11] !== 0x0d || chunk[pos + 12] !== 0x0a || chunk[pos + 13] !== 0x24
+      ) {
+        break;
+      }
+      let i = pos + 14;
+      let keyLength = 0;
+      while (i < length && chunk[i] >= 0x30 && chunk[i] <= 0x39 && i - pos < 24) keyLength = keyLength * 10 + (chunk[i++] - 0x30);
+      if (i === pos + 14 || i + 1 >= length || chunk[i] !== 0x0d || chunk[i + 1] !== 0x0a || keyLength > maxBulk) break;
+      const keyStart = i + 2;
+      const end = keyStart + keyLength + 2;
+      if (end > length || chunk[end - 2] !== 0x0d || chunk[end - 1] !== 0x0a) break;
+      const raw = chunk.subarray(pos, end);
+      pos = end;
+      if (!readL1) {
+        this.forwardUncached(raw, chunk.toString('latin1', keyStart, keyStart + keyLength), this.getVariant, batch, expectations);
+        continue;
+      }
+      const key = chunk.toString('latin1', keyStart, keyStart + keyLength);
+      if (!core.keyAllowed(key) || this.writePending(key)) {
+        this.forward(raw, batch, expectations);
+        continue;
+      }
+      const timed = (core.stats.l1Hits & TIMING_SAMPLE_MASK) === 0;
+      const start = timed ? process.hrtime.bigint() : 0n;
+      const hit = core.cache!.get(ReplyCache.entryKey(this.db, key), this.getVariant);
+      if (hit !== undefined) {
+        if (timed) core.stats.recordL1Latency(Number(process.hrtime.bigint() - start));
+        core.stats.l1Hits++;
+        this.emit(hit);
+      } else {
+        core.stats.l1Misses++;
+        this.forwardCacheable(raw, key, this.getVariant, batch, expectations);
+      }
+    }
+    return pos;
+  }
+
+  private dispatch(args: Buffer[], raw: Buffer, batch: Buffer[], expectations: Expectation[]): void {
+    const name = lowerName(args[0]);
+    const core = this.core;
+
+    if (name === 'get' && args.length === 2 && this.mayReadL1()) {
+      const key = args[1].toString('latin1');
+      if (core.keyAllowed(key) && !this.writePending(key)) {
+        // (The scanner answers most GETs before they get here; this covers inline and split frames.)
+        const timed = (core.stats.l1Hits & TIMING_SAMPLE_MASK) === 0;
+        const start = timed ? process.hrtime.bigint() : 0n;
+        const hit = core.cache!.get(ReplyCache.entryKey(this.db, key), this.getVariant);
+        if (hit !== undefined) {
+          if (timed) core.stats.recordL1Latency(Number(process.hrtime.bigint() - start));
+          core.stats.l1Hits++;
+          this.emit(hit);
+          return;
+        }
+        core.stats.l1Misses++;
+        this.forwardCacheable(raw, key, this.getVariant, batch, expectations);
+        return;
+      }
+    }
+
+    switch (name) {
+      case 'quit':
+        this.emit(OK);
+        this.closing = true;
+        return;
+      case 'info':
+        if (args.length === 2 && args[1].toString('latin1').toLowerCase() === 'cachee') {
+          const text = core.infoSection();
+          this.emit(Buffer.from(`$${Buffer.byteLength(text)}\r\n${text}\r\n`));
+          return;
+        }
+        break;
+      case 'multi':
+        // At once, not when Redis answers: the commands pipelined behind it are queued by Redis,
+        // so L1 must not answer them. (MULTI fails only when already in MULTI.)
+        if (!this.inMulti) this.multiWrites = [];
+        this.inMulti = true;
+        this.forward(raw, batch, expectations);
+        return;
+      case 'exec':
+      case 'discard': {
+        const writes = name === 'exec' && this.inMulti ? this.multiWrites : [];
+        this.inMulti = false;
+        this.multiWrites = [];
+        this.forwardWrite(raw, writes, batch, expectations);
+        return;
+      }
+    }
+
+    if (SESSION_STATE_COMMANDS.has(name)) {
+      this.forwardStateChange(name, args, raw, batch, expectations);
+      return;
+    }
+    if (switchesToRawMode(name, args)) {
+      this.enterRawMode(raw, batch, expectations);
+      return;
+    }
+
+    const keys = core.table.keys(args);
+    const spec = keys.spec;
+    if (
+      CACHEABLE_READS.has(name) &&
+      spec !== undefined &&
+      spec.flags.has('readonly') &&
+      keys.keyIndexes.length === 1 &&
+      keys.keyIndexes[0] === 1
+    ) {
+      const key = args[1].toString('latin1');
+      if (!this.mayReadL1()) {
+        this.forwardUncached(raw, key, this.variantOf(name, args), batch, expectations);
+        return;
+      }
+      if (core.keyAllowed(key) && !this.writePending(key)) {
+        const variant = this.variantOf(name, args);
+        const hit = core.cache!.get(ReplyCache.entryKey(this.db, key), variant);
+        if (hit !== undefined) {
+          core.stats.l1Hits++;
+          this.emit(hit);
+          return;
+        }
+        core.stats.l1Misses++;
+        this.forwardCacheable(raw, key, variant, batch, expectations);
+        return;
+      }
+    }
+
+    if (name === 'mget' && args.length > 1 && this.mayReadL1() && this.answerMgetFromL1(args)) return;
+
+    if (!keys.mutates) {
+      this.forward(raw, batch, expectations);
+      return;
+    }
+    const written = keys.writtenIndexes.map((i) => args[i].toString('latin1'));
+    const needsFlush = written.length === 0 || keys.unknownKeys;
+    if (this.inMulti) {
+      // Queued: the write happens at EXEC, which applies these.
+      if (needsFlush) this.multiWrites = null;
+      else this.multiWrites?.push(...written);
+      this.forward(raw, batch, expectations);
+      return;
+    }
+    this.forwardWrite(raw, needsFlush ? null : written, batch, expectations);
+  }
+
+  private writePending(key: string): boolean {
+    return this.writesInFlight.size !== 0 && this.writesInFlight.has(key);
+  }
+
+  /**
+   * Forwards a command that writes `keys` (null: unknown keys, flush everything). Until its reply,
+   * L1 does not answer this client's reads of those keys; when the reply comes, before the client
+   * sees it, no L1 copy of what it wrote survives.
+   */
+  private forwardWrite(raw: Buffer, keys: string[] | null, batch: Buffer[], expectations: Expectation[]): void {
+    const core = this.core;
+    if (keys === null) this.flushesInFlight++;
+    else for (const key of keys) this.writesInFlight.set(key, (this.writesInFlight.get(key) ?? 0) + 1);
+    const settle = () => {
+      if (keys === null) {
+        this.flushesInFlight--;
+        return;
+      }
+      for (const key of keys) {
+        const left = this.writesInFlight.get(key)! - 1;
+        if (left === 0) this.writesInFlight.delete(key);
+        else this.writesInFlight.set(key, left);
+      }
+    };
+    this.forward(
+      raw,
+      batch,
+      expectations,
+      () => {
+        if (keys === null) core.flushL1();
+        else core.invalidateKeys(keys);
+        settle();
+      },
+      () => {
+        // The write may or may not have happened: drop what L1 holds of it either way.
+        if (keys === null) core.flushL1();
+        else core.invalidateKeys(keys);
+        settle();
+      },
+    );
+  }
+
+  /** L1 may answer this client now: the cache is trustworthy and the client's identity is settled. */
+  private mayReadL1(): boolean {
+    return (
+      this.core.cache !== undefined &&
+      this.core.l1Trusted &&
+      this.user !== undefined &&
+      !this.inMulti &&
+      this.stateChangesInFlight === 0 &&
+      this.flushesInFlight === 0
+    );
+  }
+
+  /**
+   * A cacheable read L1 cannot answer now. While invalidation is down L1 is not trusted, but if
+   * the upstream fails too, the copy L1 still holds (at most one L1 TTL old) beats an error,
+   * unless --l1-require-fresh says otherwise.
+   */
+  private forwardUncached(raw: Buffer, key: string, variant: string, batch: Buffer[], expectations: Expectation[]): void {
+    const core = this.core;
+    const fallback =
+      core.cache !== undefined && !core.l1Trusted && !core.config.requireFresh && this.user !== undefined && !this.inMulti && this.stateChangesInFlight === 0;
+    if (!fallback || !core.keyAllowed(key)) {
+      this.forward(raw, batch, expectations);
+      return;
+    }
+    const db = this.db;
+    this.forward(raw, batch, expectations, undefined, () => {
+      const stale = core.cache!.get(ReplyCache.entryKey(db, key), variant);
+      if (stale !== undefined) core.stats.l1StaleHits++;
+      return stale;
+    });
+  }
+
+  private variantOf(name: string, args: Buffer[]): string {
+    let variant = this.variantPrefix + name;
+    for (let i = 2; i < args.length; i++) variant += `\u0000${args[i].toString('latin1')}`;
+    return variant;
+  }
+
+  /** MGET of keys that are all in L1 (as GET replies): assemble the array reply. */
+  private answerMgetFromL1(args: Buffer[]): boolean {
+    const core = this.core;
+    const parts: Buffer[] = [Buffer.from(`*${args.length - 1}\r\n`)];
+    for (let i = 1; i < args.length; i++) {
+      const key = args[i].toString('latin1');
+      if (!core.keyAllowed(key) || this.writePending(key)) return false;
+      const hit = core.cache!.get(ReplyCache.entryKey(this.db, key), this.getVariant);
+      if (hit === undefined) return false;
+      parts.push(hit);
+    }
+    core.stats.l1Hits += args.length - 1;
+    this.emit(Buffer.concat(parts));
+    return true;
+  }
+
+  private forwardCacheable(raw: Buffer, key: string, variant: string, batch: Buffer[], expectations: Expectation[]): void {
+    const core = this.core;
+    const ticket: ReadTicket = core.guard.begin(key);
+    let settled = false;
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
+      return core.guard.settle(ticket);
+    };
+    const db = this.db;
+    const protocol = this.protocol;
+    let reply: Buffer | undefined;
+    this.forward(
+      raw,
+      batch,
+      expectations,
+      (r) => {
+        reply = r;
+      },
+      settle,
+    );
+    // The key's remaining TTL in Redis, asked right behind the read, bounds the L1 copy's life.
+    batch.push(core.encodePttl(key));
+    expectations.push({
+      onReply: (ttlRaw) => {
+        const fresh = settle();
+        if (!fresh || reply === undefined || isErrorReply(reply) || protocol !== this.protocol || !core.l1Trusted) return;
+        const ms = integerReply(ttlRaw);
+        core.cache!.put(db, key, variant, reply, ms !== undefined && ms >= 0 ? ms : undefined);
+      },
+      onError: settle,
+    });
+  }
+
+  private forwardStateChange(name: string, args: Buffer[], raw: Buffer, batch: Buffer[], expectations: Expectation[]): void {
+    this.stateChangesInFlight++;
+    this.forward(
+      raw,
+      batch,
+      expectations,
+      (reply) => {
+        this.stateChangesInFlight--;
+        if (isErrorReply(reply)) return;
+        this.applyStateChange(name, args);
+      },
+      () => {
+        this.stateChangesInFlight--;
+      },
+    );
+  }
+
+  private applyStateChange(name: string, args: Buffer[]): void {
+    const word = (i: number) => args[i]?.toString('latin1').toLowerCase();
+    switch (name) {
+      case 'select':
+        this.db = Number(args[1].toString('latin1'));
+        break;
+      case 'auth':
+        this.user = args.length >= 3 ? args[1].toString('latin1') : 'default';
+        this.authArgs = args.map((a) => Buffer.from(a));
+        break;
+      case 'hello': {
+        if (args.length >= 2) this.protocol = Number(args[1].toString('latin1'));
+        for (let i = 2; i < args.length; i++) {
+          if (word(i) === 'auth' && i + 2 < args.length) {
+            this.user = args[i + 1].toString('latin1');
+            this.authArgs = [Buffer.from('AUTH'), Buffer.from(args[i + 1]), Buffer.from(args[i + 2])];
+            i += 2;
+          } else if (word(i) === 'setname' && i + 1 < args.length) {
+            this.clientName = Buffer.from(args[++i]);
+          }
+        }
+        break;
+      }
+      case 'reset':
+        this.db = 0;
+        this.protocol = 2;
+        this.user = this.core.defaultUserOpen ? 'default' : undefined;
+        this.authArgs = undefined;
+        this.clientName = undefined;
+        this.inMulti = false;
+        this.multiWrites = [];
+        break;
+    }
+    this.updateVariantPrefix();
+  }
+
+  /**
+   * Queues a command for the upstream; `onReply` runs before the reply is released to the client
+   * (so invalidations happen first), `onFailure` when the upstream failed instead.
+   */
+  private forward(
+    raw: Buffer,
+    batch: Buffer[],
+    expectations: Expectation[],
+    onReply?: (reply: Buffer) => void,
+    /** May return a reply to send instead of the error. */
+    onFailure?: () => Buffer | undefined | boolean | void,
+  ): void {
+    const slot: Slot = { bytes: undefined };
+    this.queue.push(slot);
+    const stats = this.core.stats;
+    stats.l2Requests++;
+    const sentAt = performance.now();
+    batch.push(raw);
+    expectations.push({
+      onReply: (reply) => {
+        stats.recordL2Latency((performance.now() - sentAt) * 1000);
+        onReply?.(reply);
+        slot.bytes = reply;
+        this.releaseReady();
+      },
+      onError: (error) => {
+        const instead = onFailure?.();
+        slot.bytes = Buffer.isBuffer(instead) ? instead : errorReply(`ERR ${error.message}`);
+        this.releaseReady();
+      },
+    });
+  }
+
+  private sendForwarded(batch: Buffer[], expectations: Expectation[]): void {
+    if (batch.length === 0) return;
+    const bytes = batch.length === 1 ? batch[0] : Buffer.concat(batch);
+    const exps = expectations.slice();
+    batch.length = 0;
+    expectations.length = 0;
+    this.upstreamConnection().send(bytes, exps);
+  }
+
+  private upstreamConnection(): UpstreamConnection {
+    if (this.upstream === undefined || !this.upstream.alive) {
+      this.upstream = this.core.openUpstream(this.handshake(), {
+        // Subscriptions and transactions cannot be carried over to a new connection: drop the
+        // client, as Redis dropping the connection would, and let it reconnect.
+        onClose: () => {
+          if (this.raw || this.inMulti) this.destroy();
+        },
+        onPush: (push) => {
+          this.out.push(Buffer.from(push));
+          this.releaseReady();
+        },
+      });
+    }
+    return this.upstream;
+  }
+
+  /** Commands that give a new upstream connection this client's state. */
+  private handshake(): Buffer[][] {
+    const commands: Buffer[][] = [];
+    const auth = this.authArgs ?? this.core.upstreamAuth;
+    if (auth !== undefined) commands.push(auth);
+    if (this.protocol !== 2) commands.push([Buffer.from('HELLO'), Buffer.from(String(this.protocol))]);
+    if (this.db !== 0) commands.push([Buffer.from('SELECT'), Buffer.from(String(this.db))]);
+    if (this.clientName !== undefined) commands.push([Buffer.from('CLIENT'), Buffer.from('SETNAME'), this.clientName]);
+    return commands;
+  }
+
+  /**
+   * Subscribe, monitor and CLIENT REPLY OFF/SKIP: from this command on, bytes flow unparsed both
+   * ways. Replies already owed are written first (the upstream connection hands over its raw
+   * stream only after they arrived).
+   */
+  private enterRawMode(raw: Buffer, batch: Buffer[], expectations: Expectation[]): void {
+    this.raw = true;
+    this.sendForwarded(batch, expectations);
+    const upstream = this.upstreamConnection();
+    upstream.switchToRaw((chunk) => {
+      this.releaseReady();
+      this.flush();
+      this.socket.write(chunk);
+    });
+    upstream.writeRaw(raw);
+  }
+
+  /** A reply produced here (not forwarded): written now, or queued behind forwarded ones. */
+  private emit(bytes: Buffer): void {
+    if (this.queue.length === this.queueHead) this.out.push(bytes);
+    else this.queue.push({ bytes });
+  }
+
+  private releaseReady(): void {
+    const queue = this.queue;
+    while (this.queueHead < queue.length && queue[this.queueHead].bytes !== undefined) {
+      this.out.push(queue[this.queueHead].bytes!);
+      queue[this.queueHead++] = undefined as unknown as Slot;
+    }
+    if (this.queueHead === queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    }
+    if (!this.handlingInput && !this.flushScheduled && this.out.length > 0) {
+      this.flushScheduled = true;
+      queueMicrotask(() => {
+        this.flushScheduled = false;
+        this.flush();
+        if (this.closing) this.closeIfIdle();
+      });
+    }
+  }
+
+  private flush(): void {
+    const out = this.out;
+    if (out.length === 0) return;
+    const bytes = out.length === 1 ? out[0] : Buffer.concat(out);
+    out.length = 0;
+    if (!this.socket.destroyed && !this.socket.write(bytes) && this.socket.writableLength > OUTPUT_HIGH_WATER) {
+      this.socket.pause();
+    }
+  }
+
+  private closeIfIdle(): void {
+    if (this.queue.length === this.queueHead && this.out.length === 0) this.socket.end();
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.socket.destroyed) this.socket.destroy();
+    this.upstream?.destroy();
+    this.core.sessionClosed(this);
+  }
+}

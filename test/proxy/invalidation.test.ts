@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RawClient, infoField, startProxyOverRedis, waitFor, type ProxyUnderTest } from '../support/proxy.js';
+
+const s = (b: Buffer) => b.toString('latin1');
+
+describe('proxy L1 and invalidation', () => {
+  let env: ProxyUnderTest;
+  let viaProxy: RawClient;
+  let direct: RawClient;
+
+  before(async () => {
+    env = await startProxyOverRedis();
+    viaProxy = await RawClient.connect(env.port);
+    direct = await RawClient.connect(env.redis.port);
+  });
+  after(async () => {
+    viaProxy.close();
+    direct.close();
+    await env.stop();
+  });
+
+  const hits = async () => Number(infoField(await viaProxy.call('INFO', 'cachee'), 'l1_hits'));
+
+  it('answers a repeated read from L1', async () => {
+    await viaProxy.call('SET', 'k1', 'v1');
+    assert.equal(s(await viaProxy.call('GET', 'k1')), '$2\r\nv1\r\n');
+    const before = await hits();
+    assert.equal(s(await viaProxy.call('GET', 'k1')), '$2\r\nv1\r\n');
+    assert.equal(await hits(), before + 1);
+  });
+
+  it('sees its own write at once (invalidated before the reply)', async () => {
+    await viaProxy.call('GET', 'k2');
+    await viaProxy.call('GET', 'k2');
+    await viaProxy.call('SET', 'k2', 'new');
+    assert.equal(s(await viaProxy.call('GET', 'k2')), '$3\r\nnew\r\n');
+  });
+
+  it('sees a write made directly on Redis by another client', async () => {
+    await viaProxy.call('SET', 'k3', 'old');
+    await viaProxy.call('GET', 'k3');
+    await viaProxy.call('GET', 'k3');
+    await direct.call('SET', 'k3', 'external');
+    await waitFor(async () => s(await viaProxy.call('GET', 'k3')) === '$8\r\nexternal\r\n', 2000, 'the external write');
+  });
+
+  it('drops a key that expires in Redis', async () => {
+    await direct.call('SET', 'k4', 'short', 'PX', '150');
+    assert.equal(s(await viaProxy.call('GET', 'k4')), '$5\r\nshort\r\n');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(s(await viaProxy.call('GET', 'k4')), '$-1\r\n');
+  });
+
+  it('caches hash, list, set and sorted-set reads and invalidates them on writes', async () => {
+    await viaProxy.call('HSET', 'h', 'a', '1');
+    await viaProxy.call('HGET', 'h', 'a');
+    assert.equal(s(await viaProxy.call('HGET', 'h', 'a')), '$1\r\n1\r\n');
+    await direct.call('HSET', 'h', 'a', '2');
+    await waitFor(async () => s(await viaProxy.call('HGET', 'h', 'a')) === '$1\r\n2\r\n', 2000, 'hash invalidation');
+    await viaProxy.call('RPUSH', 'l', 'x', 'y');
+    await viaProxy.call('LRANGE', 'l', '0', '-1');
+    await viaProxy.call('RPUSH', 'l', 'z');
+    assert.equal(s(await viaProxy.call('LRANGE', 'l', '0', '-1')), '*3\r\n$1\r\nx\r\n$1\r\ny\r\n$1\r\nz\r\n');
+    await viaProxy.call('SADD', 'set', 'm');
+    await viaProxy.call('SMEMBERS', 'set');
+    await viaProxy.call('SREM', 'set', 'm');
+    assert.equal(s(await viaProxy.call('SMEMBERS', 'set')), '*0\r\n');
+    await viaProxy.call('ZADD', 'z', '1', 'a');
+    await viaProxy.call('ZSCORE', 'z', 'a');
+    await viaProxy.call('ZINCRBY', 'z', '2', 'a');
+    assert.equal(s(await viaProxy.call('ZSCORE', 'z', 'a')), '$1\r\n3\r\n');
+  });
+
+  it('applies a transaction\'s writes when EXEC returns', async () => {
+    await viaProxy.call('SET', 'tx', 'before');
+    await viaProxy.call('GET', 'tx');
+    const replies = await viaProxy.pipeline([['MULTI'], ['SET', 'tx', 'after'], ['GET', 'tx'], ['EXEC']]);
+    assert.deepEqual(replies.map(s), ['+OK\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '*2\r\n+OK\r\n$5\r\nafter\r\n']);
+    assert.equal(s(await viaProxy.call('GET', 'tx')), '$5\r\nafter\r\n');
+  });
+
+  it('flushes L1 on FLUSHALL, and on a script that declares no keys', async () => {
+    await viaProxy.call('SET', 'f', '1');
+    await viaProxy.call('GET', 'f');
+    await viaProxy.call('EVAL', "redis.call('SET', 'f', '2')", '0');
+    assert.equal(s(await viaProxy.call('GET', 'f')), '$1\r\n2\r\n');
+    await viaProxy.call('GET', 'f');
+    await viaProxy.call('FLUSHALL');
+    assert.equal(s(await viaProxy.call('GET', 'f')), '$-1\r\n');
+  });
+
+  it('keeps each database apart', async () => {
+    const other = await RawClient.connect(env.port);
+    await other.call('SELECT', '3');
+    await viaProxy.call('SET', 'db', 'zero');
+    await other.call('SET', 'db', 'three');
+    await viaProxy.call('GET', 'db');
+    await other.call('GET', 'db');
+    assert.equal(s(await viaProxy.call('GET', 'db')), '$4\r\nzero\r\n');
+    assert.equal(s(await other.call('GET', 'db')), '$5\r\nthree\r\n');
+    other.close();
+  });
+
+  it('flushes L1 when the tracking connection is lost, and serves fresh data after', async () => {
+    await viaProxy.call('SET', 'lost', 'v1');
+    await viaProxy.call('GET', 'lost');
+    await viaProxy.call('GET', 'lost');
+    assert.ok(Number(infoField(await viaProxy.call('INFO', 'cachee'), 'l1_entries')) > 0);
+    const list = s(await direct.call('CLIENT', 'LIST'));
+    const ids = [...list.matchAll(/id=(\d+) [^\n]*name=cachee-invalidation/g)].map((m) => m[1]);
+    assert.ok(ids.length > 0, 'the invalidation connection is named in CLIENT LIST');
+    for (const id of ids) await direct.call('CLIENT', 'KILL', 'ID', id);
+    await direct.call('SET', 'lost', 'v2');
+    await waitFor(async () => infoField(await viaProxy.call('INFO', 'cachee'), 'invalidation') === 'tracking', 3000, 'tracking to come back');
+    assert.equal(s(await viaProxy.call('GET', 'lost')), '$2\r\nv2\r\n');
+    assert.ok(env.log.some((l) => l.includes('invalidation lost')));
+  });
+});

@@ -1,0 +1,114 @@
+/** A throwaway redis-server with a cachee proxy in front of it, for a test. */
+import net from 'node:net';
+import { DEFAULT_PROXY_CONFIG, type ProxyConfig, type RunningProxy } from '../../src/proxy/config.js';
+import { startProxy } from '../../src/proxy/server.js';
+import { encodeCommand, type CommandArg } from '../../src/resp/encode.js';
+import { ReplyScanner } from '../../src/resp/reply-scanner.js';
+import { startRedis, type RedisServer } from './redis-server.js';
+
+export interface ProxyUnderTest {
+  redis: RedisServer;
+  proxy: RunningProxy;
+  port: number;
+  log: string[];
+  stop(): Promise<void>;
+}
+
+export async function startProxyOverRedis(config: Partial<ProxyConfig> = {}, redisArgs: string[] = []): Promise<ProxyUnderTest> {
+  const redis = await startRedis(redisArgs);
+  const log: string[] = [];
+  const proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, upstream: redis.url, ...config }, (line) => log.push(line));
+  await waitFor(() => log.some((l) => l.includes('invalidation:') || l.includes('warning:')), 5000);
+  return {
+    redis,
+    proxy,
+    port: proxy.port,
+    log,
+    stop: async () => {
+      await proxy.close();
+      await redis.stop();
+    },
+  };
+}
+
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A bare RESP connection: exact bytes out, exact reply bytes back. */
+export class RawClient {
+  private readonly scanner = new ReplyScanner();
+  private readonly replies: Buffer[] = [];
+  private waiters: (() => void)[] = [];
+  closed = false;
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (chunk) => {
+      this.scanner.feed(chunk);
+      for (let r = this.scanner.next(); r !== undefined; r = this.scanner.next()) this.replies.push(Buffer.from(r.raw));
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => {});
+  }
+
+  static connect(port: number): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => resolve(new RawClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Waits for `count` more replies (or the close of the connection) and returns them. */
+  async read(count: number, timeoutMs = 5000): Promise<Buffer[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.replies.length < count && !this.closed) {
+      if (Date.now() > deadline) throw new Error(`expected ${count} replies, got ${this.replies.length}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.replies.splice(0, count);
+  }
+
+  write(bytes: Buffer | string): void {
+    this.socket.write(bytes);
+  }
+
+  async call(...args: CommandArg[]): Promise<Buffer> {
+    this.write(encodeCommand(args));
+    const [reply] = await this.read(1);
+    if (reply === undefined) throw new Error('connection closed before the reply');
+    return reply;
+  }
+
+  async pipeline(commands: CommandArg[][]): Promise<Buffer[]> {
+    this.write(Buffer.concat(commands.map((c) => encodeCommand(c))));
+    return this.read(commands.length);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+export function infoField(info: Buffer, field: string): string | undefined {
+  const match = new RegExp(`^${field}:(.*)$`, 'm').exec(info.toString('latin1'));
+  return match?.[1]?.trim();
+}
