@@ -1,0 +1,143 @@
+/**
+ * The commander wiring: flags to option values, option values to the commands. `runCli` never
+ * throws and never exits by itself: it returns the exit code (0 ok, 1 failure, 2 bad usage).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { defaultDeps, type CliDeps } from './deps.js';
+import { CliError, messageOf } from './errors.js';
+import { locateConfig, readConfigFile, resolveConfig, type FlagValues } from './config.js';
+import { runInit } from './init.js';
+import { CONFIG_ENV, SETTINGS, type Setting } from './settings.js';
+import { runStart } from './start.js';
+import { runStatus } from './status-command.js';
+import { connectHost } from './status.js';
+import { UnitError, formatDuration, formatSize, parseDuration } from './units.js';
+import { DEFAULT_PROXY_CONFIG } from '../proxy/config.js';
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+function defaultText(setting: Setting): string {
+  const value = DEFAULT_PROXY_CONFIG[setting.key];
+  if (value === undefined) return '';
+  if (setting.kind === 'size') return formatSize(value as number);
+  if (setting.kind === 'duration') return formatDuration(value as number);
+  return String(value);
+}
+
+/** One option per setting; `withNegations` adds --no-upstream and --no-l1-require-fresh (start). */
+function addSettingOptions(command: Command, withNegations: boolean): Command {
+  for (const setting of SETTINGS) {
+    const flags = setting.valueName ? `${setting.flag} <${setting.valueName}>` : setting.flag;
+    const def = defaultText(setting);
+    const option = new Option(flags, `${setting.description} [${setting.env}${def ? `, default ${def}` : ''}]`);
+    if (setting.kind === 'list') option.argParser(collect);
+    command.addOption(option);
+    if (withNegations && (setting.kind === 'bool' || setting.kind === 'url')) {
+      const what = setting.kind === 'url' ? 'serve from the embedded store even if the file names an upstream' : `turn ${setting.flag} off even if the file turns it on`;
+      command.addOption(new Option(`--no-${setting.flag.slice(2)}`, what));
+    }
+  }
+  return command.option('--config <path>', `cachee.json to use, or its folder [${CONFIG_ENV}, default ./cachee.json]`);
+}
+
+function flagValues(command: Command): FlagValues {
+  const values: FlagValues = {};
+  for (const setting of SETTINGS) {
+    const attribute = new Option(setting.flag).attributeName();
+    const value: unknown = command.getOptionValue(attribute);
+    if (value !== undefined) values[setting.key] = value;
+  }
+  return values;
+}
+
+const UNITS_HELP = `
+Sizes: a number with b, kb, mb or gb (1kb = 1024 bytes; 1.5gb works; a bare number is bytes).
+Durations: a number with ms, s, m or h (a bare number is milliseconds).
+Precedence: flag > environment variable > cachee.json > default.`;
+
+export async function runCli(argv: readonly string[], overrides: Partial<CliDeps> = {}): Promise<number> {
+  const deps = defaultDeps(overrides);
+  let exitCode = 0;
+
+  const program = new Command('cachee')
+    .description('A tiered cache: a RESP-compatible caching proxy in front of Redis')
+    .version(deps.version, '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: deps.stdout, writeErr: deps.stderr })
+    .showHelpAfterError('(add --help for usage)');
+
+  addSettingOptions(
+    program
+      .command('init')
+      .description('write cachee.json with every setting (flags, else defaults; environment variables are not read)')
+      .option('--force', 'overwrite an existing file'),
+    false,
+  )
+    .addHelpText('after', UNITS_HELP)
+    .action(async (options: { config?: string; force?: boolean }, command: Command) => {
+      const location = await locateConfig(options.config, deps.env, deps.cwd);
+      exitCode = await runInit(flagValues(command), location, options.force === true, deps);
+    });
+
+  addSettingOptions(program.command('start').description('run the proxy until SIGTERM or SIGINT'), true)
+    .addHelpText('after', UNITS_HELP)
+    .action(async (options: { config?: string }, command: Command) => {
+      const location = await locateConfig(options.config, deps.env, deps.cwd);
+      const file = await readConfigFile(location);
+      const { config } = resolveConfig({ flags: flagValues(command), env: deps.env, file });
+      exitCode = await runStart({ config, location, file }, deps);
+    });
+
+  program
+    .command('status')
+    .description("show a running proxy's cache statistics (host and port as start resolves them)")
+    .option('--host <host>', 'proxy address [CACHEE_HOST, else cachee.json, default 127.0.0.1]')
+    .option('--port <port>', 'proxy port [CACHEE_PORT, else cachee.json, default 6380]')
+    .option('--config <path>', `cachee.json to read host and port from [${CONFIG_ENV}]`)
+    .option('--json', 'print JSON (with --watch: one object a line)')
+    .option('--watch', 'refresh every second until Ctrl-C, like redis-cli --stat')
+    .option('--interval <duration>', 'refresh interval of --watch', '1s')
+    .option('--timeout <duration>', 'give up on a proxy that does not answer within this', '2s')
+    .action(async (options: { host?: string; port?: string; config?: string; json?: boolean; watch?: boolean; interval: string; timeout: string }) => {
+      const location = await locateConfig(options.config, deps.env, deps.cwd);
+      const file = await readConfigFile(location);
+      const { config } = resolveConfig({ flags: { host: options.host, port: options.port }, env: deps.env, file }, ['host', 'port']);
+      exitCode = await runStatus(
+        {
+          host: connectHost(config.host),
+          port: config.port,
+          json: options.json === true,
+          watch: options.watch === true,
+          intervalMs: durationFlag('--interval', options.interval, 1),
+          timeoutMs: durationFlag('--timeout', options.timeout, 1),
+        },
+        deps,
+      );
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed it
+    if (err instanceof CliError) {
+      deps.stderr(err.lines.map((line) => `${line}\n`).join(''));
+      return err.exitCode;
+    }
+    deps.stderr(`cachee: ${messageOf(err)}\n`);
+    if (deps.env.CACHEE_DEBUG && err instanceof Error && err.stack) deps.stderr(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+function durationFlag(flag: string, value: string, min: number): number {
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch (err) {
+    if (err instanceof UnitError) throw new CliError(`error: ${flag}: ${err.message}`, 2);
+    throw err;
+  }
+  if (ms < min) throw new CliError(`error: ${flag}: must be at least ${min}ms (got ${JSON.stringify(value)})`, 2);
+  return ms;
+}

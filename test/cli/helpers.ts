@@ -1,0 +1,75 @@
+/** Injected dependencies for runCli: captured output, a fixed clock, signals on demand. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { CliDeps, ShutdownSignal } from '../../src/cli/index.js';
+
+export interface FakeDeps extends Partial<CliDeps> {
+  out: string[];
+  err: string[];
+  exits: number[];
+  /** Delivers a signal to whoever listens (start, status --watch). */
+  signal(name: ShutdownSignal): void;
+  listeners: number;
+  stdoutText(): string;
+  stderrText(): string;
+}
+
+export const FIXED_NOW = Date.parse('2025-01-02T03:04:05.678Z');
+
+export function fakeDeps(overrides: Partial<CliDeps> = {}): FakeDeps {
+  const handlers = new Set<(signal: ShutdownSignal) => void>();
+  const deps: FakeDeps = {
+    out: [],
+    err: [],
+    exits: [],
+    listeners: 0,
+    stdout: (text) => void deps.out.push(text),
+    stderr: (text) => void deps.err.push(text),
+    env: {},
+    cwd: os.tmpdir(),
+    now: () => FIXED_NOW,
+    onSignal: (handler) => {
+      handlers.add(handler);
+      deps.listeners = handlers.size;
+      return () => {
+        handlers.delete(handler);
+        deps.listeners = handlers.size;
+      };
+    },
+    exit: (code) => void deps.exits.push(code),
+    sleep: async () => {},
+    version: '9.9.9',
+    signal: (name) => {
+      for (const handler of [...handlers]) handler(name);
+    },
+    stdoutText: () => deps.out.join(''),
+    stderrText: () => deps.err.join(''),
+    ...overrides,
+  };
+  return deps;
+}
+
+/** A fresh empty folder, removed by the returned cleanup. */
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cachee-cli-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A loopback port nothing listens on (bound, then released). */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves on the next macrotask, after pending promise chains have run. */
+export function tick(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { DEFAULT_PROXY_CONFIG, type ProxyConfig, type RunningProxy } from '../../src/proxy/config.js';
+import { runCli, type StartProxy } from '../../src/cli/index.js';
+import { fakeDeps, tempDir, tick } from './helpers.js';
+
+/** A startProxy that records its calls; close() resolves when `release` is called (or at once). */
+function fakeProxy(options: { holdClose?: boolean; fail?: Error } = {}) {
+  const calls: { config: ProxyConfig; log?: (line: string) => void }[] = [];
+  let closes = 0;
+  let release = () => {};
+  const startProxy: StartProxy = async (config, log) => {
+    calls.push({ config, log });
+    if (options.fail) throw options.fail;
+    const running: RunningProxy = {
+      host: config.host,
+      port: config.port,
+      close: () => {
+        closes++;
+        return options.holdClose ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve();
+      },
+    };
+    return running;
+  };
+  return { startProxy, calls, closes: () => closes, release: () => release() };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await tick();
+  assert.ok(condition(), 'condition never held');
+}
+
+describe('cachee start', () => {
+  it('starts the proxy with the resolved config (flag > env > file > default) and stops on SIGTERM', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      writeFileSync(path.join(dir, 'cachee.json'), JSON.stringify({ upstream: 'redis://file:6379', port: 7003, l1Memory: '3mb', l1Ttl: '3s', workers: 2 }));
+      const proxy = fakeProxy();
+      const deps = fakeDeps({ cwd: dir, env: { CACHEE_PORT: '7002', CACHEE_L1_MEMORY: '2mb' }, startProxy: proxy.startProxy });
+      const running = runCli(['start', '--port', '7001', '--l1-keys', 'session:*'], deps);
+      await until(() => deps.listeners === 1 && proxy.calls.length === 1 && deps.out.length >= 2);
+      assert.deepEqual(proxy.calls[0].config, {
+        ...DEFAULT_PROXY_CONFIG,
+        upstream: 'redis://file:6379',
+        port: 7001,
+        l1Memory: 2 * 1024 ** 2,
+        l1Ttl: 3000,
+        l1Keys: ['session:*'],
+        workers: 2,
+      });
+      assert.equal(typeof proxy.calls[0].log, 'function');
+
+      deps.signal('SIGTERM');
+      assert.equal(await running, 0);
+      assert.equal(proxy.closes(), 1);
+      assert.equal(deps.listeners, 0, 'signal handlers removed');
+      assert.deepEqual(deps.exits, []);
+      assert.equal(
+        deps.stdoutText(),
+        [
+          '2025-01-02T03:04:05.678Z cachee 9.9.9 starting, config cachee.json',
+          '2025-01-02T03:04:05.678Z listening on 127.0.0.1:7001, upstream redis://file:6379 (L1 2 MB, TTL 3s, keys session:*, 2 workers)',
+          '2025-01-02T03:04:05.678Z SIGTERM: shutting down',
+          '2025-01-02T03:04:05.678Z stopped',
+          '',
+        ].join('\n'),
+      );
+      assert.equal(deps.stderrText(), '');
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('with no file and no upstream, runs on defaults from the embedded store and says so', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const proxy = fakeProxy();
+      const deps = fakeDeps({ cwd: dir, startProxy: proxy.startProxy });
+      const running = runCli(['start'], deps);
+      await until(() => deps.out.length >= 2);
+      assert.deepEqual(proxy.calls[0].config, DEFAULT_PROXY_CONFIG);
+      deps.signal('SIGINT');
+      assert.equal(await running, 0);
+      const lines = deps.stdoutText().split('\n');
+      assert.equal(lines[0], '2025-01-02T03:04:05.678Z cachee 9.9.9 starting, no cachee.json: defaults');
+      assert.equal(lines[1], '2025-01-02T03:04:05.678Z listening on 127.0.0.1:6380, no upstream: serving from the embedded store (256 MB, TTL 30s)');
+      assert.equal(lines[2], '2025-01-02T03:04:05.678Z SIGINT: shutting down');
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("timestamps the proxy's own lines (upstream connected, lost)", async () => {
+    let now = Date.parse('2025-06-01T00:00:00.000Z');
+    const proxy = fakeProxy();
+    const deps = fakeDeps({ now: () => now, startProxy: proxy.startProxy });
+    const running = runCli(['start', '--upstream', 'redis://u:pw@h:6379'], deps);
+    await until(() => deps.out.length >= 2);
+    assert.doesNotMatch(deps.stdoutText(), /pw/);
+    now += 1500;
+    proxy.calls[0].log!('upstream connected');
+    proxy.calls[0].log!('upstream lost: connection reset\n');
+    deps.signal('SIGTERM');
+    assert.equal(await running, 0);
+    const lines = deps.stdoutText().split('\n');
+    assert.equal(lines[2], '2025-06-01T00:00:01.500Z upstream connected');
+    assert.equal(lines[3], '2025-06-01T00:00:01.500Z upstream lost: connection reset');
+  });
+
+  it('exits at once with 1 on a second signal while closing', async () => {
+    const proxy = fakeProxy({ holdClose: true });
+    const deps = fakeDeps({ startProxy: proxy.startProxy });
+    const running = runCli(['start'], deps);
+    await until(() => deps.out.length >= 2);
+    deps.signal('SIGTERM');
+    await tick();
+    assert.equal(proxy.closes(), 1);
+    deps.signal('SIGINT');
+    assert.deepEqual(deps.exits, [1]);
+    assert.equal(await running, 1);
+    assert.match(deps.stdoutText(), /SIGINT again: exiting now\n$/);
+  });
+
+  it('exits at once with 0 on a signal during start-up, closing the proxy if it starts later', async () => {
+    let finishStart!: (proxy: RunningProxy) => void;
+    let closed = 0;
+    const deps = fakeDeps({
+      startProxy: () => new Promise((resolve) => (finishStart = resolve)),
+    });
+    const running = runCli(['start'], deps);
+    await until(() => finishStart !== undefined && deps.listeners === 1);
+    deps.signal('SIGTERM');
+    assert.deepEqual(deps.exits, [0]);
+    assert.equal(await running, 0);
+    assert.match(deps.stdoutText(), /SIGTERM: shutting down before the proxy started; stopped\n$/);
+    finishStart({ host: '127.0.0.1', port: 6380, close: async () => void closed++ });
+    await tick();
+    assert.equal(closed, 1);
+    assert.doesNotMatch(deps.stdoutText(), /listening/);
+  });
+
+  it('reports a failed start in one line, exit 1', async () => {
+    const err = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:6380'), { code: 'EADDRINUSE' });
+    const deps = fakeDeps({ startProxy: fakeProxy({ fail: err }).startProxy });
+    assert.equal(await runCli(['start'], deps), 1);
+    assert.equal(deps.stderrText(), 'cachee start: cannot start the proxy on 127.0.0.1:6380: address already in use\n');
+    assert.equal(deps.listeners, 0);
+  });
+});
