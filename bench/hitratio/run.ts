@@ -1,0 +1,234 @@
+/**
+ * Hit ratios on the public traces and the synthetic workloads: the engine (built, from dist),
+ * exact LRU and Bélády's OPT, judged against the published W-TinyLFU figures.
+ *
+ *   npm run build && node --import tsx bench/hitratio/run.ts [--trace NAME]... [--size N]... [--json]
+ *
+ * `--trace` takes trace or workload names (repeatable, or comma-separated); `--size` replaces each
+ * one's list of sizes. Protocol (Caffeine's and Otter's): for each request `get`, and on a miss
+ * `set`; every request counts, cold misses included.
+ */
+import os from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Cache } from '../../dist/index.js';
+import { lruHits, nextUses, optHits } from './policies.js';
+import { referenceFor } from './references.js';
+import { loadWorkload, WORKLOAD_NAMES } from './synthetic.js';
+import { loadTrace, TRACE_NAMES, type Trace, type TraceName } from './traces.js';
+
+/** Anything with get/set over number keys can be replayed. */
+export interface SimCache {
+  get(key: number): unknown;
+  set(key: number, value: number): unknown;
+}
+export type CacheFactory = (maxEntries: number) => SimCache;
+
+export const cacheeFactory: CacheFactory = (maxEntries) => new Cache<number, number>({ maxEntries });
+
+export type Verdict = 'best' | 'ok' | 'SHORT';
+
+export interface HitRatioRow {
+  trace: string;
+  size: number;
+  requests: number;
+  /** Hit ratios, percent; `cachee` is the cache under test (the engine unless a factory is given). */
+  cachee: number;
+  lru: number;
+  opt: number;
+  /** From the README's reference table, when it has this trace and size. */
+  reference?: {
+    ref: number;
+    refSource: string;
+    others: Record<string, number>;
+    /** The README's own LRU and OPT figures, which `lru` and `opt` should equal to 0.01. */
+    lru: number;
+    opt: number;
+  };
+  /** cachee − ref, and the verdict; only with a reference. */
+  delta?: number;
+  verdict?: Verdict;
+}
+
+export interface HitRatioResult {
+  traces: HitRatioRow[];
+  synthetic: HitRatioRow[];
+}
+
+export interface HitRatioOptions {
+  /** Trace and workload names to run; default: all. */
+  names?: string[];
+  /** Sizes to run instead of each trace's own list. */
+  sizes?: number[];
+  /** The cache under test; default: the engine. */
+  factory?: CacheFactory;
+}
+
+export const TRACE_SIZES: Record<TraceName, number[]> = {
+  gli: [500, 1000, 2000],
+  loop: [250, 500, 1000],
+  oltp: [250, 1000, 2000],
+  p3: [25_000, 100_000, 400_000],
+  scarab: [10_000, 50_000, 100_000],
+  mixed: [500, 1000, 2000],
+};
+
+/** Replays the keys through the cache; returns the number of hits. */
+export function replay(keys: Int32Array, cache: SimCache): number {
+  let hits = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (cache.get(key) !== undefined) hits++;
+    else cache.set(key, 1);
+  }
+  return hits;
+}
+
+/**
+ * `best`: at least every published figure of the row and LRU (capped at OPT, as chart read-offs
+ * can exceed it); `ok`: within half a point of the best W-TinyLFU figure; else `SHORT`.
+ */
+export function verdict(row: HitRatioRow): Verdict | undefined {
+  const r = row.reference;
+  if (r === undefined) return undefined;
+  const bar = Math.min(row.opt, Math.max(row.lru, r.ref, ...Object.values(r.others)));
+  if (row.cachee >= bar) return 'best';
+  return row.cachee >= r.ref - 0.5 ? 'ok' : 'SHORT';
+}
+
+function simulate(trace: Trace, sizes: number[], factory: CacheFactory): HitRatioRow[] {
+  const next = nextUses(trace.keys, trace.distinct);
+  const n = trace.keys.length;
+  const percent = (hits: number) => (100 * hits) / n;
+  return sizes.map((size) => {
+    const row: HitRatioRow = {
+      trace: trace.name,
+      size,
+      requests: n,
+      cachee: percent(replay(trace.keys, factory(size))),
+      lru: percent(lruHits(trace.keys, trace.distinct, size)),
+      opt: percent(optHits(trace.keys, trace.distinct, size, next)),
+    };
+    const ref = referenceFor(trace.name, size);
+    if (ref !== undefined) {
+      row.reference = { ref: ref.ref, refSource: ref.refSource, others: ref.others, lru: ref.lru, opt: ref.opt };
+      row.delta = row.cachee - ref.ref;
+      row.verdict = verdict(row);
+    }
+    return row;
+  });
+}
+
+function checkNames(names: string[] | undefined): void {
+  const known: string[] = [...TRACE_NAMES, ...WORKLOAD_NAMES];
+  const unknown = names?.filter((name) => !known.includes(name)) ?? [];
+  if (unknown.length > 0) throw new Error(`unknown trace ${unknown.join(', ')}; known: ${known.join(', ')}`);
+}
+
+export function runHitRatio(options: HitRatioOptions = {}): HitRatioResult {
+  const { names, sizes, factory = cacheeFactory } = options;
+  checkNames(names);
+  const wanted = (name: string) => names === undefined || names.includes(name);
+  return {
+    traces: TRACE_NAMES.filter(wanted).flatMap((name) => simulate(loadTrace(name), sizes ?? TRACE_SIZES[name], factory)),
+    synthetic: WORKLOAD_NAMES.filter(wanted).flatMap((name) => {
+      const workload = loadWorkload(name);
+      return simulate(workload, sizes ?? workload.sizes, factory);
+    }),
+  };
+}
+
+// ---------------------------------------------------------------- printing
+
+const pct = (x: number) => x.toFixed(2);
+function signed(x: number): string {
+  const rounded = Number(x.toFixed(2));
+  return (rounded > 0 ? '+' : rounded < 0 ? '−' : '') + Math.abs(rounded).toFixed(2);
+}
+
+/** `align` has one letter per column: `l` for text, `r` for numbers. */
+function table(headers: string[], align: string, rows: string[][]): string {
+  const rule = headers.map((_, i) => (align[i] === 'r' ? '---:' : '---'));
+  const lines = [`| ${headers.join(' | ')} |`, `| ${rule.join(' | ')} |`];
+  for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+export function traceTable(rows: HitRatioRow[]): string {
+  const body = rows.map((r) => [
+    String(r.size),
+    pct(r.cachee),
+    pct(r.lru),
+    pct(r.opt),
+    r.reference?.refSource ?? '',
+    r.delta === undefined ? '' : signed(r.delta),
+    r.verdict ?? '',
+  ]);
+  const out = [table(['size', 'cachee', 'LRU', 'OPT', 'W-TinyLFU ref', 'cachee − ref', 'verdict'], 'rrrrlrl', body)];
+  // The README's figures are rounded to 2 decimals, so equal to 0.01 means equal once rounded.
+  for (const r of rows) {
+    const ref = r.reference;
+    if (ref !== undefined && (pct(r.lru) !== pct(ref.lru) || pct(r.opt) !== pct(ref.opt))) {
+      out.push(`\nwarning: size ${r.size}: LRU ${pct(r.lru)} / OPT ${pct(r.opt)} differ from the README's ${pct(ref.lru)} / ${pct(ref.opt)}`);
+    }
+  }
+  return out.join('');
+}
+
+export function syntheticTable(rows: HitRatioRow[]): string {
+  return table(
+    ['workload', 'size', 'cachee', 'LRU', 'OPT', 'cachee − LRU'],
+    'lrrrrr',
+    rows.map((r) => [r.trace, String(r.size), pct(r.cachee), pct(r.lru), pct(r.opt), signed(r.cachee - r.lru)]),
+  );
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      trace: { type: 'string', multiple: true },
+      size: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const names = values.trace?.flatMap((t) => t.split(','));
+  const sizes = values.size?.flatMap((s) => s.split(',')).map((s) => {
+    const n = Number(s.replaceAll('_', ''));
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--size ${s}: expected a positive integer`);
+    return n;
+  });
+  checkNames(names);
+
+  if (values.json) {
+    console.log(JSON.stringify(runHitRatio({ names, sizes }), null, 2));
+    return;
+  }
+
+  console.log(`# cachee hit ratios, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; percent of all requests, no warm-up\n`);
+  const start = performance.now();
+  for (const name of TRACE_NAMES) {
+    if (names !== undefined && !names.includes(name)) continue;
+    const rows = runHitRatio({ names: [name], sizes }).traces;
+    const trace = loadTrace(name);
+    console.log(`## ${name} (${trace.keys.length.toLocaleString('en-US')} requests, ${trace.distinct.toLocaleString('en-US')} distinct keys)\n`);
+    console.log(`${traceTable(rows)}\n`);
+  }
+  const workloads = WORKLOAD_NAMES.filter((name) => names === undefined || names.includes(name));
+  if (workloads.length > 0) {
+    console.log('## synthetic workloads\n');
+    for (const name of workloads) console.log(`- ${name}: ${loadWorkload(name).description}`);
+    console.log();
+    console.log(`${syntheticTable(runHitRatio({ names: workloads, sizes }).synthetic)}\n`);
+  }
+  console.log(`(${((performance.now() - start) / 1000).toFixed(1)} s)`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  try {
+    main();
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
+}
