@@ -9,7 +9,7 @@ import { keyMatcher } from './glob.js';
 import { ReplyCache } from './reply-cache.js';
 import { ProxyStats, type InvalidationState, type UpstreamState } from './stats.js';
 import { ReadGuard } from '../tier/read-guard.js';
-import { UpstreamConnection, type UpstreamTarget } from './upstream.js';
+import { UpstreamConnection, type UpstreamTarget } from '../tier/redis-connection.js';
 import { encodeCommand } from '../resp/encode.js';
 
 export interface SessionHandle {

@@ -10,7 +10,7 @@ import type { ProxyConfig, RunningProxy } from './config.js';
 import { ProxyCore } from './core.js';
 import { decodeReply, RespError } from '../resp/decode.js';
 import { ClientSession } from './session.js';
-import { parseUpstreamUrl, UpstreamConnection, type UpstreamTarget } from './upstream.js';
+import { parseUpstreamUrl, UpstreamConnection, type UpstreamTarget } from '../tier/redis-connection.js';
 
 export type Log = (line: string) => void;
 

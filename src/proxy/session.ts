@@ -14,7 +14,7 @@ import { CACHEABLE_READS, SESSION_STATE_COMMANDS, switchesToRawMode } from './co
 import type { ProxyCore } from './core.js';
 import { ReplyCache } from './reply-cache.js';
 import type { ReadTicket } from '../tier/read-guard.js';
-import { isErrorReply, type Expectation, type UpstreamConnection } from './upstream.js';
+import { isErrorReply, type Expectation, type UpstreamConnection } from '../tier/redis-connection.js';
 
 const OK = Buffer.from('+OK\r\n');
 /** Stop reading from a client whose replies pile up unread beyond this. */

@@ -22,7 +22,7 @@
 import { decodeReply, RespPush, type RespValue } from '../resp/decode.js';
 import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
-import { UpstreamConnection, type UpstreamTarget } from '../proxy/upstream.js';
+import { UpstreamConnection, type UpstreamTarget } from './redis-connection.js';
 
 export type InvalidationChannelState = 'tracking' | 'down' | 'none';
 
