@@ -1,0 +1,483 @@
+/**
+ * TieredCache: an in-process L1 (the W-TinyLFU engine) in front of Redis (L2) in front of a
+ * loader (the origin), kept coherent across every instance that shares the namespace.
+ *
+ * Design:
+ * - Reads go L1 -> L2 -> loader; a value found below is stored in the tiers above it. The L1
+ *   holds live values (no serialization on a hit) wrapped in an entry with its deadlines, built
+ *   by one function (./promotion.ts) whatever the value came from.
+ * - Writes go to Redis first (the source of truth), then every instance's L1 drops its copy: the
+ *   invalidation channel (./tracking-channel.ts, ./pubsub-channel.ts) reports each change, and the
+ *   writer updates its own L1 directly.
+ * - The read-in-flight race (an invalidation overtaking a read's reply) is closed by the same
+ *   ReadGuard the proxy uses: every L2 read, load and write takes a ticket, and its result enters
+ *   L1 only if no invalidation of the key (or flush) came in between.
+ * - Losing the channel flushes L1, and so does getting it back. While it is down, L1 still serves
+ *   what it gets, at most `l1.ttl` ms or until the channel is back.
+ * - Concurrent misses of a key in one process share one flight; with `distributedLock`, one
+ *   instance of the fleet loads while the others wait for its value (./distributed-lock.ts).
+ *   The engine's own getOrLoad is not used for this: it would count a kept-for-staleIfError entry
+ *   as a hit and fixes the TTL before the load, while here it comes from Redis's PTTL.
+ * - Redis trouble never fails a read another tier can answer: an L2 error or timeout counts as an
+ *   L2 miss on the way to the loader, and only the loader's error (with no stale value to serve)
+ *   or, for get(), the L2's own, reaches the caller.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { Cache } from '../core/cache.js';
+import { coarseNow } from '../core/clock.js';
+import type { CacheStats } from '../core/options.js';
+import { DistributedLock } from './distributed-lock.js';
+import type { ChannelHandlers, ChannelState, InvalidationChannel } from './invalidation-channel.js';
+import { Keyspace } from './keyspace.js';
+import { l1Entry, remainingFromPttl, shouldRefreshEarly, type L1Entry } from './promotion.js';
+import { PubSubChannel, encodeChange } from './pubsub-channel.js';
+import { ReadGuard } from './read-guard.js';
+import { RedisStore } from './redis-store.js';
+import { targetOf } from './redis-target.js';
+import type { Serializer } from './serializer.js';
+import { checkCallOptions, resolveTieredOptions, type ResolvedTieredOptions, type TieredCacheOptions } from './tiered-options.js';
+import { TrackingChannel } from './tracking-channel.js';
+
+export interface TieredSetOptions {
+  /** Redis TTL of this entry, ms (0: none); default: the cache's `ttl`. */
+  ttl?: number;
+  /** Longest life of the L1 copy, ms; default: `l1.ttl`. */
+  l1Ttl?: number;
+  /** Tags for invalidateTags. */
+  tags?: string[];
+}
+
+export interface LoadOptions extends TieredSetOptions {
+  /** ms after expiry during which a failing loader is answered with the last value; default: the cache's. */
+  staleIfError?: number;
+  /** ms a loader's `undefined` is remembered in L1; default: the cache's `negativeTtl`. */
+  negativeTtl?: number;
+}
+
+export interface TieredCacheStats {
+  l1: CacheStats;
+  l2Hits: number;
+  l2Misses: number;
+  /** L2 calls that failed or timed out. */
+  l2Errors: number;
+  /** Loader calls. */
+  loads: number;
+  loadErrors: number;
+  /** Loader failures answered with a stale value. */
+  staleServed: number;
+  earlyRefreshes: number;
+  /** Keys dropped from L1 because the channel reported them. */
+  invalidationsReceived: number;
+  /** Whole-L1 flushes (clear() anywhere, channel lost or regained, FLUSHALL). */
+  flushes: number;
+}
+
+interface CallSettings {
+  ttl: number;
+  l1Ttl: number;
+  staleIfError: number;
+  negativeTtl: number;
+  tags: string[] | undefined;
+}
+
+type L2Lookup<V> = { found: true; value: V } | { found: false };
+const L2_MISS = { found: false } as const;
+/** How early (ms, on this clock) Redis's report of an entry's expiry may arrive: the TTL started when Redis ran the write. */
+const EXPIRY_REPORT_SLACK_MS = 25;
+
+function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string') throw new TypeError(`TieredCache: a key must be a string, got ${typeof key}`);
+}
+
+function ownClient(url: string): Redis {
+  return new Redis(url, {
+    connectionName: 'cachee-l2',
+    // Fail while disconnected instead of queueing (see ./redis-store.ts); ioredis reconnects by itself.
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+  });
+}
+
+export class TieredCache<V> {
+  private readonly o: ResolvedTieredOptions<V>;
+  private readonly l1: Cache<string, L1Entry<V>>;
+  private readonly clock: () => number;
+  private readonly guard = new ReadGuard();
+  private readonly keys: Keyspace;
+  private readonly store: RedisStore;
+  private readonly ownsClient: boolean;
+  private readonly channel: InvalidationChannel | undefined;
+  private readonly lock: DistributedLock | undefined;
+  private readonly serializer: Serializer<V>;
+  private readonly flights = new Map<string, Promise<V | undefined>>();
+  private readonly refreshing = new Set<string>();
+  /**
+   * Tracking reports this instance's own writes back to it. Per key, how many of those reports
+   * are still to come for writes whose value this L1 kept (see onInvalidated).
+   */
+  private readonly ownReportsDue = new Map<string, number>();
+  private readonly defaults: CallSettings;
+  private readonly id = randomUUID();
+  private closed = false;
+  private readonly counts = {
+    l2Hits: 0,
+    l2Misses: 0,
+    l2Errors: 0,
+    loads: 0,
+    loadErrors: 0,
+    staleServed: 0,
+    earlyRefreshes: 0,
+    invalidationsReceived: 0,
+    flushes: 0,
+  };
+
+  constructor(options: TieredCacheOptions<V>) {
+    const o = (this.o = resolveTieredOptions(options));
+    if (typeof o.redis !== 'string' && o.redis.options.keyPrefix) {
+      throw new TypeError('TieredCache: the client has a keyPrefix; pass a client without one and use namespace instead');
+    }
+    const target = o.invalidation === 'tracking' ? targetOf(o.redis) : undefined;
+    const { sizeOf, ttl: l1Ttl, ...bounds } = o.l1;
+    try {
+      this.l1 = new Cache<string, L1Entry<V>>({
+        ...bounds,
+        sizeOf: sizeOf === undefined ? undefined : (entry, key) => (entry.value === undefined ? 0 : sizeOf(entry.value, key)),
+      });
+    } catch (error) {
+      (error as Error).message = `TieredCache: l1: ${(error as Error).message}`;
+      throw error;
+    }
+    this.clock = o.l1.now ?? coarseNow;
+    this.serializer = o.serializer;
+    this.defaults = { ttl: o.ttl, l1Ttl: l1Ttl ?? 0, staleIfError: o.staleIfError, negativeTtl: o.negativeTtl, tags: undefined };
+    this.keys = new Keyspace(o.namespace);
+
+    this.ownsClient = typeof o.redis === 'string';
+    const client = typeof o.redis === 'string' ? ownClient(o.redis) : o.redis;
+    if (this.ownsClient) client.on('error', () => {}); // every failure also fails the call that met it
+    else if (client.status === 'wait') client.connect().catch(() => {});
+    const announce = o.invalidation === 'pubsub' ? (change: Parameters<typeof encodeChange>[1]) => encodeChange(this.id, change) : undefined;
+    this.store = new RedisStore(client, this.keys, o.l2Timeout, this.id, announce);
+    if (o.distributedLock !== undefined) this.lock = new DistributedLock(this.store, o.distributedLock);
+
+    const handlers: ChannelHandlers = {
+      invalidate: (keys) => this.onInvalidated(keys),
+      flush: () => this.flushLocal(),
+      stateChanged: () => {},
+    };
+    const channelTimeout = Math.max(o.l2Timeout, 1000);
+    if (o.invalidation === 'tracking') this.channel = new TrackingChannel(target!, this.keys, channelTimeout, handlers);
+    else if (o.invalidation === 'pubsub') this.channel = new PubSubChannel(client, this.keys.channel, this.id, channelTimeout, handlers);
+    this.channel?.start();
+  }
+
+  /** 'connected': other instances' writes reach this L1; 'down': lost (L1 was flushed); 'off': no channel. */
+  get invalidationState(): ChannelState {
+    return this.channel?.state ?? 'off';
+  }
+
+  /** Whether the L2 client is connected. */
+  get l2Available(): boolean {
+    return this.store.available;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** The L1 copy, if it is fresh; never touches Redis. */
+  getLocal(key: string): V | undefined {
+    const entry = this.l1.get(key);
+    return entry !== undefined && entry.freshUntil > this.clock() ? entry.value : undefined;
+  }
+
+  /** L1, then L2 (promoting into L1). Rejects only when L1 misses and Redis cannot answer. */
+  async get(key: string): Promise<V | undefined> {
+    const entry = this.l1.get(key);
+    if (entry !== undefined && entry.freshUntil > this.clock()) return entry.value;
+    checkKey(key);
+    this.checkOpen();
+    const found = await this.readL2(key, this.defaults);
+    return found.found ? found.value : undefined;
+  }
+
+  /**
+   * L1, then L2, then `loader` (its value is written to L2 and L1). Concurrent misses share one
+   * loader call. A loader returning `undefined` is a miss, cached only with `negativeTtl`.
+   */
+  async getOrLoad<R extends V | undefined = V>(key: string, loader: (key: string) => R | Promise<R>, options?: LoadOptions): Promise<R> {
+    const entry = this.l1.get(key);
+    if (entry !== undefined && entry.freshUntil > this.clock()) {
+      if (this.o.earlyRefresh > 0) this.considerEarlyRefresh(key, entry, loader, options);
+      return entry.value as R;
+    }
+    checkKey(key);
+    this.checkOpen();
+    if (typeof loader !== 'function') throw new TypeError('TieredCache.getOrLoad: loader must be a function');
+    let flight = this.flights.get(key);
+    if (flight === undefined) {
+      const settings = this.settings(options, 'getOrLoad');
+      const started = this.load(key, loader, settings);
+      flight = started;
+      this.flights.set(key, started);
+      const finish = () => {
+        if (this.flights.get(key) === started) this.flights.delete(key);
+      };
+      started.then(finish, finish);
+    }
+    return flight as Promise<R>;
+  }
+
+  private async load(key: string, loader: (key: string) => V | undefined | Promise<V | undefined>, settings: CallSettings): Promise<V | undefined> {
+    let l2Up = true;
+    try {
+      const found = await this.readL2(key, settings);
+      if (found.found) return found.value;
+    } catch {
+      l2Up = false;
+    }
+    let lease;
+    if (this.lock !== undefined && l2Up) {
+      const outcome = await this.lock.acquireOrWait(key, () => this.readL2(key, settings));
+      if (outcome.kind === 'value') return outcome.value;
+      lease = outcome.lease;
+    }
+    try {
+      return await this.loadFromOrigin(key, loader, settings);
+    } catch (error) {
+      const kept = this.l1.peek(key);
+      if (kept !== undefined && kept.value !== undefined && kept.staleUntil > this.clock()) {
+        this.counts.staleServed++;
+        return kept.value;
+      }
+      throw error;
+    } finally {
+      await lease?.release();
+    }
+  }
+
+  /** Calls the loader and stores its value in L2 and L1, unless the key changed meanwhile. */
+  private async loadFromOrigin(key: string, loader: (key: string) => V | undefined | Promise<V | undefined>, settings: CallSettings): Promise<V | undefined> {
+    const ticket = this.guard.begin(key);
+    let value: V | undefined;
+    this.counts.loads++;
+    try {
+      value = await loader(key);
+    } catch (error) {
+      this.guard.settle(ticket);
+      this.counts.loadErrors++;
+      throw error;
+    }
+    // Someone wrote or deleted the key while we loaded: theirs is newer; ours is only returned.
+    if (!this.guard.settle(ticket)) return value;
+    if (value === undefined) {
+      if (settings.negativeTtl > 0) this.storeLocal(key, undefined, settings.negativeTtl, { ...settings, l1Ttl: 0, staleIfError: 0 });
+      return undefined;
+    }
+    try {
+      await this.writeThrough(key, value, settings);
+    } catch {
+      // Redis is down: the value still serves this instance, until the channel's return flushes it.
+      this.counts.l2Errors++;
+      this.storeLocal(key, value, settings.ttl > 0 ? settings.ttl : Infinity, settings);
+    }
+    return value;
+  }
+
+  /** GET + PTTL, promoting a hit into L1 unless the key was invalidated while the reply travelled. */
+  private async readL2(key: string, settings: CallSettings): Promise<L2Lookup<V>> {
+    const ticket = this.guard.begin(key);
+    let reply;
+    try {
+      reply = await this.store.read(key);
+    } catch (error) {
+      this.guard.settle(ticket);
+      this.counts.l2Errors++;
+      throw error;
+    }
+    const untouched = this.guard.settle(ticket);
+    if (reply.bytes === null) {
+      this.counts.l2Misses++;
+      return L2_MISS;
+    }
+    this.counts.l2Hits++;
+    const value = this.serializer.deserialize(reply.bytes);
+    if (untouched) this.storeLocal(key, value, remainingFromPttl(reply.pttl), settings);
+    return { found: true, value };
+  }
+
+  private considerEarlyRefresh(key: string, entry: L1Entry<V>, loader: (key: string) => V | undefined | Promise<V | undefined>, options: LoadOptions | undefined): void {
+    const ttl = options?.ttl ?? this.o.ttl;
+    const now = this.clock();
+    if (this.refreshing.has(key) || !shouldRefreshEarly(entry, now, this.o.earlyRefresh * ttl, Math.random())) return;
+    const settings = this.settings(options, 'getOrLoad');
+    this.refreshing.add(key);
+    this.counts.earlyRefreshes++;
+    void this.refresh(key, loader, settings)
+      .catch(() => {}) // the current value keeps being served until it expires
+      .finally(() => this.refreshing.delete(key));
+  }
+
+  /** A background reload; with the fleet lock, skipped when another instance is already at it. */
+  private async refresh(key: string, loader: (key: string) => V | undefined | Promise<V | undefined>, settings: CallSettings): Promise<void> {
+    const lease = this.lock === undefined ? undefined : await this.lock.tryAcquire(key);
+    if (this.lock !== undefined && lease === undefined) return;
+    try {
+      await this.loadFromOrigin(key, loader, settings);
+    } finally {
+      await lease?.release();
+    }
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** Writes to Redis, then updates this L1 and invalidates every other instance's. */
+  async set(key: string, value: V, options?: TieredSetOptions): Promise<void> {
+    checkKey(key);
+    this.checkOpen();
+    if (value === undefined) throw new TypeError('TieredCache.set: undefined means absent; use delete()');
+    await this.writeThrough(key, value, this.settings(options, 'set'));
+  }
+
+  private async writeThrough(key: string, value: V, settings: CallSettings): Promise<void> {
+    const bytes = this.serializer.serialize(value);
+    const ttl = this.jittered(settings.ttl);
+    const ticket = this.guard.begin(key);
+    try {
+      await this.store.write(key, bytes, ttl, settings.tags);
+    } catch (error) {
+      this.guard.settle(ticket);
+      this.dropLocal(key); // the write may or may not have happened
+      throw error;
+    }
+    const untouched = this.guard.settle(ticket);
+    // Reads still in flight were sent before this write: their replies must not enter L1.
+    this.guard.invalidate(key);
+    if (untouched) {
+      this.storeLocal(key, value, ttl > 0 ? ttl : Infinity, settings);
+      if (this.o.invalidation === 'tracking') this.ownReportsDue.set(key, (this.ownReportsDue.get(key) ?? 0) + 1);
+    } else {
+      this.l1.delete(key);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    checkKey(key);
+    this.checkOpen();
+    try {
+      await this.store.delete(key);
+    } finally {
+      this.dropLocal(key);
+    }
+  }
+
+  /** Removes every key written with any of `tags` from L2 and from every instance's L1. */
+  async invalidateTags(tags: string[]): Promise<void> {
+    this.checkOpen();
+    if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) {
+      throw new TypeError('TieredCache.invalidateTags: tags must be an array of strings');
+    }
+    if (tags.length === 0) return;
+    const keys = await this.store.invalidateTags(tags);
+    for (const key of keys) this.dropLocal(key);
+  }
+
+  /** Deletes every key of the namespace in Redis and flushes every instance's L1. */
+  async clear(): Promise<void> {
+    this.checkOpen();
+    try {
+      await this.store.clear();
+    } finally {
+      this.flushLocal();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.channel?.close();
+    this.store.close();
+    if (this.ownsClient) this.store.client.disconnect();
+    this.l1.clear();
+  }
+
+  stats(): TieredCacheStats {
+    return { l1: this.l1.stats(), ...this.counts };
+  }
+
+  // ---------------------------------------------------------------- L1
+
+  private storeLocal(key: string, value: V | undefined, remaining: number, settings: CallSettings): void {
+    const made = l1Entry(value, { now: this.clock(), remaining, l1Ttl: settings.l1Ttl, staleIfError: settings.staleIfError });
+    if (made === undefined) this.l1.delete(key);
+    else this.l1.set(key, made.entry, { ttl: made.engineTtl });
+  }
+
+  /**
+   * Keys the channel reports as changed. Two reports leave the L1 copy in place:
+   * - The report of this instance's own write. Reports come in Redis's order on one connection,
+   *   and the write's own report had not arrived when its reply did (its ticket was untouched),
+   *   so the first report after the reply is either that one or one of an earlier write, after
+   *   which ours still comes: skipping exactly one is safe, a later write's report still drops it.
+   * - The report of the entry's own expiry in Redis, when it has a staleIfError window: it stays
+   *   as the loader's fallback, no longer servable as fresh.
+   */
+  private onInvalidated(keys: string[]): void {
+    this.counts.invalidationsReceived += keys.length;
+    const now = this.clock();
+    for (const key of keys) {
+      this.lock?.notify(key);
+      const due = this.ownReportsDue.get(key);
+      if (due !== undefined) {
+        if (due > 1) this.ownReportsDue.set(key, due - 1);
+        else this.ownReportsDue.delete(key);
+        this.guard.invalidate(key);
+        continue;
+      }
+      const entry = this.l1.peek(key);
+      if (entry !== undefined && entry.staleUntil > entry.freshUntil && now >= entry.expiresAt - EXPIRY_REPORT_SLACK_MS) {
+        this.guard.invalidate(key);
+        this.l1.set(key, { ...entry, freshUntil: 0 }, { ttl: Math.max(1, entry.staleUntil - now) });
+        continue;
+      }
+      this.dropLocal(key);
+    }
+  }
+
+  private dropLocal(key: string): void {
+    this.guard.invalidate(key);
+    this.l1.delete(key);
+  }
+
+  private flushLocal(): void {
+    this.counts.flushes++;
+    this.ownReportsDue.clear();
+    this.guard.invalidateAll();
+    this.l1.clear();
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private settings(options: LoadOptions | undefined, method: string): CallSettings {
+    if (options === undefined) return this.defaults;
+    checkCallOptions(options, method);
+    const d = this.defaults;
+    return {
+      ttl: options.ttl ?? d.ttl,
+      l1Ttl: options.l1Ttl ?? d.l1Ttl,
+      staleIfError: options.staleIfError ?? d.staleIfError,
+      negativeTtl: options.negativeTtl ?? d.negativeTtl,
+      tags: options.tags,
+    };
+  }
+
+  private jittered(ttl: number): number {
+    if (ttl <= 0 || this.o.ttlJitter === 0) return ttl;
+    return Math.max(1, Math.round(ttl * (1 + this.o.ttlJitter * (2 * Math.random() - 1))));
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('TieredCache: closed');
+  }
+}

@@ -1,0 +1,31 @@
+/** Helpers for TieredCache tests and its benchmark: instances on a test Redis, waits, the stampede. */
+import { TieredCache, type TieredCacheOptions } from '../../src/index.js';
+import { waitFor } from './proxy.js';
+
+export { waitFor };
+
+export type Mode = 'tracking' | 'pubsub';
+
+/** A cache whose invalidation channel is up (so every later write reaches it). */
+export async function connectedCache<V>(options: TieredCacheOptions<V>): Promise<TieredCache<V>> {
+  const cache = new TieredCache<V>(options);
+  if ((options.invalidation ?? 'tracking') !== 'none') {
+    await waitFor(() => cache.invalidationState === 'connected', 5000, 'the invalidation channel');
+  }
+  return cache;
+}
+
+/**
+ * `callers` concurrent getOrLoad of one cold key spread over the instances; returns how many
+ * times the loader ran and the values the callers got.
+ */
+export async function stampede(caches: TieredCache<string>[], key: string, callers: number, loadMs: number): Promise<{ loads: number; values: Set<string> }> {
+  let loads = 0;
+  const loader = async () => {
+    loads++;
+    await new Promise((resolve) => setTimeout(resolve, loadMs));
+    return `value of ${key}`;
+  };
+  const results = await Promise.all(Array.from({ length: callers }, (_, i) => caches[i % caches.length].getOrLoad(key, loader)));
+  return { loads, values: new Set(results) };
+}
