@@ -1,0 +1,65 @@
+/** 1,000 concurrent getOrLoad of one cold key over 4 instances. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { TieredCache } from '../../src/index.js';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { connectedCache, stampede } from '../support/tiered.js';
+
+let redis: RedisServer;
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  await redis.stop();
+});
+
+async function instances(namespace: string, distributedLock: boolean, mode: 'tracking' | 'pubsub' = 'tracking'): Promise<TieredCache<string>[]> {
+  return Promise.all(
+    Array.from({ length: 4 }, () => connectedCache<string>({ redis: redis.url, namespace, invalidation: mode, distributedLock, l1: { maxEntries: 100 } })),
+  );
+}
+
+describe('stampede protection', () => {
+  for (const mode of ['tracking', 'pubsub'] as const) {
+    it(`with the distributed lock the loader runs once for the fleet (${mode})`, async () => {
+      const caches = await instances(`lock-${mode}`, true, mode);
+      try {
+        const { loads, values } = await stampede(caches, 'cold', 1000, 30);
+        assert.equal(loads, 1);
+        assert.deepEqual([...values], ['value of cold']);
+      } finally {
+        await Promise.all(caches.map((c) => c.close()));
+      }
+    });
+  }
+
+  it('without it, at most once per instance', async () => {
+    const caches = await instances('nolock', false);
+    try {
+      const { loads, values } = await stampede(caches, 'cold', 1000, 30);
+      assert.ok(loads >= 1 && loads <= 4, `${loads} loads`);
+      assert.deepEqual([...values], ['value of cold']);
+    } finally {
+      await Promise.all(caches.map((c) => c.close()));
+    }
+  });
+
+  it('a lock holder whose loader fails lets the others load', async () => {
+    const caches = await instances('failing-holder', true);
+    try {
+      let calls = 0;
+      const loader = async () => {
+        calls++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (calls === 1) throw new Error('first load fails');
+        return 'second try';
+      };
+      const results = await Promise.allSettled(caches.map((c) => c.getOrLoad('k', loader)));
+      assert.equal(results.filter((r) => r.status === 'rejected').length, 1, 'only the holder’s callers see its error');
+      for (const r of results) if (r.status === 'fulfilled') assert.equal(r.value, 'second try');
+      assert.equal(calls, 2, 'the next instance to take the lock loads, the rest get its value');
+    } finally {
+      await Promise.all(caches.map((c) => c.close()));
+    }
+  });
+});
