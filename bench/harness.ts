@@ -9,6 +9,8 @@ export interface Subject {
   name: string;
   /** Returns the object the loop body calls, built fresh or reused as the subject wants. */
   setup: () => unknown;
+  /** This subject's own loop body, when its method differs from the others' (same shape otherwise). */
+  body?: string;
 }
 
 export interface Timing {
@@ -37,7 +39,7 @@ export function median(values: number[]): number {
  * the subject is rebuilt before every round (for benchmarks that change state, like sets).
  */
 export function compare(subjects: Subject[], body: string, input: unknown[], rounds: number, fresh = false): Timing[] {
-  const loops = subjects.map(() => compileLoop(body));
+  const loops = subjects.map((s) => compileLoop(s.body ?? body));
   const targets = subjects.map((s) => (fresh ? undefined : s.setup()));
   const samples: number[][] = subjects.map(() => []);
   for (let round = 0; round < rounds + 1; round++) {
@@ -56,4 +58,22 @@ export function formatTable(headers: string[], rows: (string | number)[][]): str
   const lines = [`| ${headers.join(' | ')} |`, `| ${headers.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`];
   for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
   return lines.join('\n');
+}
+
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (t: unknown, input: unknown[]) => Promise<number>;
+
+/** `compare` for loop bodies that await (`body` may use `await`): one compiled async loop per subject. */
+export async function compareAsync(subjects: Subject[], body: string, input: unknown[], rounds: number): Promise<Timing[]> {
+  const loops = subjects.map(() => new AsyncFunction('t', 'input', `let sum = 0; for (let i = 0; i < input.length; i++) { ${body} } return sum;`));
+  const targets = await Promise.all(subjects.map((s) => s.setup()));
+  const samples: number[][] = subjects.map(() => []);
+  for (let round = 0; round < rounds + 1; round++) {
+    for (let s = 0; s < subjects.length; s++) {
+      const start = process.hrtime.bigint();
+      await loops[s](targets[s], input);
+      const elapsed = Number(process.hrtime.bigint() - start) / input.length;
+      if (round > 0) samples[s].push(elapsed); // round 0 warms up the JIT
+    }
+  }
+  return subjects.map((subject, s) => ({ name: subject.name, nsPerOp: median(samples[s]), all: samples[s] }));
 }

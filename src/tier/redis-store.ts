@@ -9,7 +9,7 @@
  * reports the written keys, and clear() writes the namespace's clear marker.
  */
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import type { Keyspace } from './keyspace.js';
 
 export class L2UnavailableError extends Error {
@@ -111,7 +111,8 @@ export class RedisStore {
         },
         (error: unknown) => {
           clearTimeout(timer);
-          reject(error);
+          // Redis's own error replies stay as they are; anything else is the connection failing.
+          reject(error instanceof ReplyError ? error : new L2UnavailableError(`Redis is unavailable: ${(error as Error).message}`));
         },
       );
     });

@@ -24,13 +24,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { Cache } from '../core/cache.js';
+import type { Cache } from '../core/cache.js';
 import { coarseNow } from '../core/clock.js';
 import type { CacheStats } from '../core/options.js';
 import { DistributedLock } from './distributed-lock.js';
 import type { ChannelHandlers, ChannelState, InvalidationChannel } from './invalidation-channel.js';
 import { Keyspace } from './keyspace.js';
-import { l1Entry, remainingFromPttl, shouldRefreshEarly, type L1Entry } from './promotion.js';
+import { L1Store } from './l1-store.js';
+import { L1Entry, remainingFromPttl, shouldRefreshEarly, valueOf, type Stored } from './promotion.js';
 import { PubSubChannel, encodeChange } from './pubsub-channel.js';
 import { ReadGuard } from './read-guard.js';
 import { RedisStore } from './redis-store.js';
@@ -83,8 +84,6 @@ interface CallSettings {
 
 type L2Lookup<V> = { found: true; value: V } | { found: false };
 const L2_MISS = { found: false } as const;
-/** How early (ms, on this clock) Redis's report of an entry's expiry may arrive: the TTL started when Redis ran the write. */
-const EXPIRY_REPORT_SLACK_MS = 25;
 
 function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') throw new TypeError(`TieredCache: a key must be a string, got ${typeof key}`);
@@ -103,7 +102,9 @@ function ownClient(url: string): Redis {
 
 export class TieredCache<V> {
   private readonly o: ResolvedTieredOptions<V>;
-  private readonly l1: Cache<string, L1Entry<V>>;
+  private readonly l1: L1Store<V>;
+  /** `l1.fresh`, read directly on the hit path. */
+  private readonly fresh: Cache<string, Stored<V>>;
   private readonly clock: () => number;
   private readonly guard = new ReadGuard();
   private readonly keys: Keyspace;
@@ -140,19 +141,16 @@ export class TieredCache<V> {
       throw new TypeError('TieredCache: the client has a keyPrefix; pass a client without one and use namespace instead');
     }
     const target = o.invalidation === 'tracking' ? targetOf(o.redis) : undefined;
-    const { sizeOf, ttl: l1Ttl, ...bounds } = o.l1;
+    this.clock = o.l1.now ?? coarseNow;
     try {
-      this.l1 = new Cache<string, L1Entry<V>>({
-        ...bounds,
-        sizeOf: sizeOf === undefined ? undefined : (entry, key) => (entry.value === undefined ? 0 : sizeOf(entry.value, key)),
-      });
+      this.l1 = new L1Store<V>(o.l1, this.clock, o.earlyRefresh > 0);
     } catch (error) {
       (error as Error).message = `TieredCache: l1: ${(error as Error).message}`;
       throw error;
     }
-    this.clock = o.l1.now ?? coarseNow;
+    this.fresh = this.l1.fresh;
     this.serializer = o.serializer;
-    this.defaults = { ttl: o.ttl, l1Ttl: l1Ttl ?? 0, staleIfError: o.staleIfError, negativeTtl: o.negativeTtl, tags: undefined };
+    this.defaults = { ttl: o.ttl, l1Ttl: o.l1.ttl ?? 0, staleIfError: o.staleIfError, negativeTtl: o.negativeTtl, tags: undefined };
     this.keys = new Keyspace(o.namespace);
 
     this.ownsClient = typeof o.redis === 'string';
@@ -186,16 +184,20 @@ export class TieredCache<V> {
 
   // ---------------------------------------------------------------- reads
 
-  /** The L1 copy, if it is fresh; never touches Redis. */
+  /** The L1 copy (the engine keeps only fresh ones); never touches Redis. */
   getLocal(key: string): V | undefined {
-    const entry = this.l1.get(key);
-    return entry !== undefined && entry.freshUntil > this.clock() ? entry.value : undefined;
+    return valueOf(this.fresh.get(key));
   }
 
   /** L1, then L2 (promoting into L1). Rejects only when L1 misses and Redis cannot answer. */
-  async get(key: string): Promise<V | undefined> {
-    const entry = this.l1.get(key);
-    if (entry !== undefined && entry.freshUntil > this.clock()) return entry.value;
+  get(key: string): Promise<V | undefined> {
+    const stored = this.fresh.get(key);
+    // Not an async function: a hit costs one resolved promise, nothing more.
+    if (stored !== undefined) return Promise.resolve(valueOf(stored));
+    return this.getBelow(key);
+  }
+
+  private async getBelow(key: string): Promise<V | undefined> {
     checkKey(key);
     this.checkOpen();
     const found = await this.readL2(key, this.defaults);
@@ -207,10 +209,13 @@ export class TieredCache<V> {
    * loader call. A loader returning `undefined` is a miss, cached only with `negativeTtl`.
    */
   async getOrLoad<R extends V | undefined = V>(key: string, loader: (key: string) => R | Promise<R>, options?: LoadOptions): Promise<R> {
-    const entry = this.l1.get(key);
-    if (entry !== undefined && entry.freshUntil > this.clock()) {
-      if (this.o.earlyRefresh > 0) this.considerEarlyRefresh(key, entry, loader, options);
-      return entry.value as R;
+    const stored = this.fresh.get(key);
+    if (stored !== undefined) {
+      if (stored instanceof L1Entry) {
+        if (this.o.earlyRefresh > 0) this.considerEarlyRefresh(key, stored, loader, options);
+        return stored.value as R;
+      }
+      return stored as R;
     }
     checkKey(key);
     this.checkOpen();
@@ -246,14 +251,15 @@ export class TieredCache<V> {
     try {
       return await this.loadFromOrigin(key, loader, settings);
     } catch (error) {
-      const kept = this.l1.peek(key);
-      if (kept !== undefined && kept.value !== undefined && kept.staleUntil > this.clock()) {
+      const kept = this.l1.lastResortValue(key);
+      if (kept !== undefined) {
         this.counts.staleServed++;
         return kept.value;
       }
       throw error;
     } finally {
-      await lease?.release();
+      // The value is in L2 already (waiters look there); callers need not wait for the unlock.
+      void lease?.release();
     }
   }
 
@@ -409,9 +415,7 @@ export class TieredCache<V> {
   // ---------------------------------------------------------------- L1
 
   private storeLocal(key: string, value: V | undefined, remaining: number, settings: CallSettings): void {
-    const made = l1Entry(value, { now: this.clock(), remaining, l1Ttl: settings.l1Ttl, staleIfError: settings.staleIfError });
-    if (made === undefined) this.l1.delete(key);
-    else this.l1.set(key, made.entry, { ttl: made.engineTtl });
+    this.l1.put(key, value, { remaining, l1Ttl: settings.l1Ttl, staleIfError: settings.staleIfError });
   }
 
   /**
@@ -420,12 +424,11 @@ export class TieredCache<V> {
    *   and the write's own report had not arrived when its reply did (its ticket was untouched),
    *   so the first report after the reply is either that one or one of an earlier write, after
    *   which ours still comes: skipping exactly one is safe, a later write's report still drops it.
-   * - The report of the entry's own expiry in Redis, when it has a staleIfError window: it stays
-   *   as the loader's fallback, no longer servable as fresh.
+   * - The report of the entry's own expiry in Redis: a copy with a staleIfError window stays as
+   *   the loader's last resort, no longer servable as fresh (./l1-store.ts).
    */
   private onInvalidated(keys: string[]): void {
     this.counts.invalidationsReceived += keys.length;
-    const now = this.clock();
     for (const key of keys) {
       this.lock?.notify(key);
       const due = this.ownReportsDue.get(key);
@@ -435,13 +438,8 @@ export class TieredCache<V> {
         this.guard.invalidate(key);
         continue;
       }
-      const entry = this.l1.peek(key);
-      if (entry !== undefined && entry.staleUntil > entry.freshUntil && now >= entry.expiresAt - EXPIRY_REPORT_SLACK_MS) {
-        this.guard.invalidate(key);
-        this.l1.set(key, { ...entry, freshUntil: 0 }, { ttl: Math.max(1, entry.staleUntil - now) });
-        continue;
-      }
-      this.dropLocal(key);
+      this.guard.invalidate(key);
+      this.l1.reported(key);
     }
   }
 

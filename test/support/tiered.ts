@@ -9,17 +9,24 @@ export type Mode = 'tracking' | 'pubsub';
 /** A cache whose invalidation channel is up (so every later write reaches it). */
 export async function connectedCache<V>(options: TieredCacheOptions<V>): Promise<TieredCache<V>> {
   const cache = new TieredCache<V>(options);
-  if ((options.invalidation ?? 'tracking') !== 'none') {
-    await waitFor(() => cache.invalidationState === 'connected', 5000, 'the invalidation channel');
-  }
+  if ((options.invalidation ?? 'tracking') !== 'none') await untilConnected(cache);
   return cache;
+}
+
+export function untilConnected(cache: { readonly invalidationState: string }): Promise<void> {
+  return waitFor(() => cache.invalidationState === 'connected', 5000, 'the invalidation channel');
+}
+
+/** What the stampede needs of a cache (the built and the source TieredCache both fit). */
+export interface Loading {
+  getOrLoad(key: string, loader: () => Promise<string>): Promise<string>;
 }
 
 /**
  * `callers` concurrent getOrLoad of one cold key spread over the instances; returns how many
  * times the loader ran and the values the callers got.
  */
-export async function stampede(caches: TieredCache<string>[], key: string, callers: number, loadMs: number): Promise<{ loads: number; values: Set<string> }> {
+export async function stampede(caches: Loading[], key: string, callers: number, loadMs: number): Promise<{ loads: number; values: Set<string> }> {
   let loads = 0;
   const loader = async () => {
     loads++;

@@ -56,7 +56,7 @@ describe('chaining: the L2 URL points at a cachee proxy', () => {
     assert.equal(await plain.exists('chain:t'), 0);
     let loads = 0;
     assert.equal(await chained.getOrLoad('l', async () => `loaded ${++loads}`), 'loaded 1');
-    assert.equal(await plain.exists('chain#lock:l'), 0, 'the lock was released');
+    await waitFor(async () => (await plain.exists('chain#lock:l')) === 0, 5000, 'the lock to be released');
     await inL1(direct, 'l', 'loaded 1');
     await chained.clear();
     await waitFor(() => direct.getLocal('l') === undefined, 5000, 'clear through the proxy');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { TieredCache, type TieredCacheOptions } from '../../src/index.js';
+import { startDelayRelay } from '../../bench/support/delay-relay.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { connectedCache, waitFor, type Mode } from '../support/tiered.js';
 
@@ -210,6 +211,31 @@ for (const mode of ['tracking', 'pubsub'] as const) {
         return a.stats().earlyRefreshes >= 1 && version >= 2;
       });
       await eventually('the refreshed value to be served', async () => (await a.getOrLoad('hot', loader)) >= 2);
+    });
+
+    it('the read-in-flight race: a reply overtaken by an invalidation is returned but not cached', async () => {
+      // The reader's L2 commands go through a relay adding 100 ms each way; its invalidation
+      // channel connects straight to Redis (ioredis's options name the real port for it).
+      const relay = await startDelayRelay(redis.port, 100);
+      const slowClient = new Redis(relay.port, '127.0.0.1');
+      try {
+        await slowClient.ping();
+        slowClient.options.port = redis.port;
+        const ns = `race-${mode}`;
+        const reader = await connectedCache<string>({ redis: slowClient, namespace: ns, invalidation: mode, l1: { maxEntries: 10 }, l2Timeout: 2000 });
+        const writer = await connectedCache<string>({ redis: redis.url, namespace: ns, invalidation: mode, l1: { maxEntries: 10 } });
+        open.push(reader as TieredCache<unknown>, writer as TieredCache<unknown>);
+        await writer.set('k', 'old');
+        const read = reader.get('k'); // reaches Redis at ~100 ms, its reply arrives at ~200 ms
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        await writer.set('k', 'new'); // its invalidation reaches the reader directly, before the reply
+        assert.equal(await read, 'old', 'the read began before the write');
+        assert.equal(reader.getLocal('k'), undefined, 'but its reply must not enter L1');
+        assert.equal(await reader.get('k'), 'new');
+      } finally {
+        await relay.close();
+        slowClient.disconnect();
+      }
     });
 
     it('a Redis slower than l2Timeout does not fail reads L1 or the loader can answer', async () => {

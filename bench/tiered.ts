@@ -1,0 +1,150 @@
+/**
+ * TieredCache, side by side in one run against its baselines (medians of rounds, ratios):
+ * - getLocal on a hit against the engine's get (100k entries, random keys);
+ * - await get() on an L1 hit against `await map.get(k)` and bentocache's L1 (memory) hit;
+ * - cross-instance invalidation: one instance (or a plain ioredis client) writes, another polls
+ *   until it sees the new value; p50/p99 from the write call, in both modes;
+ * - stampede: 1,000 concurrent getOrLoad of a cold key over 4 instances.
+ * Needs `redis-server` on the PATH (a throwaway one is started on a free port).
+ */
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { Redis } from 'ioredis';
+import { Cache, TieredCache } from '../dist/index.js';
+import { startRedis, type RedisServer } from '../test/support/redis-server.js';
+import { stampede, untilConnected } from '../test/support/tiered.js';
+import { compare, compareAsync, formatTable, type Subject, type Timing } from './harness.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const ENTRIES = 100_000;
+
+type Value = { id: number };
+
+function seededKeys(count: number, operations: number): { keys: string[]; input: string[] } {
+  let seed = 42;
+  const random = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) | 0;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  const keys = Array.from({ length: count }, (_, i) => `user:${i}:profile`);
+  return { keys, input: Array.from({ length: operations }, () => keys[Math.floor(random() * count)]) };
+}
+
+function ratioRows(timings: Timing[], baseline: string): (string | number)[][] {
+  const base = timings.find((t) => t.name === baseline)!.nsPerOp;
+  return timings.map((t) => [t.name, t.nsPerOp.toFixed(1), `${(t.nsPerOp / base).toFixed(2)}x`]);
+}
+
+async function filledTiered(redis: RedisServer, keys: string[]): Promise<TieredCache<Value>> {
+  const cache = new TieredCache<Value>({ redis: redis.url, namespace: 'bench', invalidation: 'none', l1: { maxEntries: ENTRIES } });
+  for (let i = 0; i < keys.length; i += 1000) {
+    await Promise.all(keys.slice(i, i + 1000).map((k, j) => cache.set(k, { id: i + j })));
+  }
+  return cache;
+}
+
+export async function benchLocalHit(redis: RedisServer): Promise<string> {
+  const { keys, input } = seededKeys(ENTRIES, 2_000_000);
+  const tiered = await filledTiered(redis, keys);
+  const engine = new Cache<string, Value>({ maxEntries: ENTRIES });
+  keys.forEach((k, i) => engine.set(k, { id: i }));
+  const subjects: Subject[] = [
+    { name: 'engine get', setup: () => engine },
+    { name: 'TieredCache getLocal', setup: () => tiered, body: 'const v = t.getLocal(input[i]); if (v !== undefined) sum += v.id;' },
+  ];
+  const timings = compare(subjects, 'const v = t.get(input[i]); if (v !== undefined) sum += v.id;', input, ROUNDS);
+  await tiered.close();
+  return formatTable(['sync hit, 100k entries', 'ns/op', 'vs engine get'], ratioRows(timings, 'engine get'));
+}
+
+export async function benchAsyncHit(redis: RedisServer): Promise<string> {
+  const { keys, input } = seededKeys(10_000, 200_000);
+  const tiered = await filledTiered(redis, keys);
+  const map = new Map(keys.map((k, i) => [k, { id: i }]));
+  const bento = new BentoCache({ default: 'memory', stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: 20_000 })) } });
+  for (const [i, key] of keys.entries()) await bento.set({ key, value: { id: i }, ttl: '1h' });
+  const timings = await compareAsync(
+    [
+      { name: 'await map.get(k)', setup: () => map },
+      { name: 'await TieredCache get()', setup: () => tiered },
+      { name: 'await bentocache get()', setup: () => ({ get: (key: string) => bento.get({ key }) }) },
+    ],
+    'const v = await t.get(input[i]); if (v !== undefined) sum += v.id;',
+    input,
+    ROUNDS,
+  );
+  await tiered.close();
+  await bento.disconnectAll();
+  return formatTable(['await, L1 hit, 10k entries', 'ns/op', 'vs await map.get'], ratioRows(timings, 'await map.get(k)'));
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function connectedCache<V>(options: ConstructorParameters<typeof TieredCache<V>>[0]): Promise<TieredCache<V>> {
+  const cache = new TieredCache<V>(options);
+  await untilConnected(cache);
+  return cache;
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** µs from the write call until the reader's get() returns the new value, per write. */
+async function invalidationLatency(write: (i: number) => Promise<unknown>, reader: TieredCache<number>, writes: number): Promise<number[]> {
+  const samples: number[] = [];
+  await write(-1);
+  while ((await reader.get('hot')) !== -1) await nextTurn();
+  for (let i = 0; i < writes; i++) {
+    const started = performance.now();
+    const written = write(i);
+    // Poll: an L1 hit returns the old value until the invalidation lands, then get() reads L2.
+    while ((await reader.get('hot')) !== i) await nextTurn();
+    samples.push((performance.now() - started) * 1000);
+    await written;
+  }
+  return samples.sort((a, b) => a - b);
+}
+
+export async function benchInvalidation(redis: RedisServer): Promise<string> {
+  const writes = Number(process.env.BENCH_WRITES ?? 2000);
+  const rows: (string | number)[][] = [];
+  const plain = new Redis(redis.port, '127.0.0.1');
+  for (const mode of ['tracking', 'pubsub'] as const) {
+    const options = { redis: redis.url, namespace: `inv-${mode}`, invalidation: mode, l1: { maxEntries: 100 } };
+    const writer = await connectedCache<number>(options);
+    const reader = await connectedCache<number>(options);
+    const cases: [string, (i: number) => Promise<unknown>][] = [[`${mode}: TieredCache set()`, (i) => writer.set('hot', i)]];
+    if (mode === 'tracking') cases.push([`${mode}: plain ioredis SET`, (i) => plain.set(`inv-${mode}:hot`, String(i))]);
+    for (const [name, write] of cases) {
+      const us = await invalidationLatency(write, reader, writes);
+      rows.push([name, writes, percentile(us, 50).toFixed(0), percentile(us, 90).toFixed(0), percentile(us, 99).toFixed(0), us[us.length - 1].toFixed(0)]);
+    }
+    await writer.close();
+    await reader.close();
+  }
+  plain.disconnect();
+  return formatTable(["new value visible on another instance", "writes", "p50 µs", "p90 µs", "p99 µs", "max µs"], rows);
+}
+
+async function benchStampede(redis: RedisServer): Promise<string> {
+  const rows: (string | number)[][] = [];
+  for (const distributedLock of [false, true]) {
+    const caches = await Promise.all(
+      Array.from({ length: 4 }, () => connectedCache<string>({ redis: redis.url, namespace: `stampede-${distributedLock}`, distributedLock, l1: { maxEntries: 10 } })),
+    );
+    const { loads } = await stampede(caches, 'cold', 1000, 30);
+    rows.push([distributedLock ? 'with distributedLock' : 'without', 1000, 4, loads]);
+    await Promise.all(caches.map((c) => c.close()));
+  }
+  return formatTable(['stampede: cold key', 'callers', 'instances', 'loader calls'], rows);
+}
+
+export async function benchTiered(): Promise<string[]> {
+  const redis = await startRedis();
+  try {
+    return [await benchLocalHit(redis), await benchAsyncHit(redis), await benchInvalidation(redis), await benchStampede(redis)];
+  } finally {
+    await redis.stop();
+  }
+}
