@@ -19,6 +19,8 @@ const EXPIRY_REPORT_SLACK_MS = 1000;
 
 export class L1Store<V> {
   readonly fresh: Cache<string, Stored<V>>;
+  /** Set once any L1Entry was stored: until then every hit is a bare value and needs no check. */
+  holdsEntries = false;
   private lastResort: Cache<string, Stored<V>> | undefined;
   private readonly engineOptions: ConstructorParameters<typeof Cache<string, Stored<V>>>[0];
 
@@ -77,7 +79,10 @@ export class L1Store<V> {
     this.lastResort?.delete(key);
     const made = l1Entry(value, { ...times, now: this.clock(), keepDeadlines: this.keepDeadlines });
     if (made === undefined) this.fresh.delete(key);
-    else this.fresh.set(key, made.stored, { ttl: made.engineTtl });
+    else {
+      if (made.stored instanceof L1Entry) this.holdsEntries = true;
+      this.fresh.set(key, made.stored, { ttl: made.engineTtl });
+    }
   }
 
   /**

@@ -31,7 +31,7 @@ import { DistributedLock } from './distributed-lock.js';
 import type { ChannelHandlers, ChannelState, InvalidationChannel } from './invalidation-channel.js';
 import { Keyspace } from './keyspace.js';
 import { L1Store } from './l1-store.js';
-import { L1Entry, remainingFromPttl, shouldRefreshEarly, valueOf, type Stored } from './promotion.js';
+import { L1Entry, remainingFromPttl, shouldRefreshEarly, type Stored } from './promotion.js';
 import { PubSubChannel, encodeChange } from './pubsub-channel.js';
 import { ReadGuard } from './read-guard.js';
 import { RedisStore } from './redis-store.js';
@@ -186,14 +186,15 @@ export class TieredCache<V> {
 
   /** The L1 copy (the engine keeps only fresh ones); never touches Redis. */
   getLocal(key: string): V | undefined {
-    return valueOf(this.fresh.get(key));
+    const stored = this.fresh.get(key);
+    return this.l1.holdsEntries && stored instanceof L1Entry ? stored.value : (stored as V | undefined);
   }
 
   /** L1, then L2 (promoting into L1). Rejects only when L1 misses and Redis cannot answer. */
   get(key: string): Promise<V | undefined> {
     const stored = this.fresh.get(key);
     // Not an async function: a hit costs one resolved promise, nothing more.
-    if (stored !== undefined) return Promise.resolve(valueOf(stored));
+    if (stored !== undefined) return Promise.resolve(this.l1.holdsEntries && stored instanceof L1Entry ? stored.value : (stored as V));
     return this.getBelow(key);
   }
 

@@ -13,40 +13,39 @@ after(async () => {
   await redis.stop();
 });
 
-async function instances(namespace: string, distributedLock: boolean, mode: 'tracking' | 'pubsub' = 'tracking'): Promise<TieredCache<string>[]> {
-  return Promise.all(
+/** Runs `body` with 4 connected instances on one namespace, closing them after. */
+async function withFleet(namespace: string, distributedLock: boolean, mode: 'tracking' | 'pubsub', body: (caches: TieredCache<string>[]) => Promise<void>): Promise<void> {
+  const caches = await Promise.all(
     Array.from({ length: 4 }, () => connectedCache<string>({ redis: redis.url, namespace, invalidation: mode, distributedLock, l1: { maxEntries: 100 } })),
   );
+  try {
+    await body(caches);
+  } finally {
+    await Promise.all(caches.map((c) => c.close()));
+  }
 }
 
 describe('stampede protection', () => {
   for (const mode of ['tracking', 'pubsub'] as const) {
     it(`with the distributed lock the loader runs once for the fleet (${mode})`, async () => {
-      const caches = await instances(`lock-${mode}`, true, mode);
-      try {
+      await withFleet(`lock-${mode}`, true, mode, async (caches) => {
         const { loads, values } = await stampede(caches, 'cold', 1000, 30);
         assert.equal(loads, 1);
         assert.deepEqual([...values], ['value of cold']);
-      } finally {
-        await Promise.all(caches.map((c) => c.close()));
-      }
+      });
     });
   }
 
   it('without it, at most once per instance', async () => {
-    const caches = await instances('nolock', false);
-    try {
+    await withFleet('nolock', false, 'tracking', async (caches) => {
       const { loads, values } = await stampede(caches, 'cold', 1000, 30);
       assert.ok(loads >= 1 && loads <= 4, `${loads} loads`);
       assert.deepEqual([...values], ['value of cold']);
-    } finally {
-      await Promise.all(caches.map((c) => c.close()));
-    }
+    });
   });
 
   it('a lock holder whose loader fails lets the others load', async () => {
-    const caches = await instances('failing-holder', true);
-    try {
+    await withFleet('failing-holder', true, 'tracking', async (caches) => {
       let calls = 0;
       const loader = async () => {
         calls++;
@@ -58,8 +57,6 @@ describe('stampede protection', () => {
       assert.equal(results.filter((r) => r.status === 'rejected').length, 1, 'only the holder’s callers see its error');
       for (const r of results) if (r.status === 'fulfilled') assert.equal(r.value, 'second try');
       assert.equal(calls, 2, 'the next instance to take the lock loads, the rest get its value');
-    } finally {
-      await Promise.all(caches.map((c) => c.close()));
-    }
+    });
   });
 });
