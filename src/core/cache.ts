@@ -13,9 +13,9 @@
  *   Candidates that are at least warm win against a hotter victim with probability 1/128, so an
  *   attacker who inflates a victim's counters by hash collisions cannot freeze the cache.
  * - A hit in probation promotes to protected; protected's overflow is demoted back to probation.
- * - A hill climber samples the hit rate and moves window capacity to or from the main space in
- *   the direction that improves it, with a step that decays and restarts when the rate jumps, so
- *   recency-heavy workloads get a large window and frequency-heavy ones a small one.
+ * - A hill climber (./window-climber.ts) samples the hit rate and moves capacity between the
+ *   window and the main space in the direction that improves it, so recency-heavy workloads get
+ *   a large window and frequency-heavy ones a small one.
  *
  * Layout, for speed and memory: entries live in numbered slots (structure of arrays, as
  * lru-cache does); the `Map` maps a key to its slot, a small integer. The queues are circular
@@ -46,6 +46,7 @@ import {
 } from './options.js';
 import { estimateBytes } from './size-of.js';
 import { TimerWheel } from './timer-wheel.js';
+import { WindowClimber } from './window-climber.js';
 
 const WINDOW = 0;
 const PROBATION = 1;
@@ -64,9 +65,6 @@ const HASH_SHIFT = 6;
 const READ_BUFFER_SIZE = 64;
 const PERCENT_MAIN = 0.99;
 const PERCENT_MAIN_PROTECTED = 0.8;
-const HILL_CLIMBER_RESTART_THRESHOLD = 0.05;
-const HILL_CLIMBER_STEP_PERCENT = 0.0625;
-const HILL_CLIMBER_STEP_DECAY_RATE = 0.98;
 /** A candidate this warm may displace a hotter victim, at random (hash-flooding defence). */
 const ADMIT_WARM_FREQUENCY = 6;
 const QUEUE_TRANSFER_LIMIT = 1000;
@@ -123,11 +121,11 @@ export class Cache<K, V> {
   /** Entries the cache holds when full, for sample sizes; learned when only bytes bound it. */
   private capacityEstimate: number;
 
-  private stepSize: number;
-  private previousHitRate = 0;
+  private readonly climber: WindowClimber;
+  /** Window weight the climber still wants moved (+: grow the window); applied over several maintenance runs. */
+  private adjustment = 0;
   private sampleHitsStart = 0;
   private sampleMissesStart = 0;
-  private climbing = false;
   private random: number;
   private readonly seed: number;
 
@@ -169,7 +167,7 @@ export class Cache<K, V> {
 
     this.windowMax = this.maxWeight - Math.floor(PERCENT_MAIN * this.maxWeight);
     this.protectedMax = Math.floor(PERCENT_MAIN_PROTECTED * (this.maxWeight - this.windowMax));
-    this.stepSize = -HILL_CLIMBER_STEP_PERCENT * this.maxWeight;
+    this.climber = new WindowClimber(this.maxWeight);
 
     this.capacityEstimate = o.maxEntries === Infinity ? 1024 : o.maxEntries;
     this.sketch = new FrequencySketch(o.sketchBytes, 10 * this.capacityEstimate);
@@ -576,9 +574,10 @@ export class Cache<K, V> {
     const candidates = this.windowWeight > this.windowMax ? this.evictFromWindow() : 0;
     if (this.totalWeight > this.maxWeight || this.count > this.maxCount) this.evictFromMain(candidates);
     if (this.protectedWeight > this.protectedMax) this.demoteFromProtected();
-    if (this.hitCount + this.missCount - this.sampleHitsStart - this.sampleMissesStart >= this.sketch.sampleSize) {
-      this.climb();
+    if (this.hitCount + this.missCount - this.sampleHitsStart - this.sampleMissesStart >= this.climber.sampleSize(this.capacityEstimate)) {
+      this.endSample();
     }
+    if (this.adjustment !== 0) this.adjustWindow();
     if (this.expiring) this.advanceWheel();
   }
 
@@ -705,33 +704,29 @@ export class Cache<K, V> {
     }
   }
 
-  /** One step of the hill climber: resize the window in the direction that raised the hit rate. */
-  private climb(): void {
+  /** A sample of requests ended: the climber says how to resize the window. */
+  private endSample(): void {
     const hits = this.hitCount - this.sampleHitsStart;
     const requests = hits + this.missCount - this.sampleMissesStart;
     this.sampleHitsStart = this.hitCount;
     this.sampleMissesStart = this.missCount;
-    if (!this.climbing) {
-      // Like Caffeine, start adapting only once the cache has filled up.
-      if (this.totalWeight < this.maxWeight / 2 && this.count < this.maxCount / 2) return;
-      this.climbing = true;
-      return;
-    }
-    const hitRate = hits / requests;
-    const change = hitRate - this.previousHitRate;
-    const amount = change >= 0 ? this.stepSize : -this.stepSize;
-    this.stepSize =
-      Math.abs(change) >= HILL_CLIMBER_RESTART_THRESHOLD
-        ? HILL_CLIMBER_STEP_PERCENT * this.maxWeight * (amount >= 0 ? 1 : -1)
-        : HILL_CLIMBER_STEP_DECAY_RATE * amount;
-    this.previousHitRate = hitRate;
-    const adjustment = Math.trunc(amount);
-    if (adjustment > 0) this.increaseWindow(adjustment);
-    else if (adjustment < 0) this.decreaseWindow(-adjustment);
+    const full = this.totalWeight >= this.maxWeight / 2 || this.count >= this.maxCount / 2;
+    const adjustment = this.climber.onSample(hits, requests, full);
+    if (adjustment !== 0) this.adjustment = adjustment;
   }
 
-  private increaseWindow(amount: number): void {
-    if (this.protectedMax === 0) return;
+  /**
+   * Applies the climber's adjustment, at most QUEUE_TRANSFER_LIMIT entries per run; what is left
+   * waits for the next maintenance run, as in Caffeine (a large cache's step is thousands of entries).
+   */
+  private adjustWindow(): void {
+    if (this.adjustment > 0) this.adjustment = this.increaseWindow(this.adjustment);
+    else this.adjustment = -this.decreaseWindow(-this.adjustment);
+  }
+
+  /** Moves up to `amount` of weight from the main space to the window; returns what it could not move yet. */
+  private increaseWindow(amount: number): number {
+    if (this.protectedMax === 0) return 0;
     let quota = Math.min(amount, this.protectedMax);
     this.protectedMax -= quota;
     this.windowMax += quota;
@@ -756,10 +751,12 @@ export class Cache<K, V> {
     }
     this.protectedMax += quota;
     this.windowMax -= quota;
+    return quota;
   }
 
-  private decreaseWindow(amount: number): void {
-    if (this.windowMax <= 1) return;
+  /** Moves up to `amount` of weight from the window to the main space; returns what it could not move yet. */
+  private decreaseWindow(amount: number): number {
+    if (this.windowMax <= 1) return 0;
     let quota = Math.min(amount, Math.max(0, this.windowMax - 1));
     this.protectedMax += quota;
     this.windowMax -= quota;
@@ -777,6 +774,7 @@ export class Cache<K, V> {
     }
     this.protectedMax -= quota;
     this.windowMax += quota;
+    return quota;
   }
 
   private weightOf(i: number): number {
