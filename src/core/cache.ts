@@ -19,13 +19,16 @@
  *
  * Layout, for speed and memory: entries live in numbered slots (structure of arrays, as
  * lru-cache does); the `Map` maps a key to its slot, a small integer. The queues are circular
- * doubly-linked lists threaded through one Int32Array (`meta`: prev, next, and a word packing
- * the key's hash, the entry's pending access count and its queue), with slots 0..2 as the queues'
- * sentinels. A hit only appends the slot to a read buffer; the buffer is replayed into the policy
- * every 64 hits and before any write, so the policy stays exact while `get` stays cheap.
+ * doubly-linked lists threaded through one Int32Array (`meta`: two words a slot, prev and next,
+ * whose high bits also hold the entry's queue and its pending access count), with slots 0..2 as
+ * the queues' sentinels. That is 8 bytes a slot beyond the key and value references, as
+ * lru-cache's prev/next. The key's sketch hash is not stored but computed when the entry competes
+ * for admission or leaves. A hit only appends the slot to a read buffer; the buffer is replayed
+ * into the policy every 64 hits and before any write, so the policy stays exact while `get` stays
+ * cheap.
  *
  * The sketch is a table of random cache lines: touching it on every hit would cost more than the
- * hash-map lookup itself. So a resident entry counts its own accesses in its meta word (4 bits,
+ * hash-map lookup itself. So a resident entry counts its own accesses in its meta words (4 bits,
  * on the cache line the LRU move touches anyway), its frequency is the sketch's estimate plus
  * that count, and the count is written into the sketch when the entry leaves. The count is
  * halved with the sketch, so aging is unchanged.
@@ -55,12 +58,16 @@ const FREE = 3;
 /** Slots 0..2 are the sentinels of the three queues; entries start here. */
 const FIRST_SLOT = 3;
 const NONE = -1;
-const STRIDE = 3;
-/** meta's third word: hash (26 bits) << 6 | pending accesses (4 bits) << 2 | queue (2 bits). */
-const QUEUE_MASK = 3;
-const PENDING_ONE = 4;
+/**
+ * Two words per slot in `meta`: [prev | queue << 28, next | pending accesses << 28]. Slot numbers
+ * take the low 28 bits, so a cache holds at most MAX_ENTRIES entries.
+ */
+const STRIDE = 2;
+const SLOT_MASK = 0x0fffffff;
+const HIGH_MASK = ~SLOT_MASK;
+const HIGH_SHIFT = 28;
 const PENDING_MAX = 15;
-const HASH_SHIFT = 6;
+const MAX_ENTRIES = SLOT_MASK - FIRST_SLOT - 8;
 
 const READ_BUFFER_SIZE = 64;
 const PERCENT_MAIN = 0.99;
@@ -73,11 +80,12 @@ const EXPIRY_SWEEP_MS = 1000;
 
 /**
  * Bookkeeping bytes per entry that the default size estimate adds to the key and the value:
- * the Map's entry (key, value, chain: 24 bytes, plus its share of buckets and spare capacity)
- * and this class's per-slot arrays (keys, values: 8 each; meta: 12; sizes: 8; expiry: 16).
- * Calibrated against heap growth by the memory benchmark.
+ * the Map's entry (key, value, chain: 24 bytes, plus its share of buckets and spare capacity),
+ * this class's per-slot arrays (keys, values, meta, sizes: 8 each; expiry: 16 more with TTLs)
+ * and the slots kept spare as the arrays grow. Calibrated against heap growth by the memory
+ * benchmark.
  */
-export const ENTRY_OVERHEAD_BYTES = 104;
+export const ENTRY_OVERHEAD_BYTES = 88;
 
 interface Flight<V> {
   promise: Promise<V>;
@@ -128,6 +136,11 @@ export class Cache<K, V> {
   private sampleMissesStart = 0;
   private random: number;
   private readonly seed: number;
+  /** The slot whose key `victimMemoHash`/`hashMemo` hash; NONE when none. */
+  private victimMemoSlot = NONE;
+  private victimMemoHash = 0;
+  private hashMemoSlot = NONE;
+  private hashMemo = 0;
 
   private readonly sizeOf: ((value: V, key: K) => number) | undefined;
   private readonly defaultTtl: number;
@@ -152,9 +165,9 @@ export class Cache<K, V> {
     const o = resolveOptions(options);
     this.weighted = o.maxBytes !== Infinity;
     this.maxWeight = this.weighted ? o.maxBytes : o.maxEntries;
-    this.maxCount = o.maxEntries;
+    this.maxCount = Math.min(o.maxEntries, MAX_ENTRIES);
     // One spare slot: a newcomer is inserted before the eviction that makes room for it.
-    this.maxSlots = Math.min(o.maxEntries, 2 ** 30) + FIRST_SLOT + 1;
+    this.maxSlots = Math.min(o.maxEntries, MAX_ENTRIES) + FIRST_SLOT + 1;
     if (this.weighted) {
       this.sizeOf = o.sizeOf ?? ((value: V, key: K) => estimateBytes(key) + estimateBytes(value) + ENTRY_OVERHEAD_BYTES);
     } else {
@@ -176,10 +189,7 @@ export class Cache<K, V> {
 
     this.meta = new Int32Array(0);
     this.growSlots(Math.min(this.maxSlots, INITIAL_SLOTS + FIRST_SLOT));
-    for (let q = WINDOW; q <= PROTECTED; q++) {
-      this.meta[q * STRIDE] = q;
-      this.meta[q * STRIDE + 1] = q;
-    }
+    this.resetSentinels();
   }
 
   // ---------------------------------------------------------------- reads
@@ -273,7 +283,7 @@ export class Cache<K, V> {
       i = this.insert(key, value, size, ttl);
     }
     this.maintain();
-    const stored = (this.meta[i * STRIDE + 2] & QUEUE_MASK) !== FREE;
+    const stored = this.queueOf(i) !== FREE;
     this.flushNotices();
     return stored;
   }
@@ -297,7 +307,7 @@ export class Cache<K, V> {
     this.readCount = 0;
     if (this.onEvict !== undefined) {
       for (let q = WINDOW; q <= PROTECTED; q++) {
-        for (let i = this.meta[q * STRIDE + 1]; i !== q; i = this.meta[i * STRIDE + 1]) {
+        for (let i = this.meta[q * STRIDE + 1] & SLOT_MASK; i !== q; i = this.meta[i * STRIDE + 1] & SLOT_MASK) {
           this.notices.push(this.keys[i], this.values[i], 'cleared');
         }
       }
@@ -306,10 +316,7 @@ export class Cache<K, V> {
     this.keys.fill(undefined);
     this.values.fill(undefined);
     this.meta.fill(0);
-    for (let q = WINDOW; q <= PROTECTED; q++) {
-      this.meta[q * STRIDE] = q;
-      this.meta[q * STRIDE + 1] = q;
-    }
+    this.resetSentinels();
     this.sizes?.fill(0);
     this.wheel?.clear();
     this.nextUnused = FIRST_SLOT;
@@ -387,7 +394,9 @@ export class Cache<K, V> {
     const i = this.allocateSlot();
     this.keys[i] = key;
     this.values[i] = value;
-    this.meta[i * STRIDE + 2] = (hashKey(key, this.seed) & ~(PENDING_ONE * 16 - 1)) | PENDING_ONE | WINDOW;
+    // The insertion is the entry's first access.
+    this.meta[i * STRIDE] = WINDOW << HIGH_SHIFT;
+    this.meta[i * STRIDE + 1] = 1 << HIGH_SHIFT;
     this.uncountedAccesses++;
     this.linkLast(WINDOW, i);
     if (this.sizes !== undefined) this.sizes[i] = size;
@@ -414,7 +423,7 @@ export class Cache<K, V> {
       this.totalBytes += delta;
       if (this.weighted) {
         this.totalWeight += delta;
-        const q = this.meta[i * STRIDE + 2] & QUEUE_MASK;
+        const q = this.queueOf(i);
         if (q === WINDOW) this.windowWeight += delta;
         else if (q === PROTECTED) this.protectedWeight += delta;
       }
@@ -427,10 +436,12 @@ export class Cache<K, V> {
 
   private removeSlot(i: number, reason: EvictionReason): void {
     const m = this.meta;
-    const word = m[i * STRIDE + 2];
-    const q = word & QUEUE_MASK;
-    const pending = (word >>> 2) & PENDING_MAX;
-    if (pending !== 0) this.sketch.add(word >>> HASH_SHIFT, pending);
+    const q = m[i * STRIDE] >>> HIGH_SHIFT;
+    const pending = m[i * STRIDE + 1] >>> HIGH_SHIFT;
+    // The accesses the entry counted itself go to the sketch now that it leaves.
+    if (pending !== 0) this.sketch.add(i === this.victimMemoSlot ? this.victimMemoHash : this.hashOf(i), pending);
+    if (i === this.victimMemoSlot) this.victimMemoSlot = NONE;
+    if (i === this.hashMemoSlot) this.hashMemoSlot = NONE;
     this.unlink(i);
     const size = this.sizes === undefined ? 0 : this.sizes[i];
     const weight = this.weighted ? size : 1;
@@ -445,7 +456,8 @@ export class Cache<K, V> {
     if (this.onEvict !== undefined) this.notices.push(key, this.values[i], reason);
     this.keys[i] = undefined;
     this.values[i] = undefined;
-    m[i * STRIDE + 2] = FREE;
+    // A free slot is marked FREE and threads the free list through its next word.
+    m[i * STRIDE] = FREE << HIGH_SHIFT;
     m[i * STRIDE + 1] = this.freeHead;
     this.freeHead = i;
   }
@@ -464,10 +476,9 @@ export class Cache<K, V> {
     const meta = new Int32Array(capacity * STRIDE);
     meta.set(this.meta);
     this.meta = meta;
-    for (let i = this.capacity; i < capacity; i++) {
-      this.keys.push(undefined);
-      this.values.push(undefined);
-    }
+    // Exactly `capacity` slots: push would leave up to half of the backing store spare.
+    this.keys = resized(this.keys, capacity);
+    this.values = resized(this.values, capacity);
     if (this.sizeOf !== undefined) {
       const sizes = new Float64Array(capacity);
       if (this.sizes !== undefined) sizes.set(this.sizes);
@@ -541,12 +552,11 @@ export class Cache<K, V> {
 
   private onAccess(i: number): void {
     const m = this.meta;
-    let word = m[i * STRIDE + 2];
-    const q = word & QUEUE_MASK;
+    const q = m[i * STRIDE] >>> HIGH_SHIFT;
     if (q === FREE) return;
-    if (((word >>> 2) & PENDING_MAX) !== PENDING_MAX) {
-      word += PENDING_ONE;
-      m[i * STRIDE + 2] = word;
+    const counted = m[i * STRIDE + 1];
+    if (counted >>> HIGH_SHIFT !== PENDING_MAX) {
+      m[i * STRIDE + 1] = counted + (1 << HIGH_SHIFT);
       this.uncountedAccesses++;
     }
     if (q === PROBATION) {
@@ -555,7 +565,7 @@ export class Cache<K, V> {
       if (weight > this.protectedMax) {
         this.linkLast(PROBATION, i);
       } else {
-        m[i * STRIDE + 2] = (word & ~QUEUE_MASK) | PROTECTED;
+        this.setQueue(i, PROTECTED);
         this.linkLast(PROTECTED, i);
         this.protectedWeight += weight;
       }
@@ -584,12 +594,12 @@ export class Cache<K, V> {
   private evictFromWindow(): number {
     const m = this.meta;
     let candidates = 0;
-    let i = m[WINDOW * STRIDE + 1];
+    let i = m[WINDOW * STRIDE + 1] & SLOT_MASK;
     while (this.windowWeight > this.windowMax && i !== WINDOW) {
-      const next = m[i * STRIDE + 1];
+      const next = m[i * STRIDE + 1] & SLOT_MASK;
       this.unlink(i);
       this.linkLast(PROBATION, i);
-      m[i * STRIDE + 2] = (m[i * STRIDE + 2] & ~QUEUE_MASK) | PROBATION;
+      this.setQueue(i, PROBATION);
       this.windowWeight -= this.weighted ? this.sizes![i] : 1;
       candidates++;
       i = next;
@@ -658,11 +668,12 @@ export class Cache<K, V> {
   }
 
   private admit(candidate: number, victim: number): boolean {
-    const victimWord = this.meta[victim * STRIDE + 2];
-    const victimFrequency = Math.min(
-      PENDING_MAX,
-      this.sketch.frequencyMemoized(victimWord >>> HASH_SHIFT) + ((victimWord >>> 2) & PENDING_MAX),
-    );
+    // The victim usually stays the same while newcomers are rejected: remember its hash.
+    if (victim !== this.victimMemoSlot) {
+      this.victimMemoSlot = victim;
+      this.victimMemoHash = this.hashOf(victim);
+    }
+    const victimFrequency = Math.min(PENDING_MAX, this.sketch.frequencyMemoized(this.victimMemoHash) + this.pendingOf(victim));
     const candidateFrequency = this.frequency(candidate);
     if (candidateFrequency > victimFrequency) return true;
     if (candidateFrequency < ADMIT_WARM_FREQUENCY) return false;
@@ -671,18 +682,28 @@ export class Cache<K, V> {
 
   /** The sketch's estimate plus the accesses the entry has not written to the sketch yet. */
   private frequency(i: number): number {
-    const word = this.meta[i * STRIDE + 2];
-    return Math.min(PENDING_MAX, this.sketch.frequency(word >>> HASH_SHIFT) + ((word >>> 2) & PENDING_MAX));
+    return Math.min(PENDING_MAX, this.sketch.frequency(this.hashOf(i)) + this.pendingOf(i));
+  }
+
+  /**
+   * The key's sketch hash. Not stored (4 bytes an entry); computed when the entry competes or
+   * leaves, and the last one is remembered: a rejected candidate is hashed once, not twice.
+   */
+  private hashOf(i: number): number {
+    if (i !== this.hashMemoSlot) {
+      this.hashMemoSlot = i;
+      this.hashMemo = hashKey(this.keys[i], this.seed);
+    }
+    return this.hashMemo;
   }
 
   /** Ages the entries' own counts together with the sketch's. */
   private halvePendingCounts(): void {
     const m = this.meta;
     for (let i = FIRST_SLOT; i < this.nextUnused; i++) {
-      const word = m[i * STRIDE + 2];
-      if ((word & QUEUE_MASK) === FREE) continue;
-      const pending = (word >>> 2) & PENDING_MAX;
-      m[i * STRIDE + 2] = word - (pending - (pending >>> 1)) * PENDING_ONE;
+      if (m[i * STRIDE] >>> HIGH_SHIFT === FREE) continue;
+      const word = m[i * STRIDE + 1];
+      m[i * STRIDE + 1] = (word & SLOT_MASK) | ((word >>> (HIGH_SHIFT + 1)) << HIGH_SHIFT);
     }
   }
 
@@ -695,11 +716,11 @@ export class Cache<K, V> {
   private demoteFromProtected(): void {
     const m = this.meta;
     for (let n = 0; n < QUEUE_TRANSFER_LIMIT && this.protectedWeight > this.protectedMax; n++) {
-      const i = m[PROTECTED * STRIDE + 1];
+      const i = m[PROTECTED * STRIDE + 1] & SLOT_MASK;
       if (i === PROTECTED) break;
       this.unlink(i);
       this.linkLast(PROBATION, i);
-      m[i * STRIDE + 2] = (m[i * STRIDE + 2] & ~QUEUE_MASK) | PROBATION;
+      this.setQueue(i, PROBATION);
       this.protectedWeight -= this.weighted ? this.sizes![i] : 1;
     }
   }
@@ -733,10 +754,10 @@ export class Cache<K, V> {
     this.demoteFromProtected();
     const m = this.meta;
     for (let n = 0; n < QUEUE_TRANSFER_LIMIT; n++) {
-      let i = m[PROBATION * STRIDE + 1];
+      let i = m[PROBATION * STRIDE + 1] & SLOT_MASK;
       let fromProbation = true;
       if (i === PROBATION || quota < this.weightOf(i)) {
-        i = m[PROTECTED * STRIDE + 1];
+        i = m[PROTECTED * STRIDE + 1] & SLOT_MASK;
         fromProbation = false;
       }
       if (i === PROTECTED) break;
@@ -746,7 +767,7 @@ export class Cache<K, V> {
       if (!fromProbation) this.protectedWeight -= weight;
       this.unlink(i);
       this.linkLast(WINDOW, i);
-      m[i * STRIDE + 2] = (m[i * STRIDE + 2] & ~QUEUE_MASK) | WINDOW;
+      this.setQueue(i, WINDOW);
       this.windowWeight += weight;
     }
     this.protectedMax += quota;
@@ -762,7 +783,7 @@ export class Cache<K, V> {
     this.windowMax -= quota;
     const m = this.meta;
     for (let n = 0; n < QUEUE_TRANSFER_LIMIT; n++) {
-      const i = m[WINDOW * STRIDE + 1];
+      const i = m[WINDOW * STRIDE + 1] & SLOT_MASK;
       if (i === WINDOW) break;
       const weight = this.weightOf(i);
       if (quota < weight) break;
@@ -770,7 +791,7 @@ export class Cache<K, V> {
       this.windowWeight -= weight;
       this.unlink(i);
       this.linkLast(PROBATION, i);
-      m[i * STRIDE + 2] = (m[i * STRIDE + 2] & ~QUEUE_MASK) | PROBATION;
+      this.setQueue(i, PROBATION);
     }
     this.protectedMax -= quota;
     this.windowMax += quota;
@@ -785,38 +806,59 @@ export class Cache<K, V> {
 
   private unlink(i: number): void {
     const m = this.meta;
-    const prev = m[i * STRIDE];
-    const next = m[i * STRIDE + 1];
-    m[prev * STRIDE + 1] = next;
-    m[next * STRIDE] = prev;
+    const prev = m[i * STRIDE] & SLOT_MASK;
+    const next = m[i * STRIDE + 1] & SLOT_MASK;
+    m[prev * STRIDE + 1] = (m[prev * STRIDE + 1] & HIGH_MASK) | next;
+    m[next * STRIDE] = (m[next * STRIDE] & HIGH_MASK) | prev;
   }
 
+  /** Appends `i` to queue `q`'s MRU end; its queue field is the caller's to set. */
   private linkLast(q: number, i: number): void {
     const m = this.meta;
-    const tail = m[q * STRIDE];
-    m[tail * STRIDE + 1] = i;
-    m[i * STRIDE] = tail;
-    m[i * STRIDE + 1] = q;
-    m[q * STRIDE] = i;
+    const tail = m[q * STRIDE] & SLOT_MASK;
+    m[tail * STRIDE + 1] = (m[tail * STRIDE + 1] & HIGH_MASK) | i;
+    m[i * STRIDE] = (m[i * STRIDE] & HIGH_MASK) | tail;
+    m[i * STRIDE + 1] = (m[i * STRIDE + 1] & HIGH_MASK) | q;
+    m[q * STRIDE] = (m[q * STRIDE] & HIGH_MASK) | i;
+  }
+
+  private queueOf(i: number): number {
+    return this.meta[i * STRIDE] >>> HIGH_SHIFT;
+  }
+
+  private setQueue(i: number, q: number): void {
+    this.meta[i * STRIDE] = (this.meta[i * STRIDE] & SLOT_MASK) | (q << HIGH_SHIFT);
+  }
+
+  /** Accesses counted in the entry and not yet written to the sketch. */
+  private pendingOf(i: number): number {
+    return this.meta[i * STRIDE + 1] >>> HIGH_SHIFT;
+  }
+
+  private resetSentinels(): void {
+    for (let q = WINDOW; q <= PROTECTED; q++) {
+      this.meta[q * STRIDE] = q;
+      this.meta[q * STRIDE + 1] = q;
+    }
   }
 
   private first(q: number): number {
-    const i = this.meta[q * STRIDE + 1];
+    const i = this.meta[q * STRIDE + 1] & SLOT_MASK;
     return i === q ? NONE : i;
   }
 
   private last(q: number): number {
-    const i = this.meta[q * STRIDE];
+    const i = this.meta[q * STRIDE] & SLOT_MASK;
     return i === q ? NONE : i;
   }
 
   private next(i: number): number {
-    const n = this.meta[i * STRIDE + 1];
+    const n = this.meta[i * STRIDE + 1] & SLOT_MASK;
     return n < FIRST_SLOT ? NONE : n;
   }
 
   private previous(i: number): number {
-    const p = this.meta[i * STRIDE];
+    const p = this.meta[i * STRIDE] & SLOT_MASK;
     return p < FIRST_SLOT ? NONE : p;
   }
 
@@ -853,6 +895,13 @@ export class Cache<K, V> {
     }
     if (failed) throw failure;
   }
+}
+
+/** A copy of `array` with `length` slots, the new ones undefined (packed, so reads stay fast). */
+function resized<T>(array: (T | undefined)[], length: number): (T | undefined)[] {
+  const copy = new Array<T | undefined>(length).fill(undefined);
+  for (let i = 0; i < array.length; i++) copy[i] = array[i];
+  return copy;
 }
 
 function randomInt32(): number {
