@@ -201,7 +201,7 @@ export class Cache<K, V> {
       this.missCount++;
       return undefined;
     }
-    if (this.expiring && this.expiresAt[i] <= this.clock()) {
+    if (this.expiring && this.isExpired(i)) {
       this.expireOnRead(i);
       return undefined;
     }
@@ -214,14 +214,14 @@ export class Cache<K, V> {
   /** Like get, without touching the policy or the stats. */
   peek(key: K): V | undefined {
     const i = this.map.get(key);
-    if (i === undefined || (this.expiring && this.expiresAt[i] <= this.clock())) return undefined;
+    if (i === undefined || (this.expiring && this.isExpired(i))) return undefined;
     return this.values[i];
   }
 
   /** Whether the key is present and not expired; no effect on the policy or the stats. */
   has(key: K): boolean {
     const i = this.map.get(key);
-    return i !== undefined && !(this.expiring && this.expiresAt[i] <= this.clock());
+    return i !== undefined && !(this.expiring && this.isExpired(i));
   }
 
   get size(): number {
@@ -294,7 +294,7 @@ export class Cache<K, V> {
     if (this.readCount !== 0) this.drainReads();
     const i = this.map.get(key);
     if (i === undefined) return false;
-    const expired = this.expiring && this.expiresAt[i] <= this.clock();
+    const expired = this.expiring && this.isExpired(i);
     if (expired) this.expirationCount++;
     this.removeSlot(i, expired ? 'expired' : 'deleted');
     this.flushNotices();
@@ -520,6 +520,12 @@ export class Cache<K, V> {
     }, EXPIRY_SWEEP_MS);
     const timer = this.sweepTimer;
     timer.unref();
+  }
+
+  /** Before the wheel's earliest deadline nothing has expired, and the slot's own deadline is not read. */
+  private isExpired(i: number): boolean {
+    const now = this.clock();
+    return now >= this.wheel!.earliestDeadline && this.expiresAt[i] <= now;
   }
 
   private readonly expireSlot = (i: number): void => {
