@@ -1,10 +1,11 @@
 /**
- * `npm run bench`: the engine against Map and lru-cache, and its memory. Prints markdown
- * tables (the README's Performance section is pasted from here).
- * `--only=get,set,memory,bytes` picks sections.
+ * `npm run bench`: the engine against Map and lru-cache, its memory, and its hit ratio on the
+ * public traces beside LRU and Bélády's optimum. Prints markdown tables (the README's
+ * Performance section is pasted from here). `--only=get,set,memory,bytes,hitratio` picks sections.
  */
 import os from 'node:os';
 import { benchByteAccounting, benchGetHit, benchMemory, benchSetEvicting } from './engine.js';
+import { hitRatioReport } from './hitratio/run.js';
 
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const wanted = (name: string) => only === undefined || only.includes(name);
@@ -21,3 +22,4 @@ if (wanted('get')) console.log(benchGetHit().table, '\n');
 if (wanted('set')) console.log(benchSetEvicting().table, '\n');
 if (wanted('memory')) console.log(benchMemory().table, '\n');
 if (wanted('bytes')) console.log(benchByteAccounting().table, '\n');
+if (wanted('hitratio')) console.log(`# hit ratios (percent of all requests, no warm-up)\n\n${hitRatioReport()}\n`);
