@@ -9,7 +9,7 @@ import type net from 'node:net';
 import { RequestParser, RespProtocolError, type RespCommand } from '../resp/request-parser.js';
 
 /** Stop reading from a client whose replies pile up unread beyond this many bytes. */
-export const OUTPUT_HIGH_WATER = 64 * 1024 * 1024;
+const OUTPUT_HIGH_WATER = 64 * 1024 * 1024;
 
 export interface ConnectionLimits {
   /** Largest bulk argument (Redis: proto-max-bulk-len). */

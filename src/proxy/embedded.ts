@@ -5,7 +5,7 @@
  * keys expire only as clients ask (EXPIRE, SET EX, ...).
  */
 import { embeddedModeConflicts, type ProxyConfig, type RunningProxy } from './config.js';
-import { ClientFront, runningProxy, type Log } from './front.js';
+import { ClientFront, frontProxy, type Log } from './front.js';
 import { MeasuredStore } from './measured-store.js';
 import { StoreConnection } from './store-connection.js';
 
@@ -26,5 +26,5 @@ export async function startEmbedded(config: ProxyConfig, log: Log): Promise<Runn
     maxClients: config.maxClients,
     onInternalError: (command, error) => log(`error: the embedded store failed on ${command}: ${error instanceof Error ? error.message : String(error)}`),
   });
-  return runningProxy(front, log);
+  return frontProxy(front, log);
 }

@@ -63,10 +63,6 @@ export class ClientFront {
     return front;
   }
 
-  get connectionCount(): number {
-    return this.connections.size;
-  }
-
   /** Stops accepting, lets every connection finish its replies, resolves once all are closed. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -83,20 +79,17 @@ export class ClientFront {
   }
 }
 
-/**
- * The RunningProxy of a front: `close` logs, closes the front, then runs `afterClose` (what the
- * mode keeps besides its connections); calling it again returns the same promise.
- */
-export function runningProxy(front: ClientFront, log: Log, afterClose: () => void = () => {}): RunningProxy {
+/** A RunningProxy whose `close` runs `stop` once; calling it again returns the same promise. */
+export function runningProxy(address: { host: string; port: number }, stop: () => Promise<void>): RunningProxy {
   let closing: Promise<void> | undefined;
-  return {
-    host: front.host,
-    port: front.port,
-    close: () =>
-      (closing ??= (async () => {
-        log('shutting down: no new connections; finishing replies in flight');
-        await front.close();
-        afterClose();
-      })()),
-  };
+  return { host: address.host, port: address.port, close: () => (closing ??= stop()) };
+}
+
+/** The RunningProxy of a front: `close` logs, closes the front, then runs `afterClose` (what the mode keeps besides its connections). */
+export function frontProxy(front: ClientFront, log: Log, afterClose: () => void = () => {}): RunningProxy {
+  return runningProxy(front, async () => {
+    log('shutting down: no new connections; finishing replies in flight');
+    await front.close();
+    afterClose();
+  });
 }

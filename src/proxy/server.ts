@@ -13,7 +13,7 @@ import type { ProxyConfig, RunningProxy } from './config.js';
 import { ProxyCore } from './core.js';
 import { decodeReply, RespError } from '../resp/decode.js';
 import { startEmbedded } from './embedded.js';
-import { ClientFront, runningProxy, type Log } from './front.js';
+import { ClientFront, frontProxy, type Log } from './front.js';
 import { ClientSession } from './session.js';
 import { startWorkers } from './workers.js';
 import { parseUpstreamUrl, UpstreamConnection, type UpstreamTarget } from '../tier/redis-connection.js';
@@ -124,5 +124,5 @@ async function startUpstreamProxy(config: ProxyConfig, upstream: string, log: Lo
     listener.close();
     throw error;
   }
-  return runningProxy(front, log, () => listener.close());
+  return frontProxy(front, log, () => listener.close());
 }

@@ -80,9 +80,15 @@ export function cacheeInfoSection(figures: CacheeFigures): string {
     .join('\r\n')}\r\n`;
 }
 
-/** Whether a command is `INFO cachee`, which the front answers itself. */
+/** Whether a command is `INFO cachee`, which the front answers itself (lengths first: no string for a GET). */
 export function isInfoCachee(args: readonly Buffer[]): boolean {
-  return args.length === 2 && args[0].toString('latin1').toLowerCase() === 'info' && args[1].toString('latin1').toLowerCase() === 'cachee';
+  return (
+    args.length === 2 &&
+    args[0].length === 4 &&
+    args[1].length === 6 &&
+    args[0].toString('latin1').toLowerCase() === 'info' &&
+    args[1].toString('latin1').toLowerCase() === 'cachee'
+  );
 }
 
 /** The section as a bulk string reply. */

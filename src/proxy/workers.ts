@@ -11,7 +11,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { ProxyConfig, RunningProxy } from './config.js';
-import { SHUTDOWN_GRACE_MS, type Log } from './front.js';
+import { runningProxy, SHUTDOWN_GRACE_MS, type Log } from './front.js';
 
 /** What the primary tells a worker. */
 export type ToWorker = { type: 'start'; config: ProxyConfig } | { type: 'close' };
@@ -113,15 +113,9 @@ export async function startWorkers(config: ProxyConfig, log: Log): Promise<Runni
     await close();
     throw error;
   }
-  let closing: Promise<void> | undefined;
-  return {
-    host: address.host,
-    port: address.port,
-    close: () =>
-      (closing ??= (async () => {
-        log(`shutting down ${slots.size} workers`);
-        await close();
-        if (exitCodes.length > 0) throw new Error(exitCodes.join('; '));
-      })()),
-  };
+  return runningProxy(address, async () => {
+    log(`shutting down ${slots.size} workers`);
+    await close();
+    if (exitCodes.length > 0) throw new Error(exitCodes.join('; '));
+  });
 }

@@ -31,7 +31,6 @@ export async function startProxyOverRedis(config: Partial<ProxyConfig> = {}, red
   };
 }
 
-/** The proxy with no upstream (the embedded store), on a free port. */
 export interface EmbeddedUnderTest {
   proxy: RunningProxy;
   port: number;
@@ -39,6 +38,7 @@ export interface EmbeddedUnderTest {
   stop(): Promise<void>;
 }
 
+/** The proxy with no upstream (the embedded store), on a free port. */
 export async function startEmbeddedProxy(config: Partial<ProxyConfig> = {}): Promise<EmbeddedUnderTest> {
   const log: string[] = [];
   const proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, ...config, upstream: undefined }, (line) => log.push(line));
