@@ -13,9 +13,10 @@
  *   Candidates that are at least warm win against a hotter victim with probability 1/128, so an
  *   attacker who inflates a victim's counters by hash collisions cannot freeze the cache.
  * - A hit in probation promotes to protected; protected's overflow is demoted back to probation.
- * - A hill climber (./window-climber.ts) samples the hit rate and moves capacity between the
- *   window and the main space in the direction that improves it, so recency-heavy workloads get
- *   a large window and frequency-heavy ones a small one.
+ * - A climber (./window-climber.ts) moves capacity between the window and the main space. It
+ *   reads within-sample signals (ghosts of recently rejected candidates and evicted victims; the
+ *   regions' hit densities) and uses the hit rate to veto moves that hurt, so recency-heavy
+ *   workloads get a large window and frequency-heavy ones (and loops) a small one.
  *
  * Layout, for speed and memory: entries live in numbered slots (structure of arrays, as
  * lru-cache does); the `Map` maps a key to its slot, a small integer. The queues are circular
@@ -167,10 +168,10 @@ export class Cache<K, V> {
 
     this.windowMax = this.maxWeight - Math.floor(PERCENT_MAIN * this.maxWeight);
     this.protectedMax = Math.floor(PERCENT_MAIN_PROTECTED * (this.maxWeight - this.windowMax));
-    this.climber = new WindowClimber(this.maxWeight);
 
     this.capacityEstimate = o.maxEntries === Infinity ? 1024 : o.maxEntries;
     this.sketch = new FrequencySketch(o.sketchBytes, 10 * this.capacityEstimate);
+    this.climber = new WindowClimber(this.maxWeight, this.sketch.byteLength);
     this.seed = randomInt32();
     this.random = randomInt32() | 1;
 
@@ -390,6 +391,7 @@ export class Cache<K, V> {
     this.meta[i * STRIDE + 2] = (hashKey(key, this.seed) & ~(PENDING_ONE * 16 - 1)) | PENDING_ONE | WINDOW;
     this.uncountedAccesses++;
     this.linkLast(WINDOW, i);
+    this.climber.recordInsertion(this.meta[i * STRIDE + 2] >>> HASH_SHIFT);
     if (this.sizes !== undefined) this.sizes[i] = size;
     const weight = this.weighted ? size : 1;
     this.windowWeight += weight;
@@ -589,7 +591,10 @@ export class Cache<K, V> {
       const next = m[i * STRIDE + 1];
       this.unlink(i);
       this.linkLast(PROBATION, i);
-      m[i * STRIDE + 2] = (m[i * STRIDE + 2] & ~QUEUE_MASK) | PROBATION;
+      const word = m[i * STRIDE + 2];
+      m[i * STRIDE + 2] = (word & ~QUEUE_MASK) | PROBATION;
+      // The accesses it counted beyond its insertion were hits in the window.
+      this.climber.recordWindowExit((word >>> 2) & PENDING_MAX);
       this.windowWeight -= this.weighted ? this.sizes![i] : 1;
       candidates++;
       i = next;
@@ -624,7 +629,7 @@ export class Cache<K, V> {
           break;
         }
         const previous = this.previous(candidate);
-        this.evict(candidate, false);
+        this.evict(candidate, false, true);
         candidate = previous;
         candidates--;
         continue;
@@ -686,9 +691,10 @@ export class Cache<K, V> {
     }
   }
 
-  private evict(i: number, rejected: boolean): void {
+  private evict(i: number, rejected: boolean, candidate = rejected): void {
     this.evictionCount++;
     if (rejected) this.rejectionCount++;
+    this.climber.recordEviction(this.meta[i * STRIDE + 2] >>> HASH_SHIFT, candidate);
     this.removeSlot(i, 'size');
   }
 
@@ -711,7 +717,7 @@ export class Cache<K, V> {
     this.sampleHitsStart = this.hitCount;
     this.sampleMissesStart = this.missCount;
     const full = this.totalWeight >= this.maxWeight / 2 || this.count >= this.maxCount / 2;
-    const adjustment = this.climber.onSample(hits, requests, full);
+    const adjustment = this.climber.onSample(hits, requests, full, this.windowMax, this.capacityEstimate);
     if (adjustment !== 0) this.adjustment = adjustment;
   }
 
@@ -746,7 +752,9 @@ export class Cache<K, V> {
       if (!fromProbation) this.protectedWeight -= weight;
       this.unlink(i);
       this.linkLast(WINDOW, i);
-      m[i * STRIDE + 2] = (m[i * STRIDE + 2] & ~QUEUE_MASK) | WINDOW;
+      const word = m[i * STRIDE + 2];
+      m[i * STRIDE + 2] = (word & ~QUEUE_MASK) | WINDOW;
+      this.climber.recordWindowEntry((word >>> 2) & PENDING_MAX);
       this.windowWeight += weight;
     }
     this.protectedMax += quota;
