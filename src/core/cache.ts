@@ -13,9 +13,10 @@
  *   Candidates that are at least warm win against a hotter victim with probability 1/128, so an
  *   attacker who inflates a victim's counters by hash collisions cannot freeze the cache.
  * - A hit in probation promotes to protected; protected's overflow is demoted back to probation.
- * - A hill climber (./window-climber.ts) samples the hit rate and moves capacity between the
- *   window and the main space in the direction that improves it, so recency-heavy workloads get
- *   a large window and frequency-heavy ones a small one.
+ * - A climber (./window-climber.ts) moves capacity between the window and the main space. It
+ *   reads within-sample signals (ghosts of recently rejected candidates and evicted victims; the
+ *   regions' hit densities) and uses the hit rate to veto moves that hurt, so recency-heavy
+ *   workloads get a large window and frequency-heavy ones (and loops) a small one.
  *
  * Layout, for speed and memory: entries live in numbered slots (structure of arrays, as
  * lru-cache does); the `Map` maps a key to its slot, a small integer. The queues are circular
@@ -68,6 +69,8 @@ const HIGH_MASK = ~SLOT_MASK;
 const HIGH_SHIFT = 28;
 const PENDING_MAX = 15;
 const MAX_ENTRIES = SLOT_MASK - FIRST_SLOT - 8;
+/** The climber's ghosts take non-negative 30-bit hashes. */
+const GHOST_HASH_SHIFT = 2;
 
 const READ_BUFFER_SIZE = 64;
 const PERCENT_MAIN = 0.99;
@@ -180,10 +183,10 @@ export class Cache<K, V> {
 
     this.windowMax = this.maxWeight - Math.floor(PERCENT_MAIN * this.maxWeight);
     this.protectedMax = Math.floor(PERCENT_MAIN_PROTECTED * (this.maxWeight - this.windowMax));
-    this.climber = new WindowClimber(this.maxWeight);
 
     this.capacityEstimate = o.maxEntries === Infinity ? 1024 : o.maxEntries;
     this.sketch = new FrequencySketch(o.sketchBytes, 10 * this.capacityEstimate);
+    this.climber = new WindowClimber(this.maxWeight, this.sketch.byteLength);
     this.seed = randomInt32();
     this.random = randomInt32() | 1;
 
@@ -399,6 +402,7 @@ export class Cache<K, V> {
     this.meta[i * STRIDE + 1] = 1 << HIGH_SHIFT;
     this.uncountedAccesses++;
     this.linkLast(WINDOW, i);
+    this.climber.recordInsertion(this.hashOf(i) >>> GHOST_HASH_SHIFT);
     if (this.sizes !== undefined) this.sizes[i] = size;
     const weight = this.weighted ? size : 1;
     this.windowWeight += weight;
@@ -439,7 +443,7 @@ export class Cache<K, V> {
     const q = m[i * STRIDE] >>> HIGH_SHIFT;
     const pending = m[i * STRIDE + 1] >>> HIGH_SHIFT;
     // The accesses the entry counted itself go to the sketch now that it leaves.
-    if (pending !== 0) this.sketch.add(i === this.victimMemoSlot ? this.victimMemoHash : this.hashOf(i), pending);
+    if (pending !== 0) this.sketch.add(this.remembered(i), pending);
     if (i === this.victimMemoSlot) this.victimMemoSlot = NONE;
     if (i === this.hashMemoSlot) this.hashMemoSlot = NONE;
     this.unlink(i);
@@ -606,6 +610,8 @@ export class Cache<K, V> {
       this.unlink(i);
       this.linkLast(PROBATION, i);
       this.setQueue(i, PROBATION);
+      // The accesses it counted beyond its insertion were hits in the window.
+      this.climber.recordWindowExit(this.pendingOf(i));
       this.windowWeight -= this.weighted ? this.sizes![i] : 1;
       candidates++;
       i = next;
@@ -640,7 +646,7 @@ export class Cache<K, V> {
           break;
         }
         const previous = this.previous(candidate);
-        this.evict(candidate, false);
+        this.evict(candidate, false, true);
         candidate = previous;
         candidates--;
         continue;
@@ -703,6 +709,11 @@ export class Cache<K, V> {
     return this.hashMemo;
   }
 
+  /** hashOf, using the victim's memo too: an entry leaving is often the victim just compared. */
+  private remembered(i: number): number {
+    return i === this.victimMemoSlot ? this.victimMemoHash : this.hashOf(i);
+  }
+
   /** Ages the entries' own counts together with the sketch's. */
   private halvePendingCounts(): void {
     const m = this.meta;
@@ -713,9 +724,10 @@ export class Cache<K, V> {
     }
   }
 
-  private evict(i: number, rejected: boolean): void {
+  private evict(i: number, rejected: boolean, candidate = rejected): void {
     this.evictionCount++;
     if (rejected) this.rejectionCount++;
+    this.climber.recordEviction(this.remembered(i) >>> GHOST_HASH_SHIFT, candidate);
     this.removeSlot(i, 'size');
   }
 
@@ -738,7 +750,7 @@ export class Cache<K, V> {
     this.sampleHitsStart = this.hitCount;
     this.sampleMissesStart = this.missCount;
     const full = this.totalWeight >= this.maxWeight / 2 || this.count >= this.maxCount / 2;
-    const adjustment = this.climber.onSample(hits, requests, full);
+    const adjustment = this.climber.onSample(hits, requests, full, this.windowMax, this.capacityEstimate);
     if (adjustment !== 0) this.adjustment = adjustment;
   }
 
@@ -774,6 +786,7 @@ export class Cache<K, V> {
       this.unlink(i);
       this.linkLast(WINDOW, i);
       this.setQueue(i, WINDOW);
+      this.climber.recordWindowEntry(this.pendingOf(i));
       this.windowWeight += weight;
     }
     this.protectedMax += quota;
