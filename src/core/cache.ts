@@ -324,6 +324,8 @@ export class Cache<K, V> {
     this.wheel?.clear();
     this.nextUnused = FIRST_SLOT;
     this.freeHead = NONE;
+    this.victimMemoSlot = NONE;
+    this.hashMemoSlot = NONE;
     this.count = 0;
     this.totalWeight = 0;
     this.windowWeight = 0;

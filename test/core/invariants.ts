@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Cache } from '../../src/core/cache.js';
+import { hashKey } from '../../src/core/hash.js';
 
 const QUEUE_NAMES = ['window', 'probation', 'protected'];
 const FREE = 3;
@@ -46,6 +47,15 @@ export function checkInvariants<K, V>(cache: Cache<K, V>): void {
   assert.ok(c.count <= c.maxCount, `over maxEntries: ${c.count} > ${c.maxCount}`);
   assert.ok(c.windowMax >= 0 && c.protectedMax >= 0, 'negative segment maximum');
   assert.ok(c.windowMax + c.protectedMax <= c.maxWeight, 'segment maxima exceed the bound');
+  // The one-slot hash memos name live slots and hold their keys' hashes.
+  for (const [slot, hash, what] of [
+    [c.hashMemoSlot, c.hashMemo, 'hash memo'],
+    [c.victimMemoSlot, c.victimMemoHash, 'victim memo'],
+  ] as [number, number, string][]) {
+    if (slot === -1) continue;
+    assert.ok(seen.has(slot), `${what} names slot ${slot}, which holds no entry`);
+    assert.equal(hash, hashKey(c.keys[slot], c.seed), `${what} is stale for slot ${slot}`);
+  }
   // Free slots: each free-listed slot is tagged FREE, and no live slot is free-listed.
   for (let i = c.freeHead, steps = 0; i !== -1; i = meta[i * 2 + 1], steps++) {
     assert.ok(steps <= c.capacity, 'free list has a cycle');
