@@ -31,8 +31,12 @@
  * The sketch is a table of random cache lines: touching it on every hit would cost more than the
  * hash-map lookup itself. So a resident entry counts its own accesses in its meta words (4 bits,
  * on the cache line the LRU move touches anyway), its frequency is the sketch's estimate plus
- * that count, and the count is written into the sketch when the entry leaves. The count is
- * halved with the sketch, so aging is unchanged.
+ * that count, and the count is written into the sketch when the entry leaves. Just before the
+ * sketch halves, the main space's entries write their counts into it too: halving the two parts
+ * apart would round an entry's total down by up to 1 more than a non-resident's, so residents
+ * would lose the ties they must win (on a loop the main then churns: loop 250 lost 1.7 points).
+ * The window's entries keep theirs, halved with the sketch (the climber reads them when they
+ * leave the window), as they are about to compete anyway.
  *
  * Expiry uses a hierarchical timer wheel (./timer-wheel.ts), advanced by reads, writes and an
  * unref'd 1 s interval, so expired entries are reclaimed even when nobody reads them.
@@ -590,6 +594,7 @@ export class Cache<K, V> {
   /** Moves window overflow to probation, evicts while over a bound, adapts, expires. */
   private maintain(): void {
     if (this.uncountedAccesses !== 0) {
+      if (this.sketch.halvesAfter(this.uncountedAccesses)) this.writeMainCountsToSketch();
       if (this.sketch.countAdditions(this.uncountedAccesses)) this.halvePendingCounts();
       this.uncountedAccesses = 0;
     }
@@ -714,6 +719,24 @@ export class Cache<K, V> {
   /** hashOf, using the victim's memo too: an entry leaving is often the victim just compared. */
   private remembered(i: number): number {
     return i === this.victimMemoSlot ? this.victimMemoHash : this.hashOf(i);
+  }
+
+  /**
+   * Moves the counts of the main space's entries into the sketch, so that the coming halving
+   * rounds each one's total once, as Caffeine's (all in the sketch) does. One hash per entry
+   * once per sketch period (10 accesses per entry of capacity): amortized O(1).
+   */
+  private writeMainCountsToSketch(): void {
+    const m = this.meta;
+    for (let i = FIRST_SLOT; i < this.nextUnused; i++) {
+      const q = m[i * STRIDE] >>> HIGH_SHIFT;
+      if (q === FREE || q === WINDOW) continue;
+      const word = m[i * STRIDE + 1];
+      const pending = word >>> HIGH_SHIFT;
+      if (pending === 0) continue;
+      this.sketch.add(this.remembered(i), pending);
+      m[i * STRIDE + 1] = word & SLOT_MASK;
+    }
   }
 
   /** Ages the entries' own counts together with the sketch's. */

@@ -69,6 +69,11 @@ export class FrequencySketch {
     return true;
   }
 
+  /** Whether counting `n` more accesses would halve the sketch. */
+  halvesAfter(n: number): boolean {
+    return this.additions + n >= this.sampleSize;
+  }
+
   /** The estimated number of recent occurrences, 0 to 15. */
   frequency(hash: number): number {
     const t = this.table;

@@ -14,15 +14,28 @@
  *    rejected candidates (the window's losses) and of evicted main victims (the main's losses).
  *    A miss on a rejected candidate within `reach` insertions of its rejection is a hit a window
  *    larger by `reach` would have had; a miss on a victim within `reach` main evictions is one a
- *    main larger by `reach` would have had. Their difference, when it passes a Poisson
- *    significance test and repeats over two samples (or is overwhelming), picks the direction.
+ *    main larger by `reach` would have had. Those are the gains of growing either side; moving
+ *    capacity also costs the other side what its last `reach` of capacity holds, which the
+ *    ghosts do not see. Caches' hit curves are concave near their size (a hit is likelier the
+ *    more recently the key was used), so that loss is at least the gain of the same step the
+ *    other way, and more where the curve bends: each table counts its hits in two half bands
+ *    (within reach/2, and beyond), and a straight line through the two extrapolates the hits of
+ *    the capacity inside the edge (3 near - far; the same line's integral, as in UCP's utility
+ *    curves). A side grows only when its gain beats the other side's extrapolated loss by a
+ *    Poisson significance test; the evidence must repeat over two samples (or be overwhelming).
+ *    Compared with gain against gain, this keeps a frequency-filtered main, whose marginal
+ *    entries are worth more than its victims, from being starved by a window that looks
+ *    marginally useful at any size (scarab at 10k drifted to 80%).
  * 2. The veto. Ghosts are first-order: on a loop slightly larger than the cache every miss is a
  *    recently rejected candidate, yet growing the window only lets more of the loop through (LRU
  *    on a loop gets nothing). So a move is judged by the next sample's hit rate: a drop the move
  *    could plausibly cause (at most twice its share of the capacity) that is below both what the
  *    ghosts predicted and the noise (median recent sample-to-sample change) reverts it and blocks
  *    that direction, for 4, 8, ... 64 samples. A drop too large for the move is a workload change
- *    and unblocks both directions; so does a level shift that lasts two samples.
+ *    and unblocks both directions; so does a level shift that lasts two samples. Shrinks are
+ *    not vetoed while the ghosts still ask for them: the blindness the veto guards against (a
+ *    loop) only ever asks for growth, and on phase-y traces (p3) the hit rate swings more from
+ *    one sample to the next than any move can, so a veto there mostly undoes good shrinks.
  * 3. Density (Caffeine's newer climber, "The Adaptive Window, From the Ground Up"): when the ghosts
  *    are blocked, or are silent while the regions' hits per unit of capacity differ a lot, move
  *    towards the denser region, by a step proportional to the log of their ratio. Window hits are
@@ -95,6 +108,9 @@ export class WindowClimber {
   private windowHits = 0;
   private rejectedGhostHits = 0;
   private victimGhostHits = 0;
+  /** The ghost hits within half the reach, of the sample in progress. */
+  private rejectedGhostHitsNear = 0;
+  private victimGhostHitsNear = 0;
 
   private fullSamples = 0;
   private previousHitRate = 0;
@@ -142,9 +158,15 @@ export class WindowClimber {
     this.insertions++;
     if ((hash & this.sampleMask) !== 0) return;
     const rejectedAt = this.rejectedGhost.take(hash);
-    if (rejectedAt >= 0 && this.insertions - rejectedAt <= this.reach) this.rejectedGhostHits++;
+    if (rejectedAt >= 0 && this.insertions - rejectedAt <= this.reach) {
+      this.rejectedGhostHits++;
+      if (2 * (this.insertions - rejectedAt) <= this.reach) this.rejectedGhostHitsNear++;
+    }
     const evictedAt = this.victimGhost.take(hash);
-    if (evictedAt >= 0 && this.victims - evictedAt <= this.reach) this.victimGhostHits++;
+    if (evictedAt >= 0 && this.victims - evictedAt <= this.reach) {
+      this.victimGhostHits++;
+      if (2 * (this.victims - evictedAt) <= this.reach) this.victimGhostHitsNear++;
+    }
   }
 
   /** An entry was evicted: a candidate from the window (`candidate`) or a victim from the main space. */
@@ -157,12 +179,12 @@ export class WindowClimber {
 
   /** An entry left the window with `accesses` counted (its insertion and its hits there). */
   recordWindowExit(accesses: number): void {
-    this.windowHits += accesses - 1;
+    this.windowHits += Math.max(0, accesses - 1);
   }
 
   /** An entry moved from the main space into the window: its counts are not window hits. */
   recordWindowEntry(accesses: number): void {
-    this.windowHits -= accesses - 1;
+    this.windowHits -= Math.max(0, accesses - 1);
   }
 
   /**
@@ -172,11 +194,12 @@ export class WindowClimber {
    */
   onSample(hits: number, requests: number, full: boolean, windowMax: number, capacity: number): number {
     const windowHits = Math.max(0, Math.min(hits, this.windowHits));
-    const rejectedGhostHits = this.rejectedGhostHits;
-    const victimGhostHits = this.victimGhostHits;
+    const evidence = this.ghostEvidence(windowMax);
     this.windowHits = 0;
     this.rejectedGhostHits = 0;
     this.victimGhostHits = 0;
+    this.rejectedGhostHitsNear = 0;
+    this.victimGhostHitsNear = 0;
     this.reach = Math.max(MIN_GHOST_REACH, Math.round(GHOST_REACH * capacity));
     // Each table should hold about twice the reach; remember a hash sample of the keys when it cannot.
     let rate = 1;
@@ -205,10 +228,28 @@ export class WindowClimber {
     this.jumpedLastSample = Math.abs(change) >= RESTART_THRESHOLD;
 
     if (this.lastMove !== 0) {
-      const revert = this.judgeLastMove(hitRate);
+      const revert = this.lastMove < 0 && evidence.direction < 0 ? (this.lastMove = 0) : this.judgeLastMove(hitRate);
       if (revert !== 0) return revert;
     }
-    return this.decide(hits, requests, windowMax, windowHits, rejectedGhostHits, victimGhostHits);
+    return this.decide(hits, requests, windowMax, windowHits, evidence);
+  }
+
+  /**
+   * What this sample's ghosts say: grow (+1), shrink (-1) or nothing (0), and by how many ghost
+   * hits the winning side's gain beats the other side's loss.
+   */
+  private ghostEvidence(windowMax: number): GhostEvidence {
+    const windowGain = this.rejectedGhostHits;
+    const mainGain = this.victimGhostHits;
+    const windowLoss = edgeLoss(this.rejectedGhostHitsNear, windowGain);
+    const mainLoss = edgeLoss(this.victimGhostHitsNear, mainGain);
+    const grow = windowGain - mainLoss.hits;
+    if (grow > SIGNIFICANCE * Math.sqrt(windowGain + mainLoss.variance + 1)) return { direction: 1, margin: grow };
+    const shrink = mainGain - windowLoss.hits;
+    if (windowMax > 1 && shrink > SIGNIFICANCE * Math.sqrt(mainGain + windowLoss.variance + 1)) {
+      return { direction: -1, margin: shrink };
+    }
+    return { direction: 0, margin: 0 };
   }
 
   /** Returns the move that undoes the last one when the hit rate says it hurt, else 0. */
@@ -234,27 +275,16 @@ export class WindowClimber {
     return 0;
   }
 
-  private decide(
-    hits: number,
-    requests: number,
-    windowMax: number,
-    windowHits: number,
-    rejectedGhostHits: number,
-    victimGhostHits: number,
-  ): number {
+  private decide(hits: number, requests: number, windowMax: number, windowHits: number, evidence: GhostEvidence): number {
     const upper = Math.floor(MAX_WINDOW * this.maxWeight);
     const allowed = (direction: number): boolean =>
       direction !== 0 &&
       this.blockedFor[direction > 0 ? GROW : SHRINK] === 0 &&
       (direction > 0 ? windowMax < upper : windowMax > 1);
 
-    const ghostDifference = rejectedGhostHits - victimGhostHits;
-    let ghost = 0;
-    if (Math.abs(ghostDifference) > SIGNIFICANCE * Math.sqrt(rejectedGhostHits + victimGhostHits + 1)) {
-      ghost = Math.sign(ghostDifference);
-    }
+    let ghost = evidence.direction;
     // Per request, scaled back from the hash sample.
-    const ghostGain = (Math.abs(ghostDifference) * (this.sampleMask + 1)) / requests;
+    const ghostGain = (evidence.margin * (this.sampleMask + 1)) / requests;
     const repeated = ghost === this.previousGhostDirection;
     this.previousGhostDirection = ghost;
     if (!repeated && ghostGain < OVERWHELMING) ghost = 0;
@@ -303,6 +333,24 @@ export class WindowClimber {
     this.blockedFor[SHRINK] = this.blockedFor[GROW] = 0;
     this.blockLength[SHRINK] = this.blockLength[GROW] = INITIAL_BLOCK;
   }
+}
+
+interface GhostEvidence {
+  direction: number;
+  margin: number;
+}
+
+/**
+ * The hits a region would lose by giving up `reach` of its capacity, estimated from its ghost
+ * hits beyond its edge: `total` within the reach, `near` of them within half of it. A straight
+ * line through the two half bands, carried inside the edge, gives 3 near - far; the loss is
+ * never taken below the gain of the same step outwards (hit curves are concave). The variance
+ * is that of the Poisson counts the estimate is made of.
+ */
+function edgeLoss(near: number, total: number): { hits: number; variance: number } {
+  const far = total - near;
+  const extrapolated = 3 * near - far;
+  return extrapolated > total ? { hits: extrapolated, variance: 9 * near + far } : { hits: total, variance: total };
 }
 
 function median(values: Float64Array): number {

@@ -159,6 +159,32 @@ describe('Cache bound by entries', () => {
     checkInvariants(cache);
   });
 
+  it('halves a main entry\'s own count and its sketch count as one total', () => {
+    // A key seen once before (its count now in the sketch) comes back and moves to the main
+    // space with one access of its own: 2 in all, 1 after a halving. Halving the two parts
+    // apart would round both halves down to 0, and residents would lose ties they must win.
+    const cache = new Cache<number, number>({ maxEntries: 10, sketchBytes: 1 << 16 });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const internals = cache as any;
+    const frequencyOf = (key: number): number => internals.frequency(internals.map.get(key));
+    cache.set(0, 0);
+    cache.delete(0);
+    cache.set(0, 0);
+    cache.set(1, 1);
+    assert.equal(frequencyOf(0), 2);
+    for (let key = 2; key < 10; key++) cache.set(key, key);
+    let halved = false;
+    for (let n = 0; n < 2000 && !halved; n++) {
+      const before = internals.sketch.additions;
+      cache.get(2 + (n % 8));
+      halved = internals.sketch.additions < before;
+    }
+    assert.ok(halved, 'the sketch never halved');
+    assert.ok(cache.has(0));
+    assert.equal(frequencyOf(0), 1);
+    checkInvariants(cache);
+  });
+
   it('reports a declined newcomer with false', () => {
     // Entries larger than the admission window go straight to the main space's admission test.
     const cache = new Cache<string, string>({ maxBytes: 1000, sizeOf: (v) => v.length });

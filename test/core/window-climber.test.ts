@@ -33,6 +33,61 @@ function* loop(length: number, requests: number): Generator<number> {
   for (let n = 0; n < requests; n++) yield n % length;
 }
 
+const SAMPLE_REQUESTS = 10_000;
+let nextFreshHash = 1 << 24;
+
+/**
+ * Feeds one sample to `climber` (capacity 1,000, no hash sampling): `rejected` candidates that
+ * miss again `rejectedGap` insertions after their rejection, `victims` main victims that miss
+ * again `victimGap` evictions later, and window hits exactly in proportion to the window's share,
+ * so that hit density says nothing. Returns the climber's move.
+ */
+function ghostSample(
+  climber: WindowClimber,
+  rejected: number,
+  rejectedGap: number,
+  victims: number,
+  victimGap: number,
+  hitRate: number,
+  windowMax: number,
+): number {
+  for (let i = 0; i < rejected; i++) {
+    const hash = nextFreshHash++;
+    climber.recordEviction(hash, true);
+    for (let j = 0; j < rejectedGap; j++) climber.recordInsertion(nextFreshHash++);
+    climber.recordInsertion(hash);
+  }
+  for (let i = 0; i < victims; i++) {
+    const hash = nextFreshHash++;
+    climber.recordEviction(hash, false);
+    for (let j = 0; j < victimGap; j++) climber.recordEviction(nextFreshHash++, false);
+    climber.recordInsertion(hash);
+  }
+  const hits = hitRate * SAMPLE_REQUESTS;
+  climber.recordWindowExit(1 + Math.round((hits * windowMax) / 1000));
+  return climber.onSample(hits, SAMPLE_REQUESTS, true, windowMax, 1000);
+}
+
+/** Three quiet samples, then four with the given ghost hits; returns the moves of those four. */
+function replayGhosts(rejected: number, rejectedGap: number, victims: number, victimGap: number): number[] {
+  const climber = new WindowClimber(1000, 1 << 18);
+  for (let s = 0; s < 3; s++) ghostSample(climber, 0, 0, 0, 0, 0, 10);
+  const moves: number[] = [];
+  for (let s = 0; s < 4; s++) moves.push(ghostSample(climber, rejected, rejectedGap, victims, victimGap, 0, 10));
+  return moves;
+}
+
+/** The victims' ghosts ask for a smaller window; after the shrink the hit rate drops 3 points. */
+function shrinkThenDrop(ghostsStillAsk: boolean): number[] {
+  const climber = new WindowClimber(1000, 1 << 18);
+  for (let s = 0; s < 4; s++) ghostSample(climber, 0, 0, 0, 0, 0.3, 500);
+  const moves: number[] = [];
+  for (let s = 0; s < 2; s++) moves.push(ghostSample(climber, 0, 0, 300, 20, 0.3, 500));
+  const victims = ghostsStillAsk ? 300 : 0;
+  moves.push(ghostSample(climber, 0, 0, victims, 20, 0.27, 500 + moves[0] + moves[1]));
+  return moves;
+}
+
 describe('Window climber', () => {
   it('grows the window on a recency workload', () => {
     const cache = new Cache<number, number>({ maxEntries: 1000 });
@@ -81,6 +136,25 @@ describe('Window climber', () => {
     const spread = Math.max(...late) - Math.min(...late);
     assert.ok(spread <= 0.3, `window wandered over ${spread} of the cache in the second half`);
     checkInvariants(cache);
+  });
+
+  it('does not grow the window when the main loses more at its edge than the window would gain', () => {
+    // Both cases: 200 rejected candidates come back 51 insertions after their rejection (the far
+    // half of the reach, 63), and 140 main victims come back. Gain against gain says grow in both;
+    // when the victims come back within 11 evictions, the main's hits crowd its edge, and taking
+    // capacity from it would cost it more than its victims' 140.
+    const near = replayGhosts(200, 51, 140, 11);
+    assert.ok(near.every((move) => move === 0), `moves ${near}`);
+    const far = replayGhosts(200, 51, 140, 51);
+    assert.ok(far.some((move) => move > 0), `moves ${far}`);
+  });
+
+  it('keeps a shrink the ghosts still ask for, even when the hit rate drops', () => {
+    const backed = shrinkThenDrop(true);
+    assert.ok(backed.some((move) => move < 0) && backed.every((move) => move <= 0), `moves ${backed}`);
+    // Without that evidence, the same drop reverts the shrink.
+    const unbacked = shrinkThenDrop(false);
+    assert.ok(unbacked[unbacked.length - 1] > 0, `moves ${unbacked}`);
   });
 
   it('keeps its ghost memory within a quarter of the sketch and 64 KiB', () => {
