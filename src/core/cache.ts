@@ -73,6 +73,8 @@ const HIGH_MASK = ~SLOT_MASK;
 const HIGH_SHIFT = 28;
 const PENDING_MAX = 15;
 const MAX_ENTRIES = SLOT_MASK - FIRST_SLOT - 8;
+/** Pace of the count sweep before each halving (see sweepCountsToSketch). */
+const SWEEP_SLOTS_PER_ACCESS = 4;
 /** The climber's ghosts take non-negative 30-bit hashes. */
 const GHOST_HASH_SHIFT = 2;
 
@@ -120,6 +122,8 @@ export class Cache<K, V> {
   private readCount = 0;
   /** Accesses counted in entries but not yet toward the sketch's aging period. */
   private uncountedAccesses = 0;
+  /** The next slot whose count the pre-halving sweep moves to the sketch; NONE between sweeps. */
+  private sweepCursor = NONE;
 
   /** Policy weights are bytes when maxBytes is set, else 1 per entry. */
   private readonly weighted: boolean;
@@ -330,6 +334,7 @@ export class Cache<K, V> {
     this.freeHead = NONE;
     this.victimMemoSlot = NONE;
     this.hashMemoSlot = NONE;
+    this.sweepCursor = NONE;
     this.count = 0;
     this.totalWeight = 0;
     this.windowWeight = 0;
@@ -594,8 +599,11 @@ export class Cache<K, V> {
   /** Moves window overflow to probation, evicts while over a bound, adapts, expires. */
   private maintain(): void {
     if (this.uncountedAccesses !== 0) {
-      if (this.sketch.halvesAfter(this.uncountedAccesses)) this.writeMainCountsToSketch();
-      if (this.sketch.countAdditions(this.uncountedAccesses)) this.halvePendingCounts();
+      this.sweepCountsToSketch(this.uncountedAccesses);
+      if (this.sketch.countAdditions(this.uncountedAccesses)) {
+        this.halvePendingCounts();
+        this.sweepCursor = NONE;
+      }
       this.uncountedAccesses = 0;
     }
     const candidates = this.windowWeight > this.windowMax ? this.evictFromWindow() : 0;
@@ -722,13 +730,28 @@ export class Cache<K, V> {
   }
 
   /**
-   * Moves the counts of the main space's entries into the sketch, so that the coming halving
-   * rounds each one's total once, as Caffeine's (all in the sketch) does. One hash per entry
-   * once per sketch period (10 accesses per entry of capacity): amortized O(1).
+   * Moves the counts of the main space's entries into the sketch before it halves, so that the
+   * halving rounds each one's total once, as Caffeine's (all in the sketch) does; halving the two
+   * parts apart would cost every resident up to 1 and make it lose ties it should win (loops).
+   * Window entries keep their counts: the climber reads them as they leave the window.
+   *
+   * The sweep costs a hash per entry, so it is spread over the last accesses before the halving
+   * (SWEEP_SLOTS_PER_ACCESS slots per access) instead of stalling one call: a million entries
+   * would take ~70 ms at once. An entry read again after its turn keeps those few new counts
+   * apart, a small share of the period.
    */
-  private writeMainCountsToSketch(): void {
+  private sweepCountsToSketch(accesses: number): void {
+    const end = this.nextUnused;
+    const before = this.sketch.additionsBeforeHalving;
+    if (this.sweepCursor === NONE) {
+      if ((before - accesses) * SWEEP_SLOTS_PER_ACCESS > end - FIRST_SLOT) return;
+      this.sweepCursor = FIRST_SLOT;
+    }
+    // All of the rest when this call halves the sketch.
+    const stop = accesses >= before ? end : Math.min(end, this.sweepCursor + accesses * SWEEP_SLOTS_PER_ACCESS);
     const m = this.meta;
-    for (let i = FIRST_SLOT; i < this.nextUnused; i++) {
+    let i = this.sweepCursor;
+    for (; i < stop; i++) {
       const q = m[i * STRIDE] >>> HIGH_SHIFT;
       if (q === FREE || q === WINDOW) continue;
       const word = m[i * STRIDE + 1];
@@ -737,6 +760,7 @@ export class Cache<K, V> {
       this.sketch.add(this.remembered(i), pending);
       m[i * STRIDE + 1] = word & SLOT_MASK;
     }
+    this.sweepCursor = i;
   }
 
   /** Ages the entries' own counts together with the sketch's. */

@@ -69,9 +69,9 @@ export class FrequencySketch {
     return true;
   }
 
-  /** Whether counting `n` more accesses would halve the sketch. */
-  halvesAfter(n: number): boolean {
-    return this.additions + n >= this.sampleSize;
+  /** Accesses still to count before the next halving. */
+  get additionsBeforeHalving(): number {
+    return this.sampleSize - this.additions;
   }
 
   /** The estimated number of recent occurrences, 0 to 15. */
