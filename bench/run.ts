@@ -1,10 +1,12 @@
 /**
- * `npm run bench`: the engine against Map and lru-cache, and its memory. Prints markdown
- * tables (the README's Performance section is pasted from here).
- * `--only=get,set,memory,bytes,tiered` picks sections (tiered starts a throwaway redis-server).
+ * `npm run bench`: the engine against Map and lru-cache, its memory, its hit ratio on the public
+ * traces beside LRU and Bélády's optimum, and TieredCache against the engine, Map and bentocache.
+ * Prints markdown tables (the README's Performance sections are pasted from here).
+ * `--only=get,set,memory,bytes,hitratio,tiered` picks sections (tiered starts a throwaway redis-server).
  */
 import os from 'node:os';
 import { benchByteAccounting, benchGetHit, benchMemory, benchSetEvicting } from './engine.js';
+import { hitRatioReport } from './hitratio/run.js';
 import { benchTiered } from './tiered.js';
 
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -22,4 +24,5 @@ if (wanted('get')) console.log(benchGetHit().table, '\n');
 if (wanted('set')) console.log(benchSetEvicting().table, '\n');
 if (wanted('memory')) console.log(benchMemory().table, '\n');
 if (wanted('bytes')) console.log(benchByteAccounting().table, '\n');
+if (wanted('hitratio')) console.log(`# hit ratios (percent of all requests, no warm-up)\n\n${hitRatioReport()}\n`);
 if (wanted('tiered')) for (const table of await benchTiered()) console.log(table, '\n');

@@ -8,7 +8,7 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_PROXY_CONFIG, type ProxyConfig } from '../proxy/config.js';
+import { DEFAULT_PROXY_CONFIG, embeddedModeConflicts, type ProxyConfig } from '../proxy/config.js';
 import { CliError, messageOf } from './errors.js';
 import { CONFIG_ENV, DEFAULT_CONFIG_FILE, SETTINGS, type Setting, type SettingKey } from './settings.js';
 import { UnitError, formatDuration, formatSize, parseDuration, parseSize } from './units.js';
@@ -178,7 +178,10 @@ export const proxyConfigSchema = z
     maxQueryBuffer: z.number().int('must be a whole number of bytes').min(1, 'must be more than 0 bytes'),
     workers: z.number().int('must be a whole number').min(1, WORKERS_RANGE).max(1024, WORKERS_RANGE),
   })
-  .strict() satisfies z.ZodType<ProxyConfig>;
+  .strict()
+  .superRefine((config, ctx) => {
+    for (const { key, message } of embeddedModeConflicts(config)) ctx.addIssue({ code: 'custom', path: [key], message });
+  }) satisfies z.ZodType<ProxyConfig>;
 
 const ALL_KEYS: readonly SettingKey[] = SETTINGS.map((s) => s.key);
 

@@ -50,14 +50,14 @@ const table = {
     valueName: 'duration',
     env: 'CACHEE_L1_TTL',
     kind: 'duration',
-    description: 'time to live of an L1 entry, e.g. 30s, 5m (0: none)',
+    description: 'time to live of an L1 copy of an upstream value, e.g. 30s, 5m (0: none); the embedded store keeps keys until they expire or are evicted',
   },
   l1Keys: {
     flag: '--l1-keys',
     valueName: 'globs',
     env: 'CACHEE_L1_KEYS',
     kind: 'list',
-    description: "comma-separated Redis glob patterns of the keys L1 may hold, e.g. 'session:*,auth:*' (default: every key)",
+    description: "comma-separated Redis glob patterns of the keys L1 may hold, e.g. 'session:*,auth:*' (default: every key; needs --upstream)",
   },
   requireFresh: {
     flag: '--l1-require-fresh',
@@ -98,7 +98,7 @@ const table = {
     valueName: 'n',
     env: 'CACHEE_WORKERS',
     kind: 'int',
-    description: 'processes serving clients, each with its own L1',
+    description: 'processes serving clients, each with its own L1 and tracking connection (more than 1 needs --upstream)',
   },
 } satisfies Record<SettingKey, Omit<Setting, 'key'>>;
 

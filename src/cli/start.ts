@@ -19,13 +19,14 @@ export interface StartInput {
 
 /** What the proxy will do, for the `listening` line. */
 export function describeConfig(config: ProxyConfig): string {
+  if (config.upstream === undefined) {
+    // --l1-ttl bounds how stale an L1 copy of Redis may get; the store is the data, so it does not apply.
+    return `no upstream: serving from the embedded store (${humanSize(config.l1Memory)}; keys expire only by EXPIRE, SET EX and the like)`;
+  }
   const ttl = `TTL ${config.l1Ttl === 0 ? 'none' : formatDuration(config.l1Ttl)}`;
   const keys = config.l1Keys?.length ? `, keys ${config.l1Keys.join(',')}` : '';
   const fresh = config.requireFresh ? ', require-fresh' : '';
   const workers = config.workers > 1 ? `, ${config.workers} workers` : '';
-  if (config.upstream === undefined) {
-    return `no upstream: serving from the embedded store (${humanSize(config.l1Memory)}, ${ttl}${keys}${workers})`;
-  }
   return `upstream ${redactUrl(config.upstream)} (L1 ${humanSize(config.l1Memory)}, ${ttl}${keys}${fresh}${workers})`;
 }
 

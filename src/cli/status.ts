@@ -27,6 +27,12 @@
  *
  * The report: hit rate = hits / (hits + misses); L2 fallback rate = misses / (hits + misses);
  * effective average = (hits × L1 latency + misses × L2 latency) / (hits + misses).
+ *
+ * With no upstream (`upstream:embedded`) the store is the whole cache: the L1 fields are the
+ * store's (reads that found their key or not, as Redis counts keyspace hits and misses; its keys,
+ * bytes, budget and evictions; the time to run a read that hit), the L2 fields are 0, and
+ * `invalidation` is `none`. Both modes add `process_id`: with `--workers`, each worker answers
+ * for itself.
  */
 import net from 'node:net';
 import { CliError, messageOf } from './errors.js';

@@ -13,22 +13,30 @@
  *   Candidates that are at least warm win against a hotter victim with probability 1/128, so an
  *   attacker who inflates a victim's counters by hash collisions cannot freeze the cache.
  * - A hit in probation promotes to protected; protected's overflow is demoted back to probation.
- * - A hill climber samples the hit rate and moves window capacity to or from the main space in
- *   the direction that improves it, with a step that decays and restarts when the rate jumps, so
- *   recency-heavy workloads get a large window and frequency-heavy ones a small one.
+ * - A climber (./window-climber.ts) moves capacity between the window and the main space. It
+ *   reads within-sample signals (ghosts of recently rejected candidates and evicted victims; the
+ *   regions' hit densities) and uses the hit rate to veto moves that hurt, so recency-heavy
+ *   workloads get a large window and frequency-heavy ones (and loops) a small one.
  *
  * Layout, for speed and memory: entries live in numbered slots (structure of arrays, as
  * lru-cache does); the `Map` maps a key to its slot, a small integer. The queues are circular
- * doubly-linked lists threaded through one Int32Array (`meta`: prev, next, and a word packing
- * the key's hash, the entry's pending access count and its queue), with slots 0..2 as the queues'
- * sentinels. A hit only appends the slot to a read buffer; the buffer is replayed into the policy
- * every 64 hits and before any write, so the policy stays exact while `get` stays cheap.
+ * doubly-linked lists threaded through one Int32Array (`meta`: two words a slot, prev and next,
+ * whose high bits also hold the entry's queue and its pending access count), with slots 0..2 as
+ * the queues' sentinels. That is 8 bytes a slot beyond the key and value references, as
+ * lru-cache's prev/next. The key's sketch hash is not stored but computed when the entry competes
+ * for admission or leaves. A hit only appends the slot to a read buffer; the buffer is replayed
+ * into the policy every 64 hits and before any write, so the policy stays exact while `get` stays
+ * cheap.
  *
  * The sketch is a table of random cache lines: touching it on every hit would cost more than the
- * hash-map lookup itself. So a resident entry counts its own accesses in its meta word (4 bits,
+ * hash-map lookup itself. So a resident entry counts its own accesses in its meta words (4 bits,
  * on the cache line the LRU move touches anyway), its frequency is the sketch's estimate plus
- * that count, and the count is written into the sketch when the entry leaves. The count is
- * halved with the sketch, so aging is unchanged.
+ * that count, and the count is written into the sketch when the entry leaves. Just before the
+ * sketch halves, the main space's entries write their counts into it too: halving the two parts
+ * apart would round an entry's total down by up to 1 more than a non-resident's, so residents
+ * would lose the ties they must win (on a loop the main then churns: loop 250 lost 1.7 points).
+ * The window's entries keep theirs, halved with the sketch (the climber reads them when they
+ * leave the window), as they are about to compete anyway.
  *
  * Expiry uses a hierarchical timer wheel (./timer-wheel.ts), advanced by reads, writes and an
  * unref'd 1 s interval, so expired entries are reclaimed even when nobody reads them.
@@ -46,6 +54,7 @@ import {
 } from './options.js';
 import { estimateBytes } from './size-of.js';
 import { TimerWheel } from './timer-wheel.js';
+import { WindowClimber } from './window-climber.js';
 
 const WINDOW = 0;
 const PROBATION = 1;
@@ -54,19 +63,24 @@ const FREE = 3;
 /** Slots 0..2 are the sentinels of the three queues; entries start here. */
 const FIRST_SLOT = 3;
 const NONE = -1;
-const STRIDE = 3;
-/** meta's third word: hash (26 bits) << 6 | pending accesses (4 bits) << 2 | queue (2 bits). */
-const QUEUE_MASK = 3;
-const PENDING_ONE = 4;
+/**
+ * Two words per slot in `meta`: [prev | queue << 28, next | pending accesses << 28]. Slot numbers
+ * take the low 28 bits, so a cache holds at most MAX_ENTRIES entries.
+ */
+const STRIDE = 2;
+const SLOT_MASK = 0x0fffffff;
+const HIGH_MASK = ~SLOT_MASK;
+const HIGH_SHIFT = 28;
 const PENDING_MAX = 15;
-const HASH_SHIFT = 6;
+const MAX_ENTRIES = SLOT_MASK - FIRST_SLOT - 8;
+/** Pace of the count sweep before each halving (see sweepCountsToSketch). */
+const SWEEP_SLOTS_PER_ACCESS = 4;
+/** The climber's ghosts take non-negative 30-bit hashes. */
+const GHOST_HASH_SHIFT = 2;
 
 const READ_BUFFER_SIZE = 64;
 const PERCENT_MAIN = 0.99;
 const PERCENT_MAIN_PROTECTED = 0.8;
-const HILL_CLIMBER_RESTART_THRESHOLD = 0.05;
-const HILL_CLIMBER_STEP_PERCENT = 0.0625;
-const HILL_CLIMBER_STEP_DECAY_RATE = 0.98;
 /** A candidate this warm may displace a hotter victim, at random (hash-flooding defence). */
 const ADMIT_WARM_FREQUENCY = 6;
 const QUEUE_TRANSFER_LIMIT = 1000;
@@ -75,11 +89,12 @@ const EXPIRY_SWEEP_MS = 1000;
 
 /**
  * Bookkeeping bytes per entry that the default size estimate adds to the key and the value:
- * the Map's entry (key, value, chain: 24 bytes, plus its share of buckets and spare capacity)
- * and this class's per-slot arrays (keys, values: 8 each; meta: 12; sizes: 8; expiry: 16).
- * Calibrated against heap growth by the memory benchmark.
+ * the Map's entry (key, value, chain: 24 bytes, plus its share of buckets and spare capacity),
+ * this class's per-slot arrays (keys, values, meta, sizes: 8 each; expiry: 16 more with TTLs)
+ * and the slots kept spare as the arrays grow. Calibrated against heap growth by the memory
+ * benchmark.
  */
-export const ENTRY_OVERHEAD_BYTES = 104;
+export const ENTRY_OVERHEAD_BYTES = 88;
 
 interface Flight<V> {
   promise: Promise<V>;
@@ -107,6 +122,8 @@ export class Cache<K, V> {
   private readCount = 0;
   /** Accesses counted in entries but not yet toward the sketch's aging period. */
   private uncountedAccesses = 0;
+  /** The next slot whose count the pre-halving sweep moves to the sketch; NONE between sweeps. */
+  private sweepCursor = NONE;
 
   /** Policy weights are bytes when maxBytes is set, else 1 per entry. */
   private readonly weighted: boolean;
@@ -123,13 +140,18 @@ export class Cache<K, V> {
   /** Entries the cache holds when full, for sample sizes; learned when only bytes bound it. */
   private capacityEstimate: number;
 
-  private stepSize: number;
-  private previousHitRate = 0;
+  private readonly climber: WindowClimber;
+  /** Window weight the climber still wants moved (+: grow the window); applied over several maintenance runs. */
+  private adjustment = 0;
   private sampleHitsStart = 0;
   private sampleMissesStart = 0;
-  private climbing = false;
   private random: number;
   private readonly seed: number;
+  /** The slot whose key `victimMemoHash`/`hashMemo` hash; NONE when none. */
+  private victimMemoSlot = NONE;
+  private victimMemoHash = 0;
+  private hashMemoSlot = NONE;
+  private hashMemo = 0;
 
   private readonly sizeOf: ((value: V, key: K) => number) | undefined;
   private readonly defaultTtl: number;
@@ -154,9 +176,9 @@ export class Cache<K, V> {
     const o = resolveOptions(options);
     this.weighted = o.maxBytes !== Infinity;
     this.maxWeight = this.weighted ? o.maxBytes : o.maxEntries;
-    this.maxCount = o.maxEntries;
+    this.maxCount = Math.min(o.maxEntries, MAX_ENTRIES);
     // One spare slot: a newcomer is inserted before the eviction that makes room for it.
-    this.maxSlots = Math.min(o.maxEntries, 2 ** 30) + FIRST_SLOT + 1;
+    this.maxSlots = Math.min(o.maxEntries, MAX_ENTRIES) + FIRST_SLOT + 1;
     if (this.weighted) {
       this.sizeOf = o.sizeOf ?? ((value: V, key: K) => estimateBytes(key) + estimateBytes(value) + ENTRY_OVERHEAD_BYTES);
     } else {
@@ -169,19 +191,16 @@ export class Cache<K, V> {
 
     this.windowMax = this.maxWeight - Math.floor(PERCENT_MAIN * this.maxWeight);
     this.protectedMax = Math.floor(PERCENT_MAIN_PROTECTED * (this.maxWeight - this.windowMax));
-    this.stepSize = -HILL_CLIMBER_STEP_PERCENT * this.maxWeight;
 
     this.capacityEstimate = o.maxEntries === Infinity ? 1024 : o.maxEntries;
     this.sketch = new FrequencySketch(o.sketchBytes, 10 * this.capacityEstimate);
+    this.climber = new WindowClimber(this.maxWeight, this.sketch.byteLength);
     this.seed = randomInt32();
     this.random = randomInt32() | 1;
 
     this.meta = new Int32Array(0);
     this.growSlots(Math.min(this.maxSlots, INITIAL_SLOTS + FIRST_SLOT));
-    for (let q = WINDOW; q <= PROTECTED; q++) {
-      this.meta[q * STRIDE] = q;
-      this.meta[q * STRIDE + 1] = q;
-    }
+    this.resetSentinels();
   }
 
   // ---------------------------------------------------------------- reads
@@ -193,7 +212,7 @@ export class Cache<K, V> {
       this.missCount++;
       return undefined;
     }
-    if (this.expiring && this.expiresAt[i] <= this.clock()) {
+    if (this.expiring && this.isExpired(i)) {
       this.expireOnRead(i);
       return undefined;
     }
@@ -206,14 +225,14 @@ export class Cache<K, V> {
   /** Like get, without touching the policy or the stats. */
   peek(key: K): V | undefined {
     const i = this.map.get(key);
-    if (i === undefined || (this.expiring && this.expiresAt[i] <= this.clock())) return undefined;
+    if (i === undefined || (this.expiring && this.isExpired(i))) return undefined;
     return this.values[i];
   }
 
   /** Whether the key is present and not expired; no effect on the policy or the stats. */
   has(key: K): boolean {
     const i = this.map.get(key);
-    return i !== undefined && !(this.expiring && this.expiresAt[i] <= this.clock());
+    return i !== undefined && !(this.expiring && this.isExpired(i));
   }
 
   get size(): number {
@@ -275,7 +294,7 @@ export class Cache<K, V> {
       i = this.insert(key, value, size, ttl);
     }
     this.maintain();
-    const stored = (this.meta[i * STRIDE + 2] & QUEUE_MASK) !== FREE;
+    const stored = this.queueOf(i) !== FREE;
     this.flushNotices();
     return stored;
   }
@@ -286,7 +305,7 @@ export class Cache<K, V> {
     if (this.readCount !== 0) this.drainReads();
     const i = this.map.get(key);
     if (i === undefined) return false;
-    const expired = this.expiring && this.expiresAt[i] <= this.clock();
+    const expired = this.expiring && this.isExpired(i);
     if (expired) this.expirationCount++;
     this.removeSlot(i, expired ? 'expired' : 'deleted');
     this.flushNotices();
@@ -299,7 +318,7 @@ export class Cache<K, V> {
     this.readCount = 0;
     if (this.onEvict !== undefined) {
       for (let q = WINDOW; q <= PROTECTED; q++) {
-        for (let i = this.meta[q * STRIDE + 1]; i !== q; i = this.meta[i * STRIDE + 1]) {
+        for (let i = this.meta[q * STRIDE + 1] & SLOT_MASK; i !== q; i = this.meta[i * STRIDE + 1] & SLOT_MASK) {
           this.notices.push(this.keys[i], this.values[i], 'cleared');
         }
       }
@@ -308,14 +327,14 @@ export class Cache<K, V> {
     this.keys.fill(undefined);
     this.values.fill(undefined);
     this.meta.fill(0);
-    for (let q = WINDOW; q <= PROTECTED; q++) {
-      this.meta[q * STRIDE] = q;
-      this.meta[q * STRIDE + 1] = q;
-    }
+    this.resetSentinels();
     this.sizes?.fill(0);
     this.wheel?.clear();
     this.nextUnused = FIRST_SLOT;
     this.freeHead = NONE;
+    this.victimMemoSlot = NONE;
+    this.hashMemoSlot = NONE;
+    this.sweepCursor = NONE;
     this.count = 0;
     this.totalWeight = 0;
     this.windowWeight = 0;
@@ -389,9 +408,12 @@ export class Cache<K, V> {
     const i = this.allocateSlot();
     this.keys[i] = key;
     this.values[i] = value;
-    this.meta[i * STRIDE + 2] = (hashKey(key, this.seed) & ~(PENDING_ONE * 16 - 1)) | PENDING_ONE | WINDOW;
+    // The insertion is the entry's first access.
+    this.meta[i * STRIDE] = WINDOW << HIGH_SHIFT;
+    this.meta[i * STRIDE + 1] = 1 << HIGH_SHIFT;
     this.uncountedAccesses++;
     this.linkLast(WINDOW, i);
+    this.climber.recordInsertion(this.hashOf(i) >>> GHOST_HASH_SHIFT);
     if (this.sizes !== undefined) this.sizes[i] = size;
     const weight = this.weighted ? size : 1;
     this.windowWeight += weight;
@@ -416,7 +438,7 @@ export class Cache<K, V> {
       this.totalBytes += delta;
       if (this.weighted) {
         this.totalWeight += delta;
-        const q = this.meta[i * STRIDE + 2] & QUEUE_MASK;
+        const q = this.queueOf(i);
         if (q === WINDOW) this.windowWeight += delta;
         else if (q === PROTECTED) this.protectedWeight += delta;
       }
@@ -429,10 +451,12 @@ export class Cache<K, V> {
 
   private removeSlot(i: number, reason: EvictionReason): void {
     const m = this.meta;
-    const word = m[i * STRIDE + 2];
-    const q = word & QUEUE_MASK;
-    const pending = (word >>> 2) & PENDING_MAX;
-    if (pending !== 0) this.sketch.add(word >>> HASH_SHIFT, pending);
+    const q = m[i * STRIDE] >>> HIGH_SHIFT;
+    const pending = m[i * STRIDE + 1] >>> HIGH_SHIFT;
+    // The accesses the entry counted itself go to the sketch now that it leaves.
+    if (pending !== 0) this.sketch.add(this.remembered(i), pending);
+    if (i === this.victimMemoSlot) this.victimMemoSlot = NONE;
+    if (i === this.hashMemoSlot) this.hashMemoSlot = NONE;
     this.unlink(i);
     const size = this.sizes === undefined ? 0 : this.sizes[i];
     const weight = this.weighted ? size : 1;
@@ -447,7 +471,8 @@ export class Cache<K, V> {
     if (this.onEvict !== undefined) this.notices.push(key, this.values[i], reason);
     this.keys[i] = undefined;
     this.values[i] = undefined;
-    m[i * STRIDE + 2] = FREE;
+    // A free slot is marked FREE and threads the free list through its next word.
+    m[i * STRIDE] = FREE << HIGH_SHIFT;
     m[i * STRIDE + 1] = this.freeHead;
     this.freeHead = i;
   }
@@ -466,10 +491,9 @@ export class Cache<K, V> {
     const meta = new Int32Array(capacity * STRIDE);
     meta.set(this.meta);
     this.meta = meta;
-    for (let i = this.capacity; i < capacity; i++) {
-      this.keys.push(undefined);
-      this.values.push(undefined);
-    }
+    // Exactly `capacity` slots: push would leave up to half of the backing store spare.
+    this.keys = resized(this.keys, capacity);
+    this.values = resized(this.values, capacity);
     if (this.sizeOf !== undefined) {
       const sizes = new Float64Array(capacity);
       if (this.sizes !== undefined) sizes.set(this.sizes);
@@ -513,6 +537,12 @@ export class Cache<K, V> {
     timer.unref();
   }
 
+  /** Before the wheel's earliest deadline nothing has expired, and the slot's own deadline is not read. */
+  private isExpired(i: number): boolean {
+    const now = this.clock();
+    return now >= this.wheel!.earliestDeadline && this.expiresAt[i] <= now;
+  }
+
   private readonly expireSlot = (i: number): void => {
     this.expirationCount++;
     this.removeSlot(i, 'expired');
@@ -543,12 +573,11 @@ export class Cache<K, V> {
 
   private onAccess(i: number): void {
     const m = this.meta;
-    let word = m[i * STRIDE + 2];
-    const q = word & QUEUE_MASK;
+    const q = m[i * STRIDE] >>> HIGH_SHIFT;
     if (q === FREE) return;
-    if (((word >>> 2) & PENDING_MAX) !== PENDING_MAX) {
-      word += PENDING_ONE;
-      m[i * STRIDE + 2] = word;
+    const counted = m[i * STRIDE + 1];
+    if (counted >>> HIGH_SHIFT !== PENDING_MAX) {
+      m[i * STRIDE + 1] = counted + (1 << HIGH_SHIFT);
       this.uncountedAccesses++;
     }
     if (q === PROBATION) {
@@ -557,7 +586,7 @@ export class Cache<K, V> {
       if (weight > this.protectedMax) {
         this.linkLast(PROBATION, i);
       } else {
-        m[i * STRIDE + 2] = (word & ~QUEUE_MASK) | PROTECTED;
+        this.setQueue(i, PROTECTED);
         this.linkLast(PROTECTED, i);
         this.protectedWeight += weight;
       }
@@ -570,27 +599,34 @@ export class Cache<K, V> {
   /** Moves window overflow to probation, evicts while over a bound, adapts, expires. */
   private maintain(): void {
     if (this.uncountedAccesses !== 0) {
-      if (this.sketch.countAdditions(this.uncountedAccesses)) this.halvePendingCounts();
+      this.sweepCountsToSketch(this.uncountedAccesses);
+      if (this.sketch.countAdditions(this.uncountedAccesses)) {
+        this.halvePendingCounts();
+        this.sweepCursor = NONE;
+      }
       this.uncountedAccesses = 0;
     }
     const candidates = this.windowWeight > this.windowMax ? this.evictFromWindow() : 0;
     if (this.totalWeight > this.maxWeight || this.count > this.maxCount) this.evictFromMain(candidates);
     if (this.protectedWeight > this.protectedMax) this.demoteFromProtected();
-    if (this.hitCount + this.missCount - this.sampleHitsStart - this.sampleMissesStart >= this.sketch.sampleSize) {
-      this.climb();
+    if (this.hitCount + this.missCount - this.sampleHitsStart - this.sampleMissesStart >= this.climber.sampleSize(this.capacityEstimate)) {
+      this.endSample();
     }
+    if (this.adjustment !== 0) this.adjustWindow();
     if (this.expiring) this.advanceWheel();
   }
 
   private evictFromWindow(): number {
     const m = this.meta;
     let candidates = 0;
-    let i = m[WINDOW * STRIDE + 1];
+    let i = m[WINDOW * STRIDE + 1] & SLOT_MASK;
     while (this.windowWeight > this.windowMax && i !== WINDOW) {
-      const next = m[i * STRIDE + 1];
+      const next = m[i * STRIDE + 1] & SLOT_MASK;
       this.unlink(i);
       this.linkLast(PROBATION, i);
-      m[i * STRIDE + 2] = (m[i * STRIDE + 2] & ~QUEUE_MASK) | PROBATION;
+      this.setQueue(i, PROBATION);
+      // The accesses it counted beyond its insertion were hits in the window.
+      this.climber.recordWindowExit(this.pendingOf(i));
       this.windowWeight -= this.weighted ? this.sizes![i] : 1;
       candidates++;
       i = next;
@@ -625,7 +661,7 @@ export class Cache<K, V> {
           break;
         }
         const previous = this.previous(candidate);
-        this.evict(candidate, false);
+        this.evict(candidate, false, true);
         candidate = previous;
         candidates--;
         continue;
@@ -659,11 +695,12 @@ export class Cache<K, V> {
   }
 
   private admit(candidate: number, victim: number): boolean {
-    const victimWord = this.meta[victim * STRIDE + 2];
-    const victimFrequency = Math.min(
-      PENDING_MAX,
-      this.sketch.frequencyMemoized(victimWord >>> HASH_SHIFT) + ((victimWord >>> 2) & PENDING_MAX),
-    );
+    // The victim usually stays the same while newcomers are rejected: remember its hash.
+    if (victim !== this.victimMemoSlot) {
+      this.victimMemoSlot = victim;
+      this.victimMemoHash = this.hashOf(victim);
+    }
+    const victimFrequency = Math.min(PENDING_MAX, this.sketch.frequencyMemoized(this.victimMemoHash) + this.pendingOf(victim));
     const candidateFrequency = this.frequency(candidate);
     if (candidateFrequency > victimFrequency) return true;
     if (candidateFrequency < ADMIT_WARM_FREQUENCY) return false;
@@ -672,76 +709,122 @@ export class Cache<K, V> {
 
   /** The sketch's estimate plus the accesses the entry has not written to the sketch yet. */
   private frequency(i: number): number {
-    const word = this.meta[i * STRIDE + 2];
-    return Math.min(PENDING_MAX, this.sketch.frequency(word >>> HASH_SHIFT) + ((word >>> 2) & PENDING_MAX));
+    return Math.min(PENDING_MAX, this.sketch.frequency(this.hashOf(i)) + this.pendingOf(i));
+  }
+
+  /**
+   * The key's sketch hash. Not stored (4 bytes an entry); computed when the entry competes or
+   * leaves, and the last one is remembered: a rejected candidate is hashed once, not twice.
+   */
+  private hashOf(i: number): number {
+    if (i !== this.hashMemoSlot) {
+      this.hashMemoSlot = i;
+      this.hashMemo = hashKey(this.keys[i], this.seed);
+    }
+    return this.hashMemo;
+  }
+
+  /** hashOf, using the victim's memo too: an entry leaving is often the victim just compared. */
+  private remembered(i: number): number {
+    return i === this.victimMemoSlot ? this.victimMemoHash : this.hashOf(i);
+  }
+
+  /**
+   * Moves the counts of the main space's entries into the sketch before it halves, so that the
+   * halving rounds each one's total once, as Caffeine's (all in the sketch) does; halving the two
+   * parts apart would cost every resident up to 1 and make it lose ties it should win (loops).
+   * Window entries keep their counts: the climber reads them as they leave the window.
+   *
+   * The sweep costs a hash per entry, so it is spread over the last accesses before the halving
+   * (SWEEP_SLOTS_PER_ACCESS slots per access) instead of stalling one call: a million entries
+   * would take ~70 ms at once. An entry read again after its turn keeps those few new counts
+   * apart, a small share of the period.
+   */
+  private sweepCountsToSketch(accesses: number): void {
+    const end = this.nextUnused;
+    const before = this.sketch.additionsBeforeHalving;
+    if (this.sweepCursor === NONE) {
+      if ((before - accesses) * SWEEP_SLOTS_PER_ACCESS > end - FIRST_SLOT) return;
+      this.sweepCursor = FIRST_SLOT;
+    }
+    // All of the rest when this call halves the sketch.
+    const stop = accesses >= before ? end : Math.min(end, this.sweepCursor + accesses * SWEEP_SLOTS_PER_ACCESS);
+    const m = this.meta;
+    let i = this.sweepCursor;
+    for (; i < stop; i++) {
+      const q = m[i * STRIDE] >>> HIGH_SHIFT;
+      if (q === FREE || q === WINDOW) continue;
+      const word = m[i * STRIDE + 1];
+      const pending = word >>> HIGH_SHIFT;
+      if (pending === 0) continue;
+      this.sketch.add(this.remembered(i), pending);
+      m[i * STRIDE + 1] = word & SLOT_MASK;
+    }
+    this.sweepCursor = i;
   }
 
   /** Ages the entries' own counts together with the sketch's. */
   private halvePendingCounts(): void {
     const m = this.meta;
     for (let i = FIRST_SLOT; i < this.nextUnused; i++) {
-      const word = m[i * STRIDE + 2];
-      if ((word & QUEUE_MASK) === FREE) continue;
-      const pending = (word >>> 2) & PENDING_MAX;
-      m[i * STRIDE + 2] = word - (pending - (pending >>> 1)) * PENDING_ONE;
+      if (m[i * STRIDE] >>> HIGH_SHIFT === FREE) continue;
+      const word = m[i * STRIDE + 1];
+      m[i * STRIDE + 1] = (word & SLOT_MASK) | ((word >>> (HIGH_SHIFT + 1)) << HIGH_SHIFT);
     }
   }
 
-  private evict(i: number, rejected: boolean): void {
+  private evict(i: number, rejected: boolean, candidate = rejected): void {
     this.evictionCount++;
     if (rejected) this.rejectionCount++;
+    this.climber.recordEviction(this.remembered(i) >>> GHOST_HASH_SHIFT, candidate);
     this.removeSlot(i, 'size');
   }
 
   private demoteFromProtected(): void {
     const m = this.meta;
     for (let n = 0; n < QUEUE_TRANSFER_LIMIT && this.protectedWeight > this.protectedMax; n++) {
-      const i = m[PROTECTED * STRIDE + 1];
+      const i = m[PROTECTED * STRIDE + 1] & SLOT_MASK;
       if (i === PROTECTED) break;
       this.unlink(i);
       this.linkLast(PROBATION, i);
-      m[i * STRIDE + 2] = (m[i * STRIDE + 2] & ~QUEUE_MASK) | PROBATION;
+      this.setQueue(i, PROBATION);
       this.protectedWeight -= this.weighted ? this.sizes![i] : 1;
     }
   }
 
-  /** One step of the hill climber: resize the window in the direction that raised the hit rate. */
-  private climb(): void {
+  /** A sample of requests ended: the climber says how to resize the window. */
+  private endSample(): void {
     const hits = this.hitCount - this.sampleHitsStart;
     const requests = hits + this.missCount - this.sampleMissesStart;
     this.sampleHitsStart = this.hitCount;
     this.sampleMissesStart = this.missCount;
-    if (!this.climbing) {
-      // Like Caffeine, start adapting only once the cache has filled up.
-      if (this.totalWeight < this.maxWeight / 2 && this.count < this.maxCount / 2) return;
-      this.climbing = true;
-      return;
-    }
-    const hitRate = hits / requests;
-    const change = hitRate - this.previousHitRate;
-    const amount = change >= 0 ? this.stepSize : -this.stepSize;
-    this.stepSize =
-      Math.abs(change) >= HILL_CLIMBER_RESTART_THRESHOLD
-        ? HILL_CLIMBER_STEP_PERCENT * this.maxWeight * (amount >= 0 ? 1 : -1)
-        : HILL_CLIMBER_STEP_DECAY_RATE * amount;
-    this.previousHitRate = hitRate;
-    const adjustment = Math.trunc(amount);
-    if (adjustment > 0) this.increaseWindow(adjustment);
-    else if (adjustment < 0) this.decreaseWindow(-adjustment);
+    const full = this.totalWeight >= this.maxWeight / 2 || this.count >= this.maxCount / 2;
+    const adjustment = this.climber.onSample(hits, requests, full, this.windowMax, this.capacityEstimate);
+    if (adjustment !== 0) this.adjustment = adjustment;
   }
 
-  private increaseWindow(amount: number): void {
-    if (this.protectedMax === 0) return;
+  /**
+   * Applies the climber's adjustment, at most QUEUE_TRANSFER_LIMIT entries per run; what is left
+   * waits for the next maintenance run, as in Caffeine (a large cache's step is thousands of entries).
+   */
+  private adjustWindow(): void {
+    if (this.adjustment > 0) this.adjustment = this.increaseWindow(this.adjustment);
+    else this.adjustment = -this.decreaseWindow(-this.adjustment);
+  }
+
+  /** Moves up to `amount` of weight from the main space to the window; returns what it could not move yet. */
+  private increaseWindow(amount: number): number {
+    if (this.protectedMax === 0) return 0;
     let quota = Math.min(amount, this.protectedMax);
     this.protectedMax -= quota;
     this.windowMax += quota;
     this.demoteFromProtected();
     const m = this.meta;
     for (let n = 0; n < QUEUE_TRANSFER_LIMIT; n++) {
-      let i = m[PROBATION * STRIDE + 1];
+      let i = m[PROBATION * STRIDE + 1] & SLOT_MASK;
       let fromProbation = true;
       if (i === PROBATION || quota < this.weightOf(i)) {
-        i = m[PROTECTED * STRIDE + 1];
+        i = m[PROTECTED * STRIDE + 1] & SLOT_MASK;
         fromProbation = false;
       }
       if (i === PROTECTED) break;
@@ -751,21 +834,24 @@ export class Cache<K, V> {
       if (!fromProbation) this.protectedWeight -= weight;
       this.unlink(i);
       this.linkLast(WINDOW, i);
-      m[i * STRIDE + 2] = (m[i * STRIDE + 2] & ~QUEUE_MASK) | WINDOW;
+      this.setQueue(i, WINDOW);
+      this.climber.recordWindowEntry(this.pendingOf(i));
       this.windowWeight += weight;
     }
     this.protectedMax += quota;
     this.windowMax -= quota;
+    return quota;
   }
 
-  private decreaseWindow(amount: number): void {
-    if (this.windowMax <= 1) return;
+  /** Moves up to `amount` of weight from the window to the main space; returns what it could not move yet. */
+  private decreaseWindow(amount: number): number {
+    if (this.windowMax <= 1) return 0;
     let quota = Math.min(amount, Math.max(0, this.windowMax - 1));
     this.protectedMax += quota;
     this.windowMax -= quota;
     const m = this.meta;
     for (let n = 0; n < QUEUE_TRANSFER_LIMIT; n++) {
-      const i = m[WINDOW * STRIDE + 1];
+      const i = m[WINDOW * STRIDE + 1] & SLOT_MASK;
       if (i === WINDOW) break;
       const weight = this.weightOf(i);
       if (quota < weight) break;
@@ -773,10 +859,11 @@ export class Cache<K, V> {
       this.windowWeight -= weight;
       this.unlink(i);
       this.linkLast(PROBATION, i);
-      m[i * STRIDE + 2] = (m[i * STRIDE + 2] & ~QUEUE_MASK) | PROBATION;
+      this.setQueue(i, PROBATION);
     }
     this.protectedMax -= quota;
     this.windowMax += quota;
+    return quota;
   }
 
   private weightOf(i: number): number {
@@ -787,38 +874,59 @@ export class Cache<K, V> {
 
   private unlink(i: number): void {
     const m = this.meta;
-    const prev = m[i * STRIDE];
-    const next = m[i * STRIDE + 1];
-    m[prev * STRIDE + 1] = next;
-    m[next * STRIDE] = prev;
+    const prev = m[i * STRIDE] & SLOT_MASK;
+    const next = m[i * STRIDE + 1] & SLOT_MASK;
+    m[prev * STRIDE + 1] = (m[prev * STRIDE + 1] & HIGH_MASK) | next;
+    m[next * STRIDE] = (m[next * STRIDE] & HIGH_MASK) | prev;
   }
 
+  /** Appends `i` to queue `q`'s MRU end; its queue field is the caller's to set. */
   private linkLast(q: number, i: number): void {
     const m = this.meta;
-    const tail = m[q * STRIDE];
-    m[tail * STRIDE + 1] = i;
-    m[i * STRIDE] = tail;
-    m[i * STRIDE + 1] = q;
-    m[q * STRIDE] = i;
+    const tail = m[q * STRIDE] & SLOT_MASK;
+    m[tail * STRIDE + 1] = (m[tail * STRIDE + 1] & HIGH_MASK) | i;
+    m[i * STRIDE] = (m[i * STRIDE] & HIGH_MASK) | tail;
+    m[i * STRIDE + 1] = (m[i * STRIDE + 1] & HIGH_MASK) | q;
+    m[q * STRIDE] = (m[q * STRIDE] & HIGH_MASK) | i;
+  }
+
+  private queueOf(i: number): number {
+    return this.meta[i * STRIDE] >>> HIGH_SHIFT;
+  }
+
+  private setQueue(i: number, q: number): void {
+    this.meta[i * STRIDE] = (this.meta[i * STRIDE] & SLOT_MASK) | (q << HIGH_SHIFT);
+  }
+
+  /** Accesses counted in the entry and not yet written to the sketch. */
+  private pendingOf(i: number): number {
+    return this.meta[i * STRIDE + 1] >>> HIGH_SHIFT;
+  }
+
+  private resetSentinels(): void {
+    for (let q = WINDOW; q <= PROTECTED; q++) {
+      this.meta[q * STRIDE] = q;
+      this.meta[q * STRIDE + 1] = q;
+    }
   }
 
   private first(q: number): number {
-    const i = this.meta[q * STRIDE + 1];
+    const i = this.meta[q * STRIDE + 1] & SLOT_MASK;
     return i === q ? NONE : i;
   }
 
   private last(q: number): number {
-    const i = this.meta[q * STRIDE];
+    const i = this.meta[q * STRIDE] & SLOT_MASK;
     return i === q ? NONE : i;
   }
 
   private next(i: number): number {
-    const n = this.meta[i * STRIDE + 1];
+    const n = this.meta[i * STRIDE + 1] & SLOT_MASK;
     return n < FIRST_SLOT ? NONE : n;
   }
 
   private previous(i: number): number {
-    const p = this.meta[i * STRIDE];
+    const p = this.meta[i * STRIDE] & SLOT_MASK;
     return p < FIRST_SLOT ? NONE : p;
   }
 
@@ -855,6 +963,13 @@ export class Cache<K, V> {
     }
     if (failed) throw failure;
   }
+}
+
+/** A copy of `array` with `length` slots, the new ones undefined (packed, so reads stay fast). */
+function resized<T>(array: (T | undefined)[], length: number): (T | undefined)[] {
+  const copy = new Array<T | undefined>(length).fill(undefined);
+  for (let i = 0; i < array.length; i++) copy[i] = array[i];
+  return copy;
 }
 
 function randomInt32(): number {

@@ -69,6 +69,11 @@ export class FrequencySketch {
     return true;
   }
 
+  /** Accesses still to count before the next halving. */
+  get additionsBeforeHalving(): number {
+    return this.sampleSize - this.additions;
+  }
+
   /** The estimated number of recent occurrences, 0 to 15. */
   frequency(hash: number): number {
     const t = this.table;

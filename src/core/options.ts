@@ -23,8 +23,9 @@ export interface CacheOptions<K, V> {
   /**
    * Memory of the frequency sketch, in bytes (rounded down to a power of two, at least 64). It is
    * fixed at construction and never grows with the number of distinct keys seen. Default: 8 bytes
-   * per entry of `maxEntries` rounded up to a power of two (Caffeine's ratio: too large a sketch
-   * for the cache hurts loops, whose keys then tie), or 512 KiB when only `maxBytes` bounds the cache.
+   * per entry of `maxEntries` rounded up to a power of two, at most 2 MiB (Caffeine's ratio: too
+   * large a sketch for the cache hurts loops, whose keys then tie), or 512 KiB when only
+   * `maxBytes` bounds the cache.
    */
   sketchBytes?: number;
   /** Called after an entry leaves the cache, once the cache is consistent again. */
@@ -58,6 +59,12 @@ export interface CacheStats {
 }
 
 const DEFAULT_SKETCH_BYTES = 512 * 1024;
+/**
+ * The default sketch stops growing here (262,144 entries at 8 bytes each): beyond, the hit ratio
+ * gains little (p3 at 400k entries: -0.2 points at 5 bytes an entry) and the bytes per entry
+ * would exceed lru-cache's.
+ */
+const MAX_DEFAULT_SKETCH_BYTES = 2 * 1024 * 1024;
 
 export interface ResolvedOptions<K, V> {
   maxEntries: number;
@@ -112,7 +119,7 @@ export function resolveOptions<K, V>(options: CacheOptions<K, V>): ResolvedOptio
   if (sketchBytes !== undefined && sketchBytes < 64) {
     throw new RangeError(`sketchBytes must be at least 64, got ${sketchBytes}`);
   }
-  sketchBytes ??= maxEntries === undefined ? DEFAULT_SKETCH_BYTES : nextPowerOfTwo(8 * maxEntries);
+  sketchBytes ??= maxEntries === undefined ? DEFAULT_SKETCH_BYTES : Math.min(MAX_DEFAULT_SKETCH_BYTES, nextPowerOfTwo(8 * maxEntries));
   return {
     maxEntries: maxEntries ?? Infinity,
     maxBytes: maxBytes ?? Infinity,

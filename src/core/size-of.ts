@@ -2,10 +2,10 @@
  * Estimates how many bytes of V8 heap a key or value occupies, so that `maxBytes` means real
  * memory. The model (64-bit V8 without pointer compression, as Node ships):
  * - string: 16-byte header + 1 byte per character (2 when any character is above U+00FF),
- *   rounded up to 8;
+ *   rounded up to 8; 0 for the empty string and single Latin-1 characters, which V8 shares;
  * - number: 0 for a small integer (stored in place), else 16 (a heap number);
  *   boolean, null, undefined: 0; bigint: 16 + 8 per 64-bit digit;
- * - Buffer / typed array / ArrayBuffer / DataView: its byte length + 160 for the view and buffer
+ * - Buffer / typed array / ArrayBuffer / DataView: its byte length + 176 for the view and buffer
  *   objects and the backing-store record (the bytes themselves live outside the JS heap, in
  *   `arrayBuffers`);
  * - array: 48 + 8 per slot, plus its elements; plain object: 24 + 8 per own property, plus its
@@ -15,9 +15,10 @@
  */
 
 const TWO_BYTE = /[^\u0000-\u00ff]/;
-const BINARY_OVERHEAD = 160;
+const BINARY_OVERHEAD = 176;
 
 export function stringBytes(s: string): number {
+  if (s.length <= 1 && (s.length === 0 || s.charCodeAt(0) <= 0xff)) return 0;
   const chars = TWO_BYTE.test(s) ? s.length * 2 : s.length;
   return 16 + ((chars + 7) & ~7);
 }

@@ -9,6 +9,11 @@
  * a second: reads check the exact deadline themselves, so the wheel only bounds how long an
  * unread expired entry keeps its memory.
  *
+ * `earliestDeadline` is a lower bound on every deadline in the wheel, so a read before it needs
+ * no per-entry check (which would cost a cache miss on the hit path). Scheduling lowers it; a
+ * sweep of the finest wheel raises it to the end of the current tick, or to the earliest
+ * deadline the sweep left in the current tick: every other bucket holds later deadlines.
+ *
  * Times are in the cache's clock unit (milliseconds). Slots are the cache's entry indices.
  */
 
@@ -27,6 +32,11 @@ export class TimerWheel {
   /** prev/next pairs; bucket sentinels first, then slot `s` at node `BUCKET_COUNT + s`. */
   private links: Int32Array;
   private time: number;
+  /** No slot in the wheel expires before this. */
+  earliestDeadline = Infinity;
+  /** During a sweep: the earliest deadline left before `tickEnd`. */
+  private sweptMinimum = Infinity;
+  private tickEnd = Infinity;
 
   constructor(capacity: number, now: number) {
     this.expiresAt = new Float64Array(capacity).fill(Infinity);
@@ -55,7 +65,10 @@ export class TimerWheel {
   schedule(slot: number, expiresAt: number): void {
     this.deschedule(slot);
     this.expiresAt[slot] = expiresAt;
-    if (expiresAt !== Infinity) this.link(this.bucketFor(expiresAt), BUCKET_COUNT + slot);
+    if (expiresAt !== Infinity) {
+      this.link(this.bucketFor(expiresAt), BUCKET_COUNT + slot);
+      if (expiresAt < this.earliestDeadline) this.earliestDeadline = expiresAt;
+    }
   }
 
   deschedule(slot: number): void {
@@ -79,6 +92,10 @@ export class TimerWheel {
     const previous = this.time;
     if (!(now > previous)) return;
     this.time = now;
+    const tick = Math.floor(now / SPANS[0]);
+    if (tick === Math.floor(previous / SPANS[0])) return; // no bucket is due yet
+    this.tickEnd = (tick + 1) * SPANS[0];
+    this.sweptMinimum = Infinity;
     for (let w = 0; w < SHIFTS.length; w++) {
       const previousTicks = Math.floor(previous / SPANS[w]);
       const delta = Math.floor(now / SPANS[w]) - previousTicks;
@@ -89,10 +106,13 @@ export class TimerWheel {
         this.sweep(FIRST_BUCKET[w] + ((previousTicks + i) & (buckets - 1)), now, expire);
       }
     }
+    // Every bucket that can hold a deadline before tickEnd was just swept.
+    this.earliestDeadline = Math.min(this.sweptMinimum, this.tickEnd);
   }
 
   /** Forgets every deadline. */
   clear(): void {
+    this.earliestDeadline = Infinity;
     this.expiresAt.fill(Infinity);
     this.links.fill(UNLINKED, 2 * BUCKET_COUNT);
     for (let b = 0; b < BUCKET_COUNT; b++) {
@@ -118,6 +138,7 @@ export class TimerWheel {
         expire(slot);
       } else {
         this.link(this.bucketFor(deadline), node);
+        if (deadline < this.sweptMinimum) this.sweptMinimum = deadline;
       }
       node = next;
     }

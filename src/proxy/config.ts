@@ -42,6 +42,28 @@ export const DEFAULT_PROXY_CONFIG: ProxyConfig = {
   workers: 1,
 };
 
+/** A setting that cannot be honoured without an upstream, and why. */
+export interface EmbeddedModeConflict {
+  key: 'workers' | 'l1Keys';
+  message: string;
+}
+
+/**
+ * Settings refused (rather than ignored) when there is no upstream: the embedded store lives in
+ * one process and holds every key written to it.
+ */
+export function embeddedModeConflicts(config: Pick<ProxyConfig, 'upstream' | 'workers' | 'l1Keys'>): EmbeddedModeConflict[] {
+  if (config.upstream !== undefined) return [];
+  const conflicts: EmbeddedModeConflict[] = [];
+  if (config.workers > 1) {
+    conflicts.push({ key: 'workers', message: 'must be 1 without an upstream: workers cannot share one embedded store, so each would serve different data' });
+  }
+  if (config.l1Keys !== undefined && config.l1Keys.length > 0) {
+    conflicts.push({ key: 'l1Keys', message: 'needs an upstream: it limits which keys L1 copies from Redis, and the embedded store holds every key written to it' });
+  }
+  return conflicts;
+}
+
 /** A running proxy, as `startProxy` returns it. */
 export interface RunningProxy {
   readonly host: string;

@@ -7,16 +7,10 @@ import type { ProxyConfig } from './config.js';
 import type { CommandTable } from './command-table.js';
 import { keyMatcher } from './glob.js';
 import { ReplyCache } from './reply-cache.js';
-import { ProxyStats, type InvalidationState, type UpstreamState } from './stats.js';
+import { cacheeInfoSection, ProxyStats, type InvalidationState, type UpstreamState } from './stats.js';
 import { ReadGuard } from '../tier/read-guard.js';
 import { UpstreamConnection, type UpstreamTarget } from '../tier/redis-connection.js';
 import { encodeCommand } from '../resp/encode.js';
-
-export interface SessionHandle {
-  /** Stop reading; close once the replies in flight are written. */
-  shutdown(): void;
-  destroy(): void;
-}
 
 export interface UpstreamHooks {
   onClose?: (error: Error) => void;
@@ -32,7 +26,6 @@ export class ProxyCore {
   readonly upstreamAuth: Buffer[] | undefined;
   /** Who a new client is before it authenticates: the URL's user, or `default` when that needs no password. */
   readonly initialUser: string | undefined;
-  readonly sessions = new Set<SessionHandle>();
   /** Set by the invalidation listener: L1 may answer reads. */
   l1Trusted = false;
   invalidationState: InvalidationState = 'down';
@@ -96,10 +89,22 @@ export class ProxyCore {
   }
 
   infoSection(): string {
-    return this.stats.infoSection(this.cache, this.upstreamState, this.invalidationState);
-  }
-
-  sessionClosed(session: SessionHandle): void {
-    this.sessions.delete(session);
+    const { stats, cache } = this;
+    const evictions = cache?.stats().evictions ?? 0;
+    return cacheeInfoSection({
+      l1Hits: stats.l1Hits,
+      l1Misses: stats.l1Misses,
+      l1Entries: cache?.entries ?? 0,
+      l1Bytes: cache?.bytes ?? 0,
+      l1MaxBytes: cache?.maxBytes ?? 0,
+      l1Evictions: evictions,
+      l1EvictionsPerSec: stats.evictionRate.perSecond(evictions),
+      l1AvgLatencyNs: stats.l1Latency.mean,
+      l2Requests: stats.l2Requests,
+      l2AvgLatencyUs: stats.l2Latency.mean,
+      upstream: this.upstreamState,
+      invalidation: this.invalidationState,
+      extra: { l1_stale_hits: stats.l1StaleHits },
+    });
   }
 }

@@ -1,21 +1,24 @@
 /**
  * `startProxy`: the RESP server in front of an upstream Redis. It learns the upstream's command
  * table, keeps the invalidation listener running, and gives each client connection a session.
- * With no upstream configured it serves the embedded store instead (src/proxy/embedded.ts).
+ * With no upstream configured it serves the embedded store instead (src/proxy/embedded.ts); with
+ * more than one worker, it runs one such proxy per worker process (src/proxy/workers.ts).
+ *
+ * `log` gets one line per event of the proxy's own (upstream found, invalidation state, shutting
+ * down); the caller knows when it is listening and when it has stopped, and says so itself.
  */
-import net from 'node:net';
 import { InvalidationListener } from '../tier/invalidation.js';
 import { CommandTable } from './command-table.js';
 import type { ProxyConfig, RunningProxy } from './config.js';
 import { ProxyCore } from './core.js';
 import { decodeReply, RespError } from '../resp/decode.js';
+import { startEmbedded } from './embedded.js';
+import { ClientFront, frontProxy, type Log } from './front.js';
 import { ClientSession } from './session.js';
+import { startWorkers } from './workers.js';
 import { parseUpstreamUrl, UpstreamConnection, type UpstreamTarget } from '../tier/redis-connection.js';
 
-export type Log = (line: string) => void;
-
-const MAX_CLIENTS_ERROR = Buffer.from('-ERR max number of clients reached\r\n');
-const SHUTDOWN_GRACE_MS = 5000;
+export type { Log } from './front.js';
 
 /** Literal prefixes for CLIENT TRACKING BCAST from --l1-keys globs; empty: every key. */
 export function trackingPrefixes(patterns: readonly string[] | undefined): string[] {
@@ -60,8 +63,13 @@ async function probeUpstream(target: UpstreamTarget, timeout: number): Promise<P
 }
 
 export async function startProxy(config: ProxyConfig, log: Log = () => {}): Promise<RunningProxy> {
-  if (config.upstream === undefined) throw new TypeError('no upstream given (the embedded store is not built yet)');
-  const target = parseUpstreamUrl(config.upstream);
+  if (config.upstream === undefined) return startEmbedded(config, log);
+  if (config.workers > 1) return startWorkers(config, log);
+  return startUpstreamProxy(config, config.upstream, log);
+}
+
+async function startUpstreamProxy(config: ProxyConfig, upstream: string, log: Log): Promise<RunningProxy> {
+  const target = parseUpstreamUrl(upstream);
   const where = `${target.tls ? 'rediss' : 'redis'}://${target.host}:${target.port}`;
 
   let probe: Probe | undefined;
@@ -104,43 +112,17 @@ export async function startProxy(config: ProxyConfig, log: Log = () => {}): Prom
   });
   listener.start();
 
-  const server = net.createServer((socket) => {
-    if (core.sessions.size >= config.maxClients) {
-      // Read (and drop) what the client sends, so its FIN or reset is seen and the socket closes.
-      socket.on('error', () => socket.destroy());
-      socket.resume();
-      socket.end(MAX_CLIENTS_ERROR);
-      return;
-    }
-    core.sessions.add(new ClientSession(core, socket));
-  });
-  server.maxConnections = config.maxClients + 64;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  let front: ClientFront;
+  try {
+    front = await ClientFront.listen({
+      host: config.host,
+      port: config.port,
+      maxClients: config.maxClients,
+      accept: (socket, closed) => new ClientSession(core, socket, closed),
     });
-  });
-  const address = server.address() as net.AddressInfo;
-  log(`listening on ${address.address}:${address.port}, upstream ${where}, L1 ${config.l1Memory} bytes`);
-
-  let closing: Promise<void> | undefined;
-  return {
-    host: address.address,
-    port: address.port,
-    close: () =>
-      (closing ??= (async () => {
-        log('shutting down: no new connections; finishing replies in flight');
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        for (const session of core.sessions) session.shutdown();
-        const grace = setTimeout(() => {
-          for (const session of core.sessions) session.destroy();
-        }, SHUTDOWN_GRACE_MS);
-        await stopped;
-        clearTimeout(grace);
-        listener.close();
-        log('stopped');
-      })()),
-  };
+  } catch (error) {
+    listener.close();
+    throw error;
+  }
+  return frontProxy(front, log, () => listener.close());
 }

@@ -9,24 +9,18 @@
  * while handling one chunk of input is written in one socket write.
  */
 import type net from 'node:net';
-import { RequestParser, RespProtocolError } from '../resp/request-parser.js';
+import { ClientConnection, errorReply } from './client-connection.js';
 import { CACHEABLE_READS, SESSION_STATE_COMMANDS, switchesToRawMode } from './commands.js';
 import type { ProxyCore } from './core.js';
 import { ReplyCache } from './reply-cache.js';
+import { infoReply, isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
 import type { ReadTicket } from '../tier/read-guard.js';
 import { isErrorReply, type Expectation, type UpstreamConnection } from '../tier/redis-connection.js';
 
 const OK = Buffer.from('+OK\r\n');
-/** Stop reading from a client whose replies pile up unread beyond this. */
-const OUTPUT_HIGH_WATER = 64 * 1024 * 1024;
-const TIMING_SAMPLE_MASK = 63;
 
 interface Slot {
   bytes: Buffer | undefined;
-}
-
-function errorReply(message: string): Buffer {
-  return Buffer.from(`-${message.replace(/[\r\n]+/g, ' ')}\r\n`);
 }
 
 function lowerName(arg: Buffer): string {
@@ -41,18 +35,14 @@ function integerReply(raw: Buffer): number | undefined {
   return Number(raw.toString('latin1', 1, raw.length - 2));
 }
 
-export class ClientSession {
-  private readonly parser: RequestParser;
+export class ClientSession extends ClientConnection {
   private upstream: UpstreamConnection | undefined;
   /** Replies not yet written, in order; only used while a forwarded reply is outstanding. */
   private queue: Slot[] = [];
   private queueHead = 0;
-  private out: Buffer[] = [];
   private handlingInput = false;
   private flushScheduled = false;
-  private closing = false;
   private raw = false;
-  private closed = false;
 
   /** Connection state, mirrored from the commands Redis accepted. */
   private db: number;
@@ -78,27 +68,13 @@ export class ClientSession {
 
   constructor(
     private readonly core: ProxyCore,
-    private readonly socket: net.Socket,
+    socket: net.Socket,
+    onClosed: (session: ClientConnection) => void,
   ) {
+    super(socket, core.config, onClosed);
     this.db = core.target?.db ?? 0;
     this.user = core.initialUser;
     this.updateVariantPrefix();
-    this.parser = new RequestParser({
-      maxBulkLength: core.config.maxBulkLength,
-      maxQueryBuffer: core.config.maxQueryBuffer,
-    });
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => socket.resume());
-    socket.on('error', () => this.destroy());
-    socket.on('close', () => this.destroy());
-  }
-
-  /** Stops reading; the connection closes once the replies in flight are written. */
-  shutdown(): void {
-    this.closing = true;
-    this.socket.pause();
-    this.closeIfIdle();
   }
 
   private updateVariantPrefix(): void {
@@ -106,7 +82,7 @@ export class ClientSession {
     this.getVariant = `${this.variantPrefix}get`;
   }
 
-  private onData(chunk: Buffer): void {
+  protected onData(chunk: Buffer): void {
     if (this.raw) {
       this.upstream?.writeRaw(chunk);
       return;
@@ -116,30 +92,18 @@ export class ClientSession {
     const expectations: Expectation[] = [];
     const fastEnd = this.parser.bufferedBytes === 0 ? this.scanGets(chunk, batch, expectations) : 0;
     if (fastEnd < chunk.length) this.parser.feed(fastEnd === 0 ? chunk : chunk.subarray(fastEnd));
-    try {
-      for (;;) {
-        const command = this.parser.next();
-        if (command === undefined) break;
-        this.dispatch(command.args, command.raw, batch, expectations);
-        if (this.raw || this.closing) break;
-      }
-    } catch (error) {
-      if (!(error instanceof RespProtocolError)) throw error;
-      this.sendForwarded(batch, expectations);
-      this.emit(errorReply(`ERR ${error.message}`));
-      this.closing = true;
-    }
+    const failure = this.readCommands((command) => {
+      this.dispatch(command.args, command.raw, batch, expectations);
+      return !(this.raw || this.closing);
+    });
     this.sendForwarded(batch, expectations);
+    if (failure !== undefined) this.emit(ClientConnection.protocolErrorReply(failure));
     if (this.raw) {
       const rest = this.parser.takeBuffered();
       if (rest.length > 0) this.upstream?.writeRaw(rest);
     }
     this.handlingInput = false;
-    this.flush();
-    if (this.closing) {
-      this.socket.pause();
-      this.closeIfIdle();
-    }
+    this.finishInput();
   }
 
   /**
@@ -225,9 +189,8 @@ export class ClientSession {
         this.closing = true;
         return;
       case 'info':
-        if (args.length === 2 && args[1].toString('latin1').toLowerCase() === 'cachee') {
-          const text = core.infoSection();
-          this.emit(Buffer.from(`$${Buffer.byteLength(text)}\r\n${text}\r\n`));
+        if (isInfoCachee(args)) {
+          this.emit(infoReply(core.infoSection()));
           return;
         }
         break;
@@ -600,25 +563,11 @@ export class ClientSession {
     }
   }
 
-  private flush(): void {
-    const out = this.out;
-    if (out.length === 0) return;
-    const bytes = out.length === 1 ? out[0] : Buffer.concat(out);
-    out.length = 0;
-    if (!this.socket.destroyed && !this.socket.write(bytes) && this.socket.writableLength > OUTPUT_HIGH_WATER) {
-      this.socket.pause();
-    }
+  protected override hasRepliesInFlight(): boolean {
+    return this.queue.length !== this.queueHead;
   }
 
-  private closeIfIdle(): void {
-    if (this.queue.length === this.queueHead && this.out.length === 0) this.socket.end();
-  }
-
-  destroy(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (!this.socket.destroyed) this.socket.destroy();
+  protected override released(): void {
     this.upstream?.destroy();
-    this.core.sessionClosed(this);
   }
 }

@@ -17,6 +17,8 @@ export interface Server {
   readonly startedAt: number;
   /** For INFO's tcp_port. */
   readonly port: number;
+  /** For INFO's maxclients. */
+  readonly maxClients: number;
   readonly stats: ServerStats;
   /** Every command, top level, in table order. */
   readonly commandSpecs: readonly CommandSpec[];

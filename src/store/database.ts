@@ -17,6 +17,9 @@ export interface KeyspaceCounters {
   keyspaceMisses: number;
 }
 
+/** Whose lookup it is, as Redis tells lookupKeyRead from lookupKeyWrite: only reads count in INFO's keyspace hits and misses. */
+export type Lookup = 'read' | 'write';
+
 export class Database {
   private slots: (string | undefined)[] = [];
   private freeSlots: number[] = [];
@@ -40,20 +43,35 @@ export class Database {
     return this.expiringCount;
   }
 
-  /** The key's entry if it exists and has not expired; counts as an access for eviction. */
+  /**
+   * A read's lookup (Redis's lookupKeyRead): the key's entry if it exists and has not expired;
+   * counts as an access for eviction, and as a keyspace hit or miss.
+   */
   get(key: string, now: number): Entry | undefined {
+    const entry = this.getForWrite(key, now);
+    if (entry !== undefined) this.counters.keyspaceHits++;
+    else this.counters.keyspaceMisses++;
+    return entry;
+  }
+
+  /** A write's lookup (lookupKeyWrite): like get, but not a keyspace hit or miss. */
+  getForWrite(key: string, now: number): Entry | undefined {
     const full = this.prefix + key;
     const entry = this.engine.get(full);
-    if (entry !== undefined && (entry.expiresAt === 0 || now <= entry.expiresAt)) {
-      this.counters.keyspaceHits++;
-      return entry;
-    }
-    if (entry !== undefined) this.engine.delete(full);
-    this.counters.keyspaceMisses++;
+    if (entry === undefined || entry.expiresAt === 0 || now <= entry.expiresAt) return entry;
+    this.engine.delete(full);
     return undefined;
   }
 
-  /** Like get, without counting an access (TTL, TYPE, EXISTS, as Redis's LOOKUP_NOTOUCH). */
+  /** A read that is not an access for eviction (TTL, TYPE, EXISTS: Redis's LOOKUP_NOTOUCH); still a hit or miss. */
+  getNoTouch(key: string, now: number): Entry | undefined {
+    const entry = this.peek(key, now);
+    if (entry !== undefined) this.counters.keyspaceHits++;
+    else this.counters.keyspaceMisses++;
+    return entry;
+  }
+
+  /** The entry if live, neither an access nor a hit or miss. */
   peek(key: string, now: number): Entry | undefined {
     const entry = this.engine.peek(this.prefix + key);
     return entry === undefined || entry.expiresAt === 0 || now <= entry.expiresAt ? entry : undefined;

@@ -29,6 +29,8 @@ export interface StoreOptions {
   now?: () => number;
   /** The port clients connect to, for INFO's tcp_port (default 0). */
   port?: number;
+  /** The front's connection limit, for INFO's maxclients (default 10000, as Redis's). */
+  maxClients?: number;
 }
 
 const MAX_DATABASES = 65536;
@@ -43,6 +45,7 @@ export class Store implements Server {
   readonly databaseCount: number;
   readonly startedAt: number;
   readonly port: number;
+  readonly maxClients: number;
   readonly stats: ServerStats = {
     commandsProcessed: 0,
     connectionsReceived: 0,
@@ -64,7 +67,7 @@ export class Store implements Server {
   private nextSessionId = 1;
 
   constructor(options: StoreOptions) {
-    const { maxBytes, databases = 16, now = Date.now, port = 0 } = options;
+    const { maxBytes, databases = 16, now = Date.now, port = 0, maxClients = 10000 } = options;
     if (typeof maxBytes !== 'number' || !Number.isFinite(maxBytes) || maxBytes <= 0) {
       throw new RangeError(`maxBytes must be a finite number > 0, got ${String(maxBytes)}`);
     }
@@ -74,6 +77,7 @@ export class Store implements Server {
     this.maxBytes = maxBytes;
     this.databaseCount = databases;
     this.port = port;
+    this.maxClients = maxClients;
     this.clock = now;
     this.startedAt = now();
     this.engine = new Cache<string, Entry>({

@@ -94,9 +94,21 @@ describe('resolveConfig precedence: flag > env > file > default', () => {
     const { config } = resolveConfig({ file: file({ upstream: null, l1Keys: ['*'] }) });
     assert.equal(config.upstream, undefined);
     assert.equal(config.l1Keys, undefined);
-    const keys = resolveConfig({ flags: { l1Keys: ['a:*,b:*', 'c:*'] }, file: file({ l1Keys: ['x,y'] }) });
+    const keys = resolveConfig({ flags: { l1Keys: ['a:*,b:*', 'c:*'] }, file: file({ upstream: 'redis://h:6379', l1Keys: ['x,y'] }) });
     assert.deepEqual(keys.config.l1Keys, ['a:*', 'b:*', 'c:*']);
-    assert.deepEqual(resolveConfig({ file: file({ l1Keys: ['x,y'] }) }).config.l1Keys, ['x,y']);
+    assert.deepEqual(resolveConfig({ file: file({ upstream: 'redis://h:6379', l1Keys: ['x,y'] }) }).config.l1Keys, ['x,y']);
+  });
+
+  it('refuses --workers and --l1-keys without an upstream, naming where they came from', () => {
+    assert.deepEqual(errorLines(() => resolveConfig({ flags: { workers: '2' }, env: { CACHEE_L1_KEYS: 'a:*' } })), [
+      'error: --workers: must be 1 without an upstream: workers cannot share one embedded store, so each would serve different data (got "2")',
+      'error: CACHEE_L1_KEYS: needs an upstream: it limits which keys L1 copies from Redis, and the embedded store holds every key written to it (got "a:*")',
+    ]);
+    assert.deepEqual(errorLines(() => resolveConfig({ flags: { upstream: false }, file: file({ upstream: 'redis://h:6379', workers: 3 }) })), [
+      'error: cachee.json: workers: must be 1 without an upstream: workers cannot share one embedded store, so each would serve different data (got 3)',
+    ]);
+    assert.equal(resolveConfig({ flags: { workers: '2', upstream: 'redis://h:6379' } }).config.workers, 2);
+    assert.equal(resolveConfig({ flags: { workers: '1' } }).config.workers, 1);
   });
 });
 

@@ -85,7 +85,7 @@ describe('cachee start', () => {
       assert.equal(await running, 0);
       const lines = deps.stdoutText().split('\n');
       assert.equal(lines[0], '2025-01-02T03:04:05.678Z cachee 9.9.9 starting, no cachee.json: defaults');
-      assert.equal(lines[1], '2025-01-02T03:04:05.678Z listening on 127.0.0.1:6380, no upstream: serving from the embedded store (256 MB, TTL 30s)');
+      assert.equal(lines[1], '2025-01-02T03:04:05.678Z listening on 127.0.0.1:6380, no upstream: serving from the embedded store (256 MB; keys expire only by EXPIRE, SET EX and the like)');
       assert.equal(lines[2], '2025-01-02T03:04:05.678Z SIGINT: shutting down');
     } finally {
       cleanup();

@@ -28,6 +28,34 @@ describe('TTL', () => {
     checkInvariants(cache);
   });
 
+  it('checks deadlines exactly whatever the wheel has swept (reads skip the check only before every deadline)', () => {
+    const clock = fakeClock(0);
+    const cache = new Cache<string, number>({ maxEntries: 100, now: clock.read });
+    cache.set('late', 1, { ttl: 60_000 });
+    clock.now = 1_500; // the wheel's first tick passes: no deadline is due in it
+    cache.set('filler', 0, { ttl: 60_000 });
+    cache.set('soon', 2, { ttl: 10 }); // due within the current tick
+    clock.now = 1_509;
+    assert.equal(cache.get('soon'), 2);
+    clock.now = 1_510;
+    assert.equal(cache.get('soon'), undefined, 'due in the tick the wheel has already swept');
+    cache.set('again', 3, { ttl: 5 });
+    for (let i = 0; i < 200; i++) cache.get('late'); // drains the read buffer: maintenance and wheel advance
+    clock.now = 1_515;
+    assert.equal(cache.get('again'), undefined);
+    assert.equal(cache.get('late'), 1);
+    clock.now = 60_000;
+    assert.equal(cache.get('late'), undefined);
+    // Due early in the next tick: the sweep that enters that tick keeps it, and must say so.
+    clock.now = 61_400;
+    cache.set('next-tick', 4, { ttl: 100 });
+    clock.now = 61_450;
+    cache.set('filler', 0);
+    clock.now = 61_500;
+    assert.equal(cache.get('next-tick'), undefined);
+    checkInvariants(cache);
+  });
+
   it('lets a per-entry ttl override the default, and 0 mean forever', () => {
     const clock = fakeClock();
     const cache = new Cache<string, number>({ maxEntries: 10, ttl: 100, now: clock.read });

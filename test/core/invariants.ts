@@ -4,8 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import type { Cache } from '../../src/core/cache.js';
+import { hashKey } from '../../src/core/hash.js';
 
 const QUEUE_NAMES = ['window', 'probation', 'protected'];
+const FREE = 3;
+// meta: two words a slot, [prev | queue << 28, next | pending << 28].
+const link = (meta: Int32Array, i: number, word: 0 | 1) => meta[i * 2 + word] & 0x0fffffff;
+const queueOf = (meta: Int32Array, i: number) => meta[i * 2] >>> 28;
 
 export function checkInvariants<K, V>(cache: Cache<K, V>): void {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -16,11 +21,11 @@ export function checkInvariants<K, V>(cache: Cache<K, V>): void {
   let bytes = 0;
   for (let q = 0; q < 3; q++) {
     let previous = q;
-    for (let i = meta[q * 3 + 1], steps = 0; i !== q; i = meta[i * 3 + 1], steps++) {
+    for (let i = link(meta, q, 1), steps = 0; i !== q; i = link(meta, i, 1), steps++) {
       assert.ok(steps <= c.capacity, `${QUEUE_NAMES[q]} queue has a cycle`);
       assert.ok(i >= 3 && i < c.nextUnused, `slot ${i} in ${QUEUE_NAMES[q]} is out of range`);
-      assert.equal(meta[i * 3], previous, `slot ${i}: prev link broken`);
-      assert.equal(meta[i * 3 + 2] & 3, q, `slot ${i} sits in ${QUEUE_NAMES[q]} but is tagged ${meta[i * 3 + 2] & 3}`);
+      assert.equal(link(meta, i, 0), previous, `slot ${i}: prev link broken`);
+      assert.equal(queueOf(meta, i), q, `slot ${i} sits in ${QUEUE_NAMES[q]} but is tagged ${queueOf(meta, i)}`);
       assert.ok(!seen.has(i), `slot ${i} is in two queues`);
       seen.add(i);
       assert.equal(c.map.get(c.keys[i]), i, `slot ${i}: the map does not point back to it`);
@@ -29,7 +34,7 @@ export function checkInvariants<K, V>(cache: Cache<K, V>): void {
       weights[q] += c.weighted ? size : 1;
       previous = i;
     }
-    assert.equal(meta[q * 3], previous, `${QUEUE_NAMES[q]}: sentinel's prev is not the tail`);
+    assert.equal(link(meta, q, 0), previous, `${QUEUE_NAMES[q]}: sentinel's prev is not the tail`);
   }
   assert.equal(seen.size, c.map.size, 'map size differs from the entries in the queues');
   assert.equal(c.count, seen.size, 'size differs from the entries in the queues');
@@ -42,10 +47,19 @@ export function checkInvariants<K, V>(cache: Cache<K, V>): void {
   assert.ok(c.count <= c.maxCount, `over maxEntries: ${c.count} > ${c.maxCount}`);
   assert.ok(c.windowMax >= 0 && c.protectedMax >= 0, 'negative segment maximum');
   assert.ok(c.windowMax + c.protectedMax <= c.maxWeight, 'segment maxima exceed the bound');
+  // The one-slot hash memos name live slots and hold their keys' hashes.
+  for (const [slot, hash, what] of [
+    [c.hashMemoSlot, c.hashMemo, 'hash memo'],
+    [c.victimMemoSlot, c.victimMemoHash, 'victim memo'],
+  ] as [number, number, string][]) {
+    if (slot === -1) continue;
+    assert.ok(seen.has(slot), `${what} names slot ${slot}, which holds no entry`);
+    assert.equal(hash, hashKey(c.keys[slot], c.seed), `${what} is stale for slot ${slot}`);
+  }
   // Free slots: each free-listed slot is tagged FREE, and no live slot is free-listed.
-  for (let i = c.freeHead, steps = 0; i !== -1; i = meta[i * 3 + 1], steps++) {
+  for (let i = c.freeHead, steps = 0; i !== -1; i = meta[i * 2 + 1], steps++) {
     assert.ok(steps <= c.capacity, 'free list has a cycle');
-    assert.equal(meta[i * 3 + 2], 3, `free slot ${i} is not tagged free`);
+    assert.equal(queueOf(meta, i), FREE, `free slot ${i} is not tagged free`);
     assert.ok(!seen.has(i), `slot ${i} is both live and free`);
   }
 }

@@ -1,9 +1,9 @@
-/** Real client libraries, pointed at the proxy instead of Redis, must not notice the difference. */
+/** Real client libraries, pointed at the proxy (over Redis, or over the embedded store) instead of Redis, must not notice the difference. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startProxyOverRedis, type ProxyUnderTest } from '../support/proxy.js';
+import { startEmbeddedProxy, startProxyOverRedis, type EmbeddedUnderTest, type ProxyUnderTest } from '../support/proxy.js';
 
 describe('client libraries through the proxy', () => {
   let env: ProxyUnderTest;
@@ -73,6 +73,90 @@ describe('client libraries through the proxy', () => {
         const results = await client.multi().set(`nr${RESP}:b`, '1').incr(`nr${RESP}:b`).exec();
         assert.deepEqual(results, ['OK', 2]);
         assert.equal(await client.get(`nr${RESP}:b`), '2');
+      } finally {
+        await client.quit();
+      }
+    });
+  }
+});
+
+describe('client libraries against the embedded store', () => {
+  let env: EmbeddedUnderTest;
+  before(async () => {
+    env = await startEmbeddedProxy();
+  });
+  after(async () => {
+    await env.stop();
+  });
+
+  it('ioredis: ready check, commands, pipelines, hashes, expiry, databases, INFO cachee, unknown commands', async () => {
+    const options = { port: env.port, lazyConnect: true, commandTimeout: 5000, maxRetriesPerRequest: 1, retryStrategy: () => null };
+    const client = new Redis({ ...options, connectionName: 'io-embedded' });
+    const db3 = new Redis({ ...options, db: 3 });
+    try {
+      await client.connect(); // ioredis sends CLIENT SETNAME and INFO (its ready check) first
+      assert.equal(await client.client('GETNAME'), 'io-embedded');
+      assert.equal(await client.set('io:a', '1'), 'OK');
+      assert.equal(await client.get('io:a'), '1');
+      assert.equal(await client.get('io:missing'), null);
+      const piped = await client.pipeline().set('io:b', '2').get('io:b').incr('io:b').incrbyfloat('io:b', 0.5).get('io:b').exec();
+      assert.deepEqual(piped, [
+        [null, 'OK'],
+        [null, '2'],
+        [null, 3],
+        [null, '3.5'],
+        [null, '3.5'],
+      ]);
+      assert.deepEqual(await client.mget('io:a', 'io:b', 'io:none'), ['1', '3.5', null]);
+      await client.hset('io:h', { f: 'v', g: 'w' });
+      assert.deepEqual(await client.hgetall('io:h'), { f: 'v', g: 'w' });
+      assert.equal(await client.hincrby('io:h', 'n', 5), 5);
+      assert.equal(await client.set('io:e', 'x', 'EX', 100), 'OK');
+      const ttl = await client.ttl('io:e');
+      assert.ok(ttl > 90 && ttl <= 100, `ttl ${ttl}`);
+      assert.equal(await client.pexpire('io:e', 1), 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(await client.get('io:e'), null, 'expired');
+
+      await db3.connect();
+      assert.equal(await db3.get('io:a'), null, 'databases are separate');
+      await db3.set('io:a', 'three');
+      assert.equal(await client.get('io:a'), '1');
+
+      const info = await client.info('cachee');
+      assert.match(info, /^upstream:embedded$/m);
+      assert.match(info, /^l1_hits:[1-9]\d*$/m);
+      await assert.rejects(client.call('LPUSH', 'io:list', 'x'), /ERR unknown command 'LPUSH'/);
+      assert.equal(await client.ping(), 'PONG', 'the connection survives an unknown command');
+    } finally {
+      client.disconnect();
+      db3.disconnect();
+    }
+  });
+
+  for (const RESP of [2, 3] as const) {
+    it(`node-redis over RESP${RESP}: HELLO, CLIENT SETINFO, commands, hashes, counters`, async () => {
+      const client = createClient({
+        url: `redis://127.0.0.1:${env.port}`,
+        RESP,
+        socket: { connectTimeout: 5000, reconnectStrategy: false },
+        commandOptions: { timeout: 5000 },
+      });
+      client.on('error', () => {}); // failures surface through the awaited calls
+      await client.connect(); // sends HELLO (RESP3) and CLIENT SETINFO LIB-NAME / LIB-VER
+      try {
+        assert.match(await client.clientInfo().then((info) => info.libName ?? ''), /node-redis/);
+        assert.equal(await client.set(`nr${RESP}:a`, 'v'), 'OK');
+        assert.equal(await client.get(`nr${RESP}:a`), 'v');
+        assert.equal(await client.incrBy(`nr${RESP}:n`, 41), 41);
+        assert.equal(await client.incr(`nr${RESP}:n`), 42);
+        await client.hSet(`nr${RESP}:h`, { x: '1', y: '2' });
+        assert.deepEqual({ ...(await client.hGetAll(`nr${RESP}:h`)) }, { x: '1', y: '2' });
+        assert.deepEqual(await client.mGet([`nr${RESP}:a`, `nr${RESP}:none`]), ['v', null]);
+        assert.equal(await client.exists([`nr${RESP}:a`, `nr${RESP}:h`]), 2);
+        assert.equal(await client.del(`nr${RESP}:a`), 1);
+        assert.equal(await client.get(`nr${RESP}:a`), null);
+        await assert.rejects(client.sendCommand(['SADD', 's', 'x']), /unknown command 'SADD'/);
       } finally {
         await client.quit();
       }

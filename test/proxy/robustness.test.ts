@@ -2,77 +2,70 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { RawClient, infoField, startProxyOverRedis, waitFor, type ProxyUnderTest } from '../support/proxy.js';
+import { MALFORMED_REQUESTS, RawClient, infoField, replyThenClose, startEmbeddedProxy, startProxyOverRedis, waitFor, type ProxyUnderTest } from '../support/proxy.js';
 
 const s = (b: Buffer) => b.toString('latin1');
 
-async function replyThenClose(port: number, bytes: string): Promise<{ replies: string[]; closed: boolean }> {
-  const client = await RawClient.connect(port);
-  client.write(bytes);
-  const replies = await client.read(1, 3000).catch(() => []);
-  await waitFor(() => client.closed, 3000, 'the connection to close');
-  return { replies: replies.map(s), closed: client.closed };
-}
+const LIMITS = { maxBulkLength: 1024 * 1024, maxQueryBuffer: 100_000, maxClients: 20 };
+const FRONTS: [string, () => Promise<{ port: number; stop(): Promise<void> }>][] = [
+  ['the proxy over Redis', () => startProxyOverRedis(LIMITS)],
+  ['the embedded store', () => startEmbeddedProxy(LIMITS)],
+];
 
-describe('malformed input and limits', () => {
-  let env: ProxyUnderTest;
-  let reference: RedisServer;
-  before(async () => {
-    env = await startProxyOverRedis({ maxBulkLength: 1024 * 1024, maxQueryBuffer: 100_000, maxClients: 20 });
-    reference = await startRedis(['--proto-max-bulk-len', String(1024 * 1024)]);
-  });
-  after(async () => {
-    await env.stop();
-    await reference.stop();
-  });
-
-  const malformed: [string, string][] = [
-    ['a bad bulk length', '*1\r\n$x\r\n'],
-    ['a bad multibulk length', '*abc\r\n'],
-    ['a missing $', '*1\r\n+PING\r\n'],
-    ['unbalanced quotes', 'SET "a b\r\n'],
-    ['a bulk over the limit', '*2\r\n$3\r\nGET\r\n$2000000\r\n'],
-  ];
-  for (const [what, bytes] of malformed) {
-    it(`answers ${what} as Redis does, then closes only that connection`, async () => {
-      const bystander = await RawClient.connect(env.port);
-      await bystander.call('SET', 'bystander', 'ok');
-      const ours = await replyThenClose(env.port, bytes);
-      const theirs = await replyThenClose(reference.port, bytes);
-      assert.deepEqual(ours, theirs);
-      assert.match(ours.replies[0] ?? '', /^-ERR Protocol error: /);
-      assert.equal(s(await bystander.call('GET', 'bystander')), '$2\r\nok\r\n', 'other clients are unaffected');
-      bystander.close();
+for (const [front, start] of FRONTS) {
+  describe(`malformed input and limits: ${front}`, () => {
+    let env: { port: number; stop(): Promise<void> };
+    let reference: RedisServer;
+    before(async () => {
+      env = await start();
+      reference = await startRedis(['--proto-max-bulk-len', String(LIMITS.maxBulkLength)]);
     });
-  }
+    after(async () => {
+      await env.stop();
+      await reference.stop();
+    });
 
-  it('closes a client whose unfinished command outgrows the query buffer limit', async () => {
-    const client = await RawClient.connect(env.port);
-    client.write(`*2\r\n$3\r\nSET\r\n$900\r\n${'a'.repeat(500)}`);
-    client.write(`*1\r\n$4\r\nPING\r\n`.repeat(0));
-    // 100 kB of one inline line without its end.
-    client.write('x'.repeat(120_000));
-    await waitFor(() => client.closed, 3000, 'the connection to close');
-    const other = await RawClient.connect(env.port);
-    assert.equal(s(await other.call('PING')), '+PONG\r\n');
-    other.close();
-  });
+    for (const [what, bytes] of MALFORMED_REQUESTS) {
+      it(`answers ${what} as Redis does, then closes only that connection`, async () => {
+        const bystander = await RawClient.connect(env.port);
+        await bystander.call('SET', 'bystander', 'ok');
+        const ours = await replyThenClose(env.port, bytes);
+        const theirs = await replyThenClose(reference.port, bytes);
+        assert.deepEqual(ours, theirs);
+        assert.match(ours.replies[0] ?? '', /^-ERR Protocol error: /);
+        assert.equal(s(await bystander.call('GET', 'bystander')), '$2\r\nok\r\n', 'other clients are unaffected');
+        bystander.close();
+      });
+    }
 
-  it('refuses connections beyond maxClients with Redis\'s error', async () => {
-    const clients: RawClient[] = [];
-    for (let i = 0; i < 20; i++) clients.push(await RawClient.connect(env.port));
-    await Promise.all(clients.map((c) => c.call('PING')));
-    const refused = await replyThenClose(env.port, '');
-    assert.deepEqual(refused.replies, ['-ERR max number of clients reached\r\n']);
-    for (const c of clients) c.close();
-    await waitFor(async () => {
-      const c = await RawClient.connect(env.port);
-      const reply = await c.call('PING').catch(() => Buffer.from(''));
-      c.close();
-      return s(reply) === '+PONG\r\n';
-    }, 3000, 'a slot to free up');
+    it('closes a client whose unfinished command outgrows the query buffer limit', async () => {
+      const client = await RawClient.connect(env.port);
+      client.write(`*2\r\n$3\r\nSET\r\n$900\r\n${'a'.repeat(500)}`);
+      client.write(`*1\r\n$4\r\nPING\r\n`.repeat(0));
+      // 100 kB of one inline line without its end.
+      client.write('x'.repeat(120_000));
+      await waitFor(() => client.closed, 3000, 'the connection to close');
+      const other = await RawClient.connect(env.port);
+      assert.equal(s(await other.call('PING')), '+PONG\r\n');
+      other.close();
+    });
+
+    it('refuses connections beyond maxClients with Redis\'s error', async () => {
+      const clients: RawClient[] = [];
+      for (let i = 0; i < 20; i++) clients.push(await RawClient.connect(env.port));
+      await Promise.all(clients.map((c) => c.call('PING')));
+      const refused = await replyThenClose(env.port, '');
+      assert.deepEqual(refused.replies, ['-ERR max number of clients reached\r\n']);
+      for (const c of clients) c.close();
+      await waitFor(async () => {
+        const c = await RawClient.connect(env.port);
+        const reply = await c.call('PING').catch(() => Buffer.from(''));
+        c.close();
+        return s(reply) === '+PONG\r\n';
+      }, 3000, 'a slot to free up');
+    });
   });
-});
+}
 
 describe('upstream killed and restarted', () => {
   let env: ProxyUnderTest;

@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { decodeReply, type RespValue } from '../../src/resp/index.js';
 import { Store } from '../../src/store/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { SCENARIOS, type Comparison, type Step } from './support/corpus.js';
-import { RawClient, toArgs, type Arg } from './support/raw-client.js';
+import { compareReplies, describeStep, preludeFor } from './support/compare.js';
+import { SCENARIOS, type Step } from './support/corpus.js';
+import { RawClient, toArgs } from './support/raw-client.js';
 
 let redis: RedisServer;
 
@@ -20,81 +20,16 @@ after(async () => {
   await redis?.stop();
 });
 
-const show = (reply: Buffer) => JSON.stringify(reply.toString('latin1'));
-const describeStep = (args: Arg[]) => args.map((arg) => JSON.stringify(arg.toString('latin1'))).join(' ');
-
-/** Elements of an array reply, as latin1 text, sorted. */
-function sortedElements(reply: Buffer): string[] {
-  const value = decodeReply(reply);
-  assert.ok(Array.isArray(value), `expected an array, got ${show(reply)}`);
-  return value.map((item) => (Buffer.isBuffer(item) ? item.toString('latin1') : String(item))).sort();
-}
-
-function helloWithoutIdentity(reply: Buffer): unknown {
-  const value = decodeReply(reply, { strings: 'string' });
-  if (!(value instanceof Map) && !Array.isArray(value)) return value;
-  const entries: [RespValue, RespValue][] =
-    value instanceof Map ? [...value] : Array.from({ length: value.length / 2 }, (_, i) => [value[2 * i], value[2 * i + 1]]);
-  return entries.map(([key, item]) => [key, key === 'id' ? typeof item : key === 'version' ? 'version' : item]);
-}
-
-function compare(how: Comparison, expected: Buffer, actual: Buffer, label: string): void {
-  switch (how) {
-    case 'exact':
-      assert.equal(show(actual), show(expected), label);
-      return;
-    case 'type':
-      assert.equal(String.fromCharCode(actual[0]), String.fromCharCode(expected[0]), `${label}: ${show(expected)} vs ${show(actual)}`);
-      return;
-    case 'sorted':
-      assert.deepEqual(sortedElements(actual), sortedElements(expected), label);
-      return;
-    case 'scan': {
-      const [expectedCursor, expectedKeys] = decodeReply(expected) as [Buffer, Buffer[]];
-      const [actualCursor, actualKeys] = decodeReply(actual) as [Buffer, Buffer[]];
-      assert.equal(expectedCursor.toString(), '0', `${label}: redis did not finish the scan in one call`);
-      assert.equal(actualCursor.toString(), '0', label);
-      const sorted = (keys: Buffer[]) => keys.map((key) => key.toString('latin1')).sort();
-      assert.deepEqual(sorted(actualKeys), sorted(expectedKeys), label);
-      return;
-    }
-    case 'near': {
-      const a = decodeReply(actual);
-      const e = decodeReply(expected);
-      assert.equal(typeof a, 'number', `${label}: ${show(actual)}`);
-      assert.ok(Math.abs((a as number) - (e as number)) <= 100, `${label}: ${a} is not near ${e}`);
-      return;
-    }
-    case 'map': {
-      const pairs = (reply: Buffer) => {
-        const value = decodeReply(reply);
-        const flat = value instanceof Map ? [...value].flat() : (value as RespValue[]);
-        const out: string[] = [];
-        for (let i = 0; i < flat.length; i += 2) out.push(JSON.stringify([String(flat[i]), String(flat[i + 1])]));
-        return [String.fromCharCode(reply[0]), ...out.sort()];
-      };
-      assert.deepEqual(pairs(actual), pairs(expected), label);
-      return;
-    }
-    case 'hello':
-      assert.deepEqual(helloWithoutIdentity(actual), helloWithoutIdentity(expected), label);
-      return;
-  }
-}
-
 async function runScenario(steps: Step[], resp3: boolean): Promise<void> {
   const client = await RawClient.connect(redis.port);
   const store = new Store({ maxBytes: 64 * 1024 * 1024 });
   const session = store.newSession();
   try {
-    const prelude: Step[] = [{ args: ['FLUSHALL'], compare: 'exact' }];
-    if (resp3) prelude.push({ args: ['HELLO', '3'], compare: 'hello' });
+    const prelude = preludeFor(resp3);
     const all = [...prelude, ...steps];
     const expected = await client.pipeline(all.map((s) => s.args));
-    all.forEach((s, i) => {
-      const actual = store.execute(session, toArgs(s.args));
-      compare(s.compare, expected[i], actual, `${resp3 ? 'RESP3' : 'RESP2'} step ${i - prelude.length + 1}: ${describeStep(s.args)}`);
-    });
+    const actual = all.map((s) => store.execute(session, toArgs(s.args)));
+    compareReplies(prelude, steps, expected, actual, resp3 ? 'RESP3' : 'RESP2');
   } finally {
     client.close();
   }
@@ -109,3 +44,43 @@ for (const protocol of ['RESP2', 'RESP3'] as const) {
     }
   });
 }
+
+/** keyspace_hits and keyspace_misses from an INFO reply. */
+function keyspaceCounters(info: Buffer): [hits: number, misses: number] {
+  const text = info.toString('latin1');
+  return [Number(/keyspace_hits:(\d+)/.exec(text)?.[1]), Number(/keyspace_misses:(\d+)/.exec(text)?.[1])];
+}
+
+/** Replies to FLUSHALL, INFO, then each step followed by INFO: what each step added to the counters. */
+function counted(replies: Buffer[], steps: number): string[] {
+  return Array.from({ length: steps }, (_, i) => {
+    const [hitsBefore, missesBefore] = keyspaceCounters(replies[1 + 2 * i]);
+    const [hits, misses] = keyspaceCounters(replies[3 + 2 * i]);
+    return `hits +${hits - hitsBefore}, misses +${misses - missesBefore}`;
+  });
+}
+
+/**
+ * The embedded store's hit rate in `INFO cachee` is its keyspace hits and misses: each command
+ * must count what Redis counts for it (reads count; the lookups of writes do not).
+ */
+describe('store vs redis-server: keyspace hits and misses, command by command', () => {
+  const INFO = ['INFO', 'stats'];
+  for (const scenario of SCENARIOS) {
+    it(scenario.name, async () => {
+      const client = await RawClient.connect(redis.port);
+      const store = new Store({ maxBytes: 64 * 1024 * 1024 });
+      const session = store.newSession();
+      try {
+        // QUIT would end the pipeline: its counting is nothing to compare.
+        const steps = scenario.steps.filter((step) => !/^quit$/i.test(step.args[0].toString('latin1')));
+        const commands = [['FLUSHALL'], INFO, ...steps.flatMap((step) => [step.args, INFO])];
+        const expected = counted(await client.pipeline(commands), steps.length);
+        const actual = counted(commands.map((command) => store.execute(session, toArgs(command))), steps.length);
+        steps.forEach((step, i) => assert.equal(actual[i], expected[i], `step ${i + 1}: ${describeStep(step.args)}`));
+      } finally {
+        client.close();
+      }
+    });
+  }
+});

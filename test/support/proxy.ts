@@ -1,4 +1,4 @@
-/** A throwaway redis-server with a cachee proxy in front of it, for a test. */
+/** Throwaway proxies for tests: over a throwaway redis-server, or over the embedded store. */
 import net from 'node:net';
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig, type RunningProxy } from '../../src/proxy/config.js';
 import { startProxy } from '../../src/proxy/server.js';
@@ -29,6 +29,38 @@ export async function startProxyOverRedis(config: Partial<ProxyConfig> = {}, red
       await redis.stop();
     },
   };
+}
+
+export interface EmbeddedUnderTest {
+  proxy: RunningProxy;
+  port: number;
+  log: string[];
+  stop(): Promise<void>;
+}
+
+/** The proxy with no upstream (the embedded store), on a free port. */
+export async function startEmbeddedProxy(config: Partial<ProxyConfig> = {}): Promise<EmbeddedUnderTest> {
+  const log: string[] = [];
+  const proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, ...config, upstream: undefined }, (line) => log.push(line));
+  return { proxy, port: proxy.port, log, stop: () => proxy.close() };
+}
+
+/** Requests Redis answers with a protocol error and then a closed connection. */
+export const MALFORMED_REQUESTS: [what: string, bytes: string][] = [
+  ['a bad bulk length', '*1\r\n$x\r\n'],
+  ['a bad multibulk length', '*abc\r\n'],
+  ['a missing $', '*1\r\n+PING\r\n'],
+  ['unbalanced quotes', 'SET "a b\r\n'],
+  ['a bulk over the limit', '*2\r\n$3\r\nGET\r\n$2000000\r\n'],
+];
+
+/** Sends `bytes` on a new connection; the replies (at most `count`) and whether it was closed after. */
+export async function replyThenClose(port: number, bytes: string | Buffer, count = 1): Promise<{ replies: string[]; closed: boolean }> {
+  const client = await RawClient.connect(port);
+  client.write(bytes);
+  const replies = await client.read(count, 3000).catch(() => []);
+  await waitFor(() => client.closed, 3000, 'the connection to close');
+  return { replies: replies.map((r) => r.toString('latin1')), closed: client.closed };
 }
 
 export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import { isKeyword, LLONG_MAX, LLONG_MIN, parseCursor, parseLongLong, text } from '../arguments.js';
 import type { CommandContext, CommandHandler } from '../command-context.js';
+import type { Lookup } from '../database.js';
 import { addLongDouble, formatLongDouble, LONG_DOUBLE_ZERO, parseLongDouble } from '../long-double.js';
 import {
   array,
@@ -27,15 +28,15 @@ import { HashEntry } from '../values.js';
 import { INVALID_CURSOR, parseScanOptions } from './keys.js';
 
 /** The hash at `key`, undefined if missing, the WRONGTYPE error for another type. */
-function hashAt(ctx: CommandContext, key: string): HashEntry | undefined | Reply {
-  const entry = ctx.db.get(key, ctx.now);
+function hashAt(ctx: CommandContext, key: string, lookup: Lookup = 'read'): HashEntry | undefined | Reply {
+  const entry = lookup === 'read' ? ctx.db.get(key, ctx.now) : ctx.db.getForWrite(key, ctx.now);
   if (entry !== undefined && entry.type !== 'hash') return Errors.wrongType;
   return entry;
 }
 
 /** hashTypeLookupWriteOrCreate: the hash, a new empty one (not saved yet), or WRONGTYPE. */
 function hashForWrite(ctx: CommandContext, key: string): HashEntry | Reply {
-  return hashAt(ctx, key) ?? new HashEntry();
+  return hashAt(ctx, key, 'write') ?? new HashEntry();
 }
 
 /** Saves a hash changed in place (the engine re-measures it), or deletes it once empty. */
@@ -105,7 +106,7 @@ const hvals: CommandHandler = (ctx) => {
 
 const hdel: CommandHandler = (ctx) => {
   const key = text(ctx.args[1]);
-  const hash = hashAt(ctx, key);
+  const hash = hashAt(ctx, key, 'write');
   if (isReply(hash)) return hash;
   if (hash === undefined) return ZERO;
   let deleted = 0;

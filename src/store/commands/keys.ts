@@ -13,11 +13,11 @@ const del: CommandHandler = (ctx) => {
 
 const exists: CommandHandler = (ctx) => {
   let count = 0;
-  for (let i = 1; i < ctx.args.length; i++) if (ctx.db.peek(text(ctx.args[i]), ctx.now) !== undefined) count++;
+  for (let i = 1; i < ctx.args.length; i++) if (ctx.db.getNoTouch(text(ctx.args[i]), ctx.now) !== undefined) count++;
   return integer(count);
 };
 
-const type: CommandHandler = (ctx) => status(ctx.db.peek(text(ctx.args[1]), ctx.now)?.type ?? 'none');
+const type: CommandHandler = (ctx) => status(ctx.db.getNoTouch(text(ctx.args[1]), ctx.now)?.type ?? 'none');
 
 const EXPIRE_NX = 1 << 0;
 const EXPIRE_XX = 1 << 1;
@@ -55,7 +55,7 @@ function expireGeneric(ctx: CommandContext, basetime: bigint, unitSeconds: boole
   if (when > LLONG_MAX - basetime) return Errors.invalidExpireTime(ctx.name);
   when += basetime;
   const key = text(ctx.args[1]);
-  const entry = ctx.db.get(key, ctx.now);
+  const entry = ctx.db.getForWrite(key, ctx.now);
   if (entry === undefined) return ZERO;
   if (flags !== 0) {
     const current = entry.expiresAt === 0 ? -1n : BigInt(entry.expiresAt);
@@ -76,7 +76,7 @@ const pexpireat: CommandHandler = (ctx) => expireGeneric(ctx, 0n, false);
 
 /** ttlGenericCommand: -2 for no key, -1 for no expiry; seconds are rounded, not truncated. */
 function ttlGeneric(ctx: CommandContext, milliseconds: boolean, absolute: boolean): Reply {
-  const entry = ctx.db.peek(text(ctx.args[1]), ctx.now);
+  const entry = ctx.db.getNoTouch(text(ctx.args[1]), ctx.now);
   if (entry === undefined) return integer(-2);
   if (entry.expiresAt === 0) return integer(-1);
   const ttl = Math.max(0, absolute ? entry.expiresAt : entry.expiresAt - ctx.now);
@@ -91,7 +91,7 @@ const pexpiretime: CommandHandler = (ctx) => ttlGeneric(ctx, true, true);
 
 const persist: CommandHandler = (ctx) => {
   const key = text(ctx.args[1]);
-  const entry = ctx.db.get(key, ctx.now);
+  const entry = ctx.db.getForWrite(key, ctx.now);
   if (entry === undefined || entry.expiresAt === 0) return ZERO;
   ctx.db.save(key, entry, 0, ctx.now);
   return ONE;
@@ -105,10 +105,10 @@ function copyOf(entry: Entry): Entry {
 function renameGeneric(ctx: CommandContext, onlyIfNew: boolean): Reply {
   const source = text(ctx.args[1]);
   const target = text(ctx.args[2]);
-  const entry = ctx.db.get(source, ctx.now);
+  const entry = ctx.db.getForWrite(source, ctx.now);
   if (entry === undefined) return Errors.noSuchKey;
   if (source === target) return onlyIfNew ? ZERO : OK;
-  if (ctx.db.get(target, ctx.now) !== undefined) {
+  if (ctx.db.getForWrite(target, ctx.now) !== undefined) {
     if (onlyIfNew) return ZERO;
     ctx.db.delete(target, ctx.now);
   }
@@ -170,9 +170,10 @@ const scan: CommandHandler = (ctx) => {
   if (isReply(options)) return options;
   const found: string[] = [];
   const start = cursor > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(cursor);
-  const next = ctx.db.scan(start, options.count, ctx.now, (key, entry) => {
+  const next = ctx.db.scan(start, options.count, ctx.now, (key) => {
     if (options.pattern !== undefined && !options.pattern(key)) return;
-    if (options.type !== undefined && options.type !== entry.type) return;
+    // Redis looks the key up for its type, a read that counts as a keyspace hit.
+    if (options.type !== undefined && ctx.db.getNoTouch(key, ctx.now)?.type !== options.type) return;
     found.push(key);
   });
   return array([bulk(String(next)), bulks(found)]);

@@ -90,7 +90,7 @@ const SECTIONS: Record<string, Section> = {
   clients: (server) => [
     ['connected_clients', Array.from(server.sessions()).length],
     ['cluster_connections', 0],
-    ['maxclients', 10000],
+    ['maxclients', server.maxClients],
     ['blocked_clients', 0],
     ['tracking_clients', 0],
   ],

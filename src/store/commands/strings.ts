@@ -2,6 +2,7 @@
 import { constants } from 'node:buffer';
 import { isKeyword, LLONG_MAX, LLONG_MIN, parseLongLong, text } from '../arguments.js';
 import type { CommandContext, CommandHandler } from '../command-context.js';
+import type { Lookup } from '../database.js';
 import { addLongDouble, formatLongDouble, LONG_DOUBLE_ZERO, parseLongDouble, type LongDouble } from '../long-double.js';
 import { array, bulk, EMPTY_BULK, error, Errors, integer, isReply, NULL, OK, ONE, ZERO, type Reply } from '../reply.js';
 import { StringEntry, type Entry } from '../values.js';
@@ -85,8 +86,8 @@ function expireDeadline(ctx: CommandContext, options: ExpireOptions): number | R
 }
 
 /** The entry if it is a string, undefined if missing, the WRONGTYPE error otherwise. */
-function stringAt(ctx: CommandContext, key: string): StringEntry | undefined | Reply {
-  const entry = ctx.db.get(key, ctx.now);
+function stringAt(ctx: CommandContext, key: string, lookup: Lookup = 'read'): StringEntry | undefined | Reply {
+  const entry = lookup === 'read' ? ctx.db.get(key, ctx.now) : ctx.db.getForWrite(key, ctx.now);
   if (entry !== undefined && entry.type !== 'string') return Errors.wrongType;
   return entry;
 }
@@ -109,7 +110,8 @@ function setGeneric(ctx: CommandContext, options: ExpireOptions, key: string, va
     if (isReply(deadline)) return deadline;
     expiresAt = deadline;
   }
-  const existing = ctx.db.get(key, ctx.now);
+  // SET ... GET reads the old value first (getGenericCommand), which counts as a read.
+  const existing = options.flags & SET_GET ? ctx.db.get(key, ctx.now) : ctx.db.getForWrite(key, ctx.now);
   let previous: Reply = NULL;
   if (options.flags & SET_GET) {
     if (existing !== undefined && existing.type !== 'string') return Errors.wrongType;
@@ -200,12 +202,12 @@ function msetGeneric(ctx: CommandContext, onlyIfNoneExists: boolean): Reply {
   if (args.length % 2 === 0) return Errors.arity(ctx.name);
   if (onlyIfNoneExists) {
     for (let j = 1; j < args.length; j += 2) {
-      if (ctx.db.get(text(args[j]), ctx.now) !== undefined) return ZERO;
+      if (ctx.db.getForWrite(text(args[j]), ctx.now) !== undefined) return ZERO;
     }
   }
   for (let j = 1; j < args.length; j += 2) {
     const key = text(args[j]);
-    writeString(ctx, key, ctx.db.get(key, ctx.now), text(args[j + 1]), 0);
+    writeString(ctx, key, ctx.db.getForWrite(key, ctx.now), text(args[j + 1]), 0);
   }
   return onlyIfNoneExists ? ONE : OK;
 }
@@ -231,7 +233,7 @@ function tooLong(length: number | bigint, extra: number): boolean {
 
 const append: CommandHandler = (ctx) => {
   const key = text(ctx.args[1]);
-  const entry = stringAt(ctx, key);
+  const entry = stringAt(ctx, key, 'write');
   if (isReply(entry)) return entry;
   const tail = text(ctx.args[2]);
   if (entry === undefined) {
@@ -281,7 +283,7 @@ const setrange: CommandHandler = (ctx) => {
   if (offsetValue < 0n) return error('ERR offset is out of range');
   const key = text(ctx.args[1]);
   const patch = text(ctx.args[3]);
-  const entry = stringAt(ctx, key);
+  const entry = stringAt(ctx, key, 'write');
   if (isReply(entry)) return entry;
   if (entry !== undefined && patch.length === 0) return integer(entry.value.length);
   if (entry === undefined && patch.length === 0) return ZERO;
@@ -304,7 +306,7 @@ const setrange: CommandHandler = (ctx) => {
 /** incrDecrCommand: the stored value must be a canonical 64-bit integer, and so must the result. */
 function incrDecr(ctx: CommandContext, increment: bigint): Reply {
   const key = text(ctx.args[1]);
-  const entry = stringAt(ctx, key);
+  const entry = stringAt(ctx, key, 'write');
   if (isReply(entry)) return entry;
   const value = entry === undefined ? 0n : parseLongLong(entry.value);
   if (value === null) return Errors.notInteger;
@@ -333,7 +335,7 @@ const decrby: CommandHandler = (ctx) => {
 
 const incrbyfloat: CommandHandler = (ctx) => {
   const key = text(ctx.args[1]);
-  const entry = stringAt(ctx, key);
+  const entry = stringAt(ctx, key, 'write');
   if (isReply(entry)) return entry;
   const value: LongDouble | null = entry === undefined ? LONG_DOUBLE_ZERO : parseLongDouble(entry.value);
   if (value === null) return Errors.notFloat;

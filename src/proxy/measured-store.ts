@@ -1,0 +1,79 @@
+/**
+ * The embedded store as its front uses it: commands run by the Store, plus what `INFO cachee`
+ * reports about it. The store is the whole cache here, so its keyspace hits and misses are the L1
+ * hits and misses, its entries and budget L1's, and its evictions L1's; there is no L2. L1
+ * latency is the store's time to run a read that found its key, sampled like the proxy's.
+ */
+import { Store, type ConnectionInfo, type Session } from '../store/index.js';
+import { errorReply } from './client-connection.js';
+import { cacheeInfoSection, EvictionRate, infoReply, isInfoCachee, MeanSampler, TIMING_SAMPLE_MASK } from './stats.js';
+
+export interface MeasuredStoreOptions {
+  maxBytes: number;
+  /** For INFO's tcp_port and maxclients. */
+  port: number;
+  maxClients: number;
+  /** Unix ms; default Date.now. */
+  now?: () => number;
+  /** A command the store failed on (a bug): its client gets an error reply, the process goes on. */
+  onInternalError?: (command: string, error: unknown) => void;
+}
+
+export class MeasuredStore {
+  private readonly store: Store;
+  private readonly hitLatency = new MeanSampler();
+  private readonly evictionRate = new EvictionRate();
+  private readonly onInternalError: (command: string, error: unknown) => void;
+
+  constructor(options: MeasuredStoreOptions) {
+    this.onInternalError = options.onInternalError ?? (() => {});
+    this.store = new Store({ maxBytes: options.maxBytes, port: options.port, maxClients: options.maxClients, now: options.now });
+  }
+
+  newSession(connection: ConnectionInfo): Session {
+    return this.store.newSession(connection);
+  }
+
+  endSession(session: Session): void {
+    this.store.endSession(session);
+  }
+
+  /** The reply bytes of one command; `INFO cachee` is answered here, everything else by the store. */
+  execute(session: Session, args: Buffer[]): Buffer {
+    if (isInfoCachee(args)) return infoReply(this.infoSection());
+    try {
+      const counters = this.store.stats;
+      const hits = counters.keyspaceHits;
+      // Timed from each 64th hit until a command hits (so a mix of writes and reads still gets sampled).
+      if ((hits & TIMING_SAMPLE_MASK) !== 0) return this.store.execute(session, args);
+      const start = process.hrtime.bigint();
+      const reply = this.store.execute(session, args);
+      if (counters.keyspaceHits !== hits) this.hitLatency.record(Number(process.hrtime.bigint() - start));
+      return reply;
+    } catch (error) {
+      const command = args[0].toString('latin1').slice(0, 64);
+      this.onInternalError(command, error);
+      return errorReply(`ERR internal error in '${command}': ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  infoSection(): string {
+    const store = this.store;
+    const evictions = store.stats.evictedKeys;
+    return cacheeInfoSection({
+      l1Hits: store.stats.keyspaceHits,
+      l1Misses: store.stats.keyspaceMisses,
+      l1Entries: store.keyCount,
+      l1Bytes: store.bytes,
+      l1MaxBytes: store.maxBytes,
+      l1Evictions: evictions,
+      l1EvictionsPerSec: this.evictionRate.perSecond(evictions),
+      l1AvgLatencyNs: this.hitLatency.mean,
+      l2Requests: 0,
+      l2AvgLatencyUs: 0,
+      upstream: 'embedded',
+      // Nothing to invalidate: the store is the data.
+      invalidation: 'none',
+    });
+  }
+}

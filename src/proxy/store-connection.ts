@@ -1,0 +1,52 @@
+/**
+ * One client connection of the embedded store. The store is synchronous, so every command in a
+ * chunk of input is answered before the next chunk is read: replies are in request order by
+ * construction, and each chunk's replies go out in one socket write.
+ */
+import type net from 'node:net';
+import type { RespCommand } from '../resp/request-parser.js';
+import type { Session } from '../store/index.js';
+import { ClientConnection, type ConnectionLimits } from './client-connection.js';
+import type { MeasuredStore } from './measured-store.js';
+
+/** "ip:port" as Redis prints a peer (IPv6 in brackets). */
+function peerAddress(address: string | undefined, port: number | undefined): string | undefined {
+  if (address === undefined || port === undefined) return undefined;
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+export class StoreConnection extends ClientConnection {
+  private readonly session: Session;
+
+  constructor(
+    private readonly store: MeasuredStore,
+    socket: net.Socket,
+    limits: ConnectionLimits,
+    onClosed: (connection: ClientConnection) => void,
+  ) {
+    super(socket, limits, onClosed);
+    this.session = store.newSession({
+      address: peerAddress(socket.remoteAddress, socket.remotePort),
+      localAddress: peerAddress(socket.localAddress, socket.localPort),
+    });
+  }
+
+  protected onData(chunk: Buffer): void {
+    this.parser.feed(chunk);
+    const failure = this.readCommands((command) => this.answer(command));
+    if (failure !== undefined) this.out.push(ClientConnection.protocolErrorReply(failure));
+    this.finishInput();
+  }
+
+  /** Queues the reply; false once the client asked to be disconnected (QUIT): the rest is ignored, as Redis does. */
+  private answer(command: RespCommand): boolean {
+    this.out.push(this.store.execute(this.session, command.args));
+    if (!this.session.closeAfterReply) return true;
+    this.closing = true;
+    return false;
+  }
+
+  protected override released(): void {
+    this.store.endSession(this.session);
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The real `cachee start`, as a process of its own (src/cli/main.ts, the source of the bin, run
+ * by node with tsx): with no upstream it serves the embedded store; with an upstream and
+ * `--workers 2` it runs two worker processes that both serve and are both invalidated. `cachee
+ * status` reads it, and SIGTERM ends it with exit code 0.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { RawClient, infoField, waitFor } from '../support/proxy.js';
+import { freePort, startRedis, type RedisServer } from '../support/redis-server.js';
+import { tempDir } from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = path.join(ROOT, 'src/cli/main.ts');
+const TSX = import.meta.resolve('tsx');
+
+interface CliProcess {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+/** Runs `cachee ...args` in `cwd`; its stdout and stderr lines collect in `lines`. */
+function runCachee(args: string[], cwd: string): CliProcess {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let rest = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (text: string) => {
+      const parts = (rest + text).split('\n');
+      rest = parts.pop()!;
+      lines.push(...parts);
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, lines, exited };
+}
+
+/** Waits for a line matching `pattern`, failing with what the process printed so far. */
+async function lineMatching(cli: CliProcess, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+  await waitFor(() => cli.lines.some((line) => pattern.test(line)) || cli.child.exitCode !== null, timeoutMs, `${pattern}`).catch((error: Error) => {
+    throw new Error(`${error.message}; output:\n${cli.lines.join('\n')}`);
+  });
+  const line = cli.lines.find((l) => pattern.test(l));
+  assert.ok(line, `exited before ${pattern}; output:\n${cli.lines.join('\n')}`);
+  return line;
+}
+
+const s = (b: Buffer) => b.toString('latin1');
+
+describe('cachee start, no upstream: the embedded store', () => {
+  it('serves, reports through cachee status, and exits 0 on SIGTERM', async () => {
+    const { dir, cleanup } = tempDir();
+    const port = await freePort();
+    const cli = runCachee(['start', '--port', String(port), '--l1-memory', '8mb'], dir);
+    try {
+      await lineMatching(cli, new RegExp(`listening on 127\\.0\\.0\\.1:${port}, no upstream: serving from the embedded store \\(8 MB`));
+      const client = await RawClient.connect(port);
+      assert.equal(s(await client.call('SET', 'greeting', 'hello')), '+OK\r\n');
+      assert.equal(s(await client.call('GET', 'greeting')), '$5\r\nhello\r\n');
+      assert.equal(s(await client.call('GET', 'greeting')), '$5\r\nhello\r\n');
+      assert.equal(s(await client.call('GET', 'nobody')), '$-1\r\n');
+      assert.match(s(await client.call('LPUSH', 'list', 'x')), /^-ERR unknown command 'LPUSH'/);
+
+      const status = runCachee(['status', '--port', String(port)], dir);
+      assert.equal(await status.exited, 0, status.lines.join('\n'));
+      const report = status.lines.join('\n');
+      assert.match(report, /^L1 hit rate: +66\.7%$/m);
+      assert.match(report, /^L1 entries: +1$/m);
+      assert.match(report, /^L1 memory: +0 MB \/ 8 MB$/m);
+      assert.match(report, /^L1 evictions\/sec: +0$/m);
+      assert.match(report, /^L1 avg latency: +\d/m);
+      assert.match(report, /^L2 fallback rate: +n\/a \(no upstream\)$/m);
+      assert.match(report, /^Upstream: +none \(embedded store\)$/m);
+      client.close();
+
+      cli.child.kill('SIGTERM');
+      assert.equal(await cli.exited, 0);
+      assert.ok(cli.lines.some((line) => line.endsWith('SIGTERM: shutting down')));
+      assert.ok(cli.lines.at(-1)?.endsWith(' stopped'), cli.lines.join('\n'));
+    } finally {
+      cli.child.kill('SIGKILL');
+      cleanup();
+    }
+  });
+
+  it('refuses --workers 2, naming the flag, exit 2', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const cli = runCachee(['start', '--workers', '2', '--port', String(await freePort())], dir);
+      assert.equal(await cli.exited, 2);
+      assert.deepEqual(cli.lines, ['error: --workers: must be 1 without an upstream: workers cannot share one embedded store, so each would serve different data (got "2")']);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('cachee start --workers 2, in front of Redis', () => {
+  let redis: RedisServer;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+
+  it('runs two workers that both serve from L1 and are both invalidated, replaces one that dies; SIGTERM stops them, exit 0', async () => {
+    const { dir, cleanup } = tempDir();
+    const port = await freePort();
+    const cli = runCachee(['start', '--upstream', redis.url, '--workers', '2', '--port', String(port)], dir);
+    const clients: RawClient[] = [];
+    const direct = await RawClient.connect(redis.port);
+    try {
+      await lineMatching(cli, /listening on .*, 2 workers\)$/);
+      await lineMatching(cli, /worker 1: invalidation: tracking/);
+      await lineMatching(cli, /worker 2: invalidation: tracking/);
+
+      // The primary hands connections to the workers in turn: connect until both have one.
+      const byWorker = new Map<string, RawClient>();
+      for (let attempt = 0; attempt < 20 && byWorker.size < 2; attempt++) {
+        const client = await RawClient.connect(port);
+        clients.push(client);
+        const pid = infoField(await client.call('INFO', 'cachee'), 'process_id')!;
+        if (!byWorker.has(pid)) byWorker.set(pid, client);
+      }
+      assert.equal(byWorker.size, 2, 'two worker processes answer');
+      assert.ok(![...byWorker.keys()].includes(String(cli.child.pid)), 'the primary serves no client');
+
+      await direct.call('SET', 'shared', 'old');
+      for (const client of byWorker.values()) {
+        assert.equal(s(await client.call('GET', 'shared')), '$3\r\nold\r\n');
+        const hitsBefore = Number(infoField(await client.call('INFO', 'cachee'), 'l1_hits'));
+        assert.equal(s(await client.call('GET', 'shared')), '$3\r\nold\r\n');
+        assert.equal(Number(infoField(await client.call('INFO', 'cachee'), 'l1_hits')), hitsBefore + 1, 'the second read is an L1 hit');
+      }
+      await direct.call('SET', 'shared', 'new');
+      for (const [pid, client] of byWorker) {
+        await waitFor(async () => s(await client.call('GET', 'shared')) === '$3\r\nnew\r\n', 5000, `worker ${pid} to drop its copy`);
+      }
+
+      // A worker that dies is replaced; the other goes on serving meanwhile.
+      const [[deadPid], [, liveClient]] = [...byWorker];
+      const trackingLines = () => cli.lines.filter((line) => /worker \d: invalidation: tracking/.test(line)).length;
+      process.kill(Number(deadPid), 'SIGKILL');
+      await lineMatching(cli, /worker \d: exited with signal SIGKILL; starting a replacement$/);
+      assert.equal(s(await liveClient.call('GET', 'shared')), '$3\r\nnew\r\n');
+      await waitFor(() => trackingLines() === 3, 20_000, 'the replacement to track invalidations');
+      const replacementPid = /pid (\d+) starting/.exec(cli.lines.filter((line) => /pid \d+ starting/.test(line))[2])?.[1];
+      assert.ok(replacementPid !== undefined && replacementPid !== deadPid, cli.lines.join('\n'));
+
+      for (const client of clients) client.close();
+      cli.child.kill('SIGTERM');
+      assert.equal(await cli.exited, 0, cli.lines.join('\n'));
+      assert.ok(cli.lines.some((line) => line.endsWith('worker 1: stopped')), cli.lines.join('\n'));
+      assert.ok(cli.lines.some((line) => line.endsWith('worker 2: stopped')), cli.lines.join('\n'));
+      for (const pid of [...byWorker.keys(), replacementPid]) assert.throws(() => process.kill(Number(pid), 0), /ESRCH/, `worker ${pid} is gone`);
+    } finally {
+      for (const client of clients) client.close();
+      direct.close();
+      cli.child.kill('SIGKILL');
+      cleanup();
+    }
+  });
+});
+
+describe('the bin', () => {
+  it('is what the build makes of src/cli/main.ts, a node script that npm start runs', () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
+    const build = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { rootDir: string; outDir: string } };
+    const emitted = path.join(build.compilerOptions.outDir, path.relative(build.compilerOptions.rootDir, 'src/cli/main.ts')).replace(/\.ts$/, '.js');
+    assert.equal(pkg.bin.cachee, emitted);
+    assert.equal(pkg.scripts.start, `node ${emitted} start`);
+    assert.equal(readFileSync(CLI, 'utf8').split('\n')[0], '#!/usr/bin/env node', 'tsc keeps the shebang for the bin');
+  });
+});
