@@ -4,8 +4,9 @@
  *
  * Design:
  * - Reads go L1 -> L2 -> loader; a value found below is stored in the tiers above it. The L1
- *   holds live values (no serialization on a hit) wrapped in an entry with its deadlines, built
- *   by one function (./promotion.ts) whatever the value came from.
+ *   holds live values (no serialization on a hit): the bare value, or an entry with its deadlines
+ *   when something needs them, built by one function (./promotion.ts) whatever the value came
+ *   from, and stored with its fresh life as engine TTL (./l1-store.ts), so a hit is one `get`.
  * - Writes go to Redis first (the source of truth), then every instance's L1 drops its copy: the
  *   invalidation channel (./tracking-channel.ts, ./pubsub-channel.ts) reports each change, and the
  *   writer updates its own L1 directly.
@@ -16,8 +17,8 @@
  *   what it gets, at most `l1.ttl` ms or until the channel is back.
  * - Concurrent misses of a key in one process share one flight; with `distributedLock`, one
  *   instance of the fleet loads while the others wait for its value (./distributed-lock.ts).
- *   The engine's own getOrLoad is not used for this: it would count a kept-for-staleIfError entry
- *   as a hit and fixes the TTL before the load, while here it comes from Redis's PTTL.
+ *   The engine's own getOrLoad is not used for this: it fixes the entry's TTL before the load,
+ *   while here it is known only after (Redis's PTTL, or the write's jittered TTL).
  * - Redis trouble never fails a read another tier can answer: an L2 error or timeout counts as an
  *   L2 miss on the way to the loader, and only the loader's error (with no stale value to serve)
  *   or, for get(), the L2's own, reaches the caller.
@@ -82,6 +83,7 @@ interface CallSettings {
   tags: string[] | undefined;
 }
 
+type Loader<V> = (key: string) => V | undefined | Promise<V | undefined>;
 type L2Lookup<V> = { found: true; value: V } | { found: false };
 const L2_MISS = { found: false } as const;
 
@@ -235,7 +237,7 @@ export class TieredCache<V> {
     return flight as Promise<R>;
   }
 
-  private async load(key: string, loader: (key: string) => V | undefined | Promise<V | undefined>, settings: CallSettings): Promise<V | undefined> {
+  private async load(key: string, loader: Loader<V>, settings: CallSettings): Promise<V | undefined> {
     let l2Up = true;
     try {
       const found = await this.readL2(key, settings);
@@ -265,7 +267,7 @@ export class TieredCache<V> {
   }
 
   /** Calls the loader and stores its value in L2 and L1, unless the key changed meanwhile. */
-  private async loadFromOrigin(key: string, loader: (key: string) => V | undefined | Promise<V | undefined>, settings: CallSettings): Promise<V | undefined> {
+  private async loadFromOrigin(key: string, loader: Loader<V>, settings: CallSettings): Promise<V | undefined> {
     const ticket = this.guard.begin(key);
     let value: V | undefined;
     this.counts.loads++;
@@ -314,7 +316,7 @@ export class TieredCache<V> {
     return { found: true, value };
   }
 
-  private considerEarlyRefresh(key: string, entry: L1Entry<V>, loader: (key: string) => V | undefined | Promise<V | undefined>, options: LoadOptions | undefined): void {
+  private considerEarlyRefresh(key: string, entry: L1Entry<V>, loader: Loader<V>, options: LoadOptions | undefined): void {
     const ttl = options?.ttl ?? this.o.ttl;
     const now = this.clock();
     if (this.refreshing.has(key) || !shouldRefreshEarly(entry, now, this.o.earlyRefresh * ttl, Math.random())) return;
@@ -327,7 +329,7 @@ export class TieredCache<V> {
   }
 
   /** A background reload; with the fleet lock, skipped when another instance is already at it. */
-  private async refresh(key: string, loader: (key: string) => V | undefined | Promise<V | undefined>, settings: CallSettings): Promise<void> {
+  private async refresh(key: string, loader: Loader<V>, settings: CallSettings): Promise<void> {
     const lease = this.lock === undefined ? undefined : await this.lock.tryAcquire(key);
     if (this.lock !== undefined && lease === undefined) return;
     try {
