@@ -153,6 +153,9 @@ async function startProxyProcess(upstreamPort: number, flags: string[] = []): Pr
   const args = [PROXY_MAIN, 'start', '--upstream', `redis://127.0.0.1:${upstreamPort}`, '--port', String(port), ...flags];
   const child = spawnOn(SERVER_CPU, process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForOutput(child, /invalidation: tracking|warning:/, 20_000, 'cachee start');
+  // Keep draining its output: a full pipe would block the proxy's next log line.
+  child.stdout?.resume();
+  child.stderr?.resume();
   const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true });
   await admin.connect();
   return {
@@ -266,7 +269,8 @@ async function benchGet(redis: RedisServer): Promise<string> {
   const value = 'x'.repeat(VALUE_SIZE);
   const direct = await connect(redis.port);
   await pipelined(direct, keys, (p, key) => p.set(key, value));
-  const proxy = await startProxyProcess(redis.port);
+  // An L1 TTL longer than the section, so that no entry expires mid-run (hits do not renew an entry).
+  const proxy = await startProxyProcess(redis.port, ['--l1-ttl', '1h']);
   const viaProxy = await connect(proxy.port);
   const rows: (string | number)[][] = [];
   const goals: string[] = [];
@@ -279,7 +283,7 @@ async function benchGet(redis: RedisServer): Promise<string> {
         const order = round % 2 === 0 ? (['proxy', 'direct'] as const) : (['direct', 'proxy'] as const);
         for (const side of order) {
           if (side === 'proxy') {
-            // Every key into L1 just before the run (L1's TTL is the default 30 s), then every GET is a hit.
+            // Every key into L1 just before the run, so that every GET of the run is a hit.
             await pipelined(viaProxy, keys, (p, key) => p.get(key));
             const before = await proxy.info();
             const run = await redisBenchmark(proxy.port, pipeline, round === 0 ? requests / 10 : requests);
