@@ -15,26 +15,34 @@ import { stringBytes } from '../core/size-of.js';
 
 /**
  * Bytes a stored entry costs besides its strings: the engine's bookkeeping (its Map entry and
- * per-slot arrays, 104: see src/core/size-of.ts) and the Variants object (16 + 5 fields of 8).
+ * per-slot arrays, 104: see src/core/size-of.ts) and the Variants object (24 + 4 fields of 8).
  */
 const ENTRY_OVERHEAD = 104 + 56;
-/** The two arrays of further variants, when there are any (an array object and its store, each). */
-const MORE_OVERHEAD = 96;
+/** The object and two arrays of further variants, when there are any. */
+const MORE_OVERHEAD = 136;
 /** Per further variant: its two array slots. */
 const SLOT_OVERHEAD = 16;
+/** `Variants.deadline` of replies that may live forever. */
+const NO_DEADLINE = -1;
 
 /**
  * The replies read from one key. The first is held inline (most keys are only ever read one way,
- * by GET), so a hit follows no pointer to an array; further variants are in the two arrays.
+ * by GET), so a hit follows no pointer to an array; further variants are in `more`.
  */
 interface Variants {
   name: string;
   /** Ready-to-write RESP reply, latin1. */
   reply: string;
-  moreNames: string[] | undefined;
-  moreReplies: string[] | undefined;
-  /** Deadline of every variant: the earliest of the TTLs they were stored with. */
-  expiresAt: number;
+  /**
+   * When every variant expires, the earliest of the TTLs they were stored with: whole ms (a small
+   * integer, stored in the object, where a fraction would take a heap number per entry) or NO_DEADLINE.
+   */
+  deadline: number;
+  more: { names: string[]; replies: string[] } | undefined;
+}
+
+function earliest(a: number, b: number): number {
+  return a === NO_DEADLINE ? b : b === NO_DEADLINE ? a : Math.min(a, b);
 }
 
 /** Heap bytes of a one-byte string of `n` characters (V8: 16-byte header, rounded up to 8). */
@@ -51,10 +59,10 @@ export interface ReplyCacheOptions {
 
 function sizeOfVariants(v: Variants, key: string): number {
   let bytes = ENTRY_OVERHEAD + stringBytes(key) + stringBytes(v.name) + latin1Bytes(v.reply.length);
-  const names = v.moreNames;
-  if (names !== undefined) {
-    bytes += MORE_OVERHEAD + SLOT_OVERHEAD * names.length;
-    for (let i = 0; i < names.length; i++) bytes += stringBytes(names[i]) + latin1Bytes(v.moreReplies![i].length);
+  const more = v.more;
+  if (more !== undefined) {
+    bytes += MORE_OVERHEAD + SLOT_OVERHEAD * more.names.length;
+    for (let i = 0; i < more.names.length; i++) bytes += stringBytes(more.names[i]) + latin1Bytes(more.replies[i].length);
   }
   return bytes;
 }
@@ -85,8 +93,8 @@ export class ReplyCache {
     const v = this.engine.get(entryKey);
     if (v === undefined) return undefined;
     if (v.name === variant) return v.reply;
-    const names = v.moreNames;
-    if (names !== undefined) for (let i = 0; i < names.length; i++) if (names[i] === variant) return v.moreReplies![i];
+    const more = v.more;
+    if (more !== undefined) for (let i = 0; i < more.names.length; i++) if (more.names[i] === variant) return more.replies[i];
     return undefined;
   }
 
@@ -103,27 +111,27 @@ export class ReplyCache {
     const copy = reply.toString('latin1');
     const existing = this.engine.peek(entryKey);
     let next: Variants;
+    const whole = deadline === Infinity ? NO_DEADLINE : Math.floor(deadline);
     if (existing === undefined) {
-      next = { name: variant, reply: copy, moreNames: undefined, moreReplies: undefined, expiresAt: deadline };
+      next = { name: variant, reply: copy, deadline: whole, more: undefined };
     } else {
       // A new object, not an update in place: the engine measures the entry again on set.
-      next = { ...existing, expiresAt: Math.min(existing.expiresAt, deadline) };
+      next = { name: existing.name, reply: existing.reply, deadline: earliest(existing.deadline, whole), more: existing.more };
       if (existing.name === variant) {
         next.reply = copy;
       } else {
-        const names = existing.moreNames?.slice() ?? [];
-        const replies = existing.moreReplies?.slice() ?? [];
+        const names = existing.more?.names.slice() ?? [];
+        const replies = existing.more?.replies.slice() ?? [];
         const i = names.indexOf(variant);
         if (i >= 0) replies[i] = copy;
         else {
           names.push(variant);
           replies.push(copy);
         }
-        next.moreNames = names;
-        next.moreReplies = replies;
+        next.more = { names, replies };
       }
     }
-    const ttl = next.expiresAt === Infinity ? 0 : Math.max(1, next.expiresAt - now);
+    const ttl = next.deadline === NO_DEADLINE ? 0 : Math.max(1, next.deadline - now);
     if (this.engine.set(entryKey, next, { ttl })) this.databases.add(db);
   }
 
