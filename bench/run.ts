@@ -1,9 +1,12 @@
 /**
- * `npm run bench`: the engine against Map and lru-cache, its memory, and its hit ratio on the
- * public traces beside LRU and Bélády's optimum. Prints markdown tables (the README's
- * Performance section is pasted from here). `--only=get,set,memory,bytes,hitratio` picks sections.
+ * `npm run bench`: the engine against Map and lru-cache, its memory, its hit ratio on the
+ * public traces beside LRU and Bélády's optimum, and the proxy against Redis (bench/proxy.ts,
+ * about two minutes). Prints markdown tables (the README's Performance section is pasted from
+ * here). `--only=get,set,memory,bytes,hitratio,proxy` picks sections.
  */
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { benchByteAccounting, benchGetHit, benchMemory, benchSetEvicting } from './engine.js';
 import { hitRatioReport } from './hitratio/run.js';
 
@@ -23,3 +26,5 @@ if (wanted('set')) console.log(benchSetEvicting().table, '\n');
 if (wanted('memory')) console.log(benchMemory().table, '\n');
 if (wanted('bytes')) console.log(benchByteAccounting().table, '\n');
 if (wanted('hitratio')) console.log(`# hit ratios (percent of all requests, no warm-up)\n\n${hitRatioReport()}\n`);
+// A process of its own: it pins processes to cores and starts servers, and takes its own flags.
+if (wanted('proxy')) execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./proxy.ts', import.meta.url))], { stdio: 'inherit' });

@@ -1,21 +1,13 @@
 #!/usr/bin/env node
 /** The `cachee` bin. */
 import { readFileSync } from 'node:fs';
-import v8 from 'node:v8';
 import type { StartProxy } from './deps.js';
 import { runCli } from './index.js';
 
 // Loaded only by `cachee start`, so init and status start fast.
 const startProxy: StartProxy = async (config, log) => {
-  // The proxy is a process of its own whose heap is mostly L1, so GC for a small footprint: by
-  // default V8 lets the young generation grow to 3 x 16 MB and the old one to a multiple of what
-  // survives before it collects, and under L1's eviction churn RSS reached 5x the L1 budget. With
-  // a young generation that stays small and an old one that is collected at +10%, RSS stays
-  // within the budget + 100 MB (`npm run bench:proxy`, memory section); the hit path allocates
-  // too little for the extra collections to show.
-  v8.setFlagsFromString('--semi-space-growth-factor=1');
-  v8.setFlagsFromString('--heap-growing-percent=10');
   const proxy = await import('../proxy/index.js');
+  proxy.tuneGcForProxyProcess();
   return proxy.startProxy(config, log);
 };
 
