@@ -337,7 +337,7 @@ async function benchGet(redis: RedisServer): Promise<string> {
       const cpuRatio = m(runs.proxy, 'cpuUs') / m(runs.direct, 'cpuUs');
       goals.push(
         `-P ${pipeline}: throughput ${verdict(pRps >= dRps)}, p99 ${verdict(pP99 <= dP99)}; ` +
-          `the proxy spends ${cpuRatio.toFixed(2)}x Redis's CPU per GET (so on one core each it can reach at most ~${(1 / cpuRatio).toFixed(2)}x Redis's throughput)`,
+          `the proxy spends ${cpuRatio.toFixed(2)}x Redis's CPU per GET (so where the server's core is what limits, one proxy process reaches ~${(1 / cpuRatio).toFixed(2)}x Redis's throughput)`,
       );
     }
   } finally {
