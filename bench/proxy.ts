@@ -14,6 +14,7 @@
  *
  * Flags: --only=get,relay,invalidation,memory  --rounds=N (default 5)  --quick (fewer requests)
  *        --rtt-ms=0.3 (round trip the relay adds)  --value-size=3 (bytes of each GET's value)
+ *        --proxy=PATH (the cachee bin to run, default dist/cli/main.js: to time another build)
  */
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,11 +26,11 @@ import { freePort, startRedis, type RedisServer } from '../test/support/redis-se
 import { formatTable, median } from './harness.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const PROXY_MAIN = path.join(HERE, '..', 'dist', 'cli', 'main.js');
 const RELAY_MAIN = path.join(HERE, 'support', 'relay-process.ts');
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const PROXY_MAIN = path.resolve(flag('proxy') ?? path.join(HERE, '..', 'dist', 'cli', 'main.js'));
 const only = flag('only')?.split(',');
 const wanted = (name: string) => only === undefined || only.includes(name);
 const ROUNDS = Number(flag('rounds') ?? 5);
@@ -636,7 +637,7 @@ async function main(): Promise<void> {
       ? `Cores: redis-server and the proxy pinned to CPU ${SERVER_CPU} (one core for whichever serves), redis-benchmark, the Node driver and the delay relay to CPU ${CLIENT_CPU} (taskset).`
       : 'Cores: not pinned (no taskset, or fewer than 2 cores): servers and load generators share every core.',
   );
-  console.log(`Command: npm run bench:proxy${argv.length ? ` -- ${argv.join(' ')}` : ''}`);
+  console.log(`Command: npm run bench:proxy${argv.length ? ` -- ${argv.join(' ')}` : ''}; proxy: ${path.relative(process.cwd(), PROXY_MAIN)}`);
   try {
     const sections: [string, (r: RedisServer) => Promise<string>][] = [
       ['get', benchGet],
