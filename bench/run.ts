@@ -1,10 +1,14 @@
 /**
  * `npm run bench`: the engine against Map and lru-cache, its memory, its hit ratio on the public
- * traces beside LRU and Bélády's optimum, and TieredCache against the engine, Map and bentocache.
- * Prints markdown tables (the README's Performance sections are pasted from here).
- * `--only=get,set,memory,bytes,hitratio,tiered` picks sections (tiered starts a throwaway redis-server).
+ * traces beside LRU and Bélády's optimum, TieredCache against the engine, Map and bentocache, and
+ * the proxy against Redis (bench/proxy.ts, about two minutes). Prints markdown tables (the
+ * README's Performance sections are pasted from here).
+ * `--only=get,set,memory,bytes,hitratio,tiered,proxy` picks sections (tiered and proxy start
+ * throwaway redis-servers).
  */
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { benchByteAccounting, benchGetHit, benchMemory, benchSetEvicting } from './engine.js';
 import { hitRatioReport } from './hitratio/run.js';
 import { benchTiered } from './tiered.js';
@@ -26,3 +30,5 @@ if (wanted('memory')) console.log(benchMemory().table, '\n');
 if (wanted('bytes')) console.log(benchByteAccounting().table, '\n');
 if (wanted('hitratio')) console.log(`# hit ratios (percent of all requests, no warm-up)\n\n${hitRatioReport()}\n`);
 if (wanted('tiered')) for (const table of await benchTiered()) console.log(table, '\n');
+// A process of its own: it pins processes to cores and starts servers, and takes its own flags.
+if (wanted('proxy')) execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./proxy.ts', import.meta.url))], { stdio: 'inherit' });

@@ -7,6 +7,7 @@ import { runCli } from './index.js';
 // Loaded only by `cachee start`, so init and status start fast.
 const startProxy: StartProxy = async (config, log) => {
   const proxy = await import('../proxy/index.js');
+  proxy.tuneGcForProxyProcess();
   return proxy.startProxy(config, log);
 };
 

@@ -7,6 +7,7 @@
  */
 import type net from 'node:net';
 import { RequestParser, RespProtocolError, type RespCommand } from '../resp/request-parser.js';
+import { ReplyWriter } from './reply-writer.js';
 
 /** Stop reading from a client whose replies pile up unread beyond this many bytes. */
 const OUTPUT_HIGH_WATER = 64 * 1024 * 1024;
@@ -34,7 +35,7 @@ export function errorReply(message: string): Buffer {
 export abstract class ClientConnection implements ClientHandle {
   protected readonly parser: RequestParser;
   /** Replies ready to write, in order; written together by `flush`. */
-  protected readonly out: Buffer[] = [];
+  protected readonly out: ReplyWriter;
   /** Reading has stopped (QUIT, a protocol error, shutdown): close once nothing is owed. */
   protected closing = false;
   private closed = false;
@@ -46,6 +47,7 @@ export abstract class ClientConnection implements ClientHandle {
     /** Called once, when the connection is gone. */
     private readonly onClosed: (connection: ClientConnection) => void,
   ) {
+    this.out = new ReplyWriter(socket);
     this.parser = new RequestParser({ maxBulkLength: limits.maxBulkLength, maxQueryBuffer: limits.maxQueryBuffer });
     this.outputHighWater = limits.outputHighWater ?? OUTPUT_HIGH_WATER;
     socket.setNoDelay(true);
@@ -106,17 +108,11 @@ export abstract class ClientConnection implements ClientHandle {
   }
 
   protected flush(): void {
-    const out = this.out;
-    if (out.length === 0) return;
-    const bytes = out.length === 1 ? out[0] : Buffer.concat(out);
-    out.length = 0;
-    if (!this.socket.destroyed && !this.socket.write(bytes) && this.socket.writableLength > this.outputHighWater) {
-      this.socket.pause();
-    }
+    if (this.out.flush() > this.outputHighWater) this.socket.pause();
   }
 
   protected closeIfIdle(): void {
-    if (this.out.length === 0 && !this.hasRepliesInFlight()) this.socket.end();
+    if (this.out.empty && !this.hasRepliesInFlight()) this.socket.end();
   }
 
   destroy(): void {

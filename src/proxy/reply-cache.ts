@@ -3,19 +3,51 @@
  * top of the engine. One engine entry per (database, key) holds every cached reply derived from
  * that key ("variants": GET k, HGET k f, LRANGE k 0 9 ... per user and protocol), so that an
  * invalidation of the key is one delete, and the policy weighs keys, not individual replies.
+ *
+ * A reply is kept as a latin1 string (one character per byte: the exact RESP bytes), not as a
+ * Buffer. A Buffer is three small native allocations besides its bytes, and replies come and go
+ * with every eviction: under churn the freed native memory fragments and the process grows far
+ * past the budget. Strings live in the V8 heap, which compacts, so the budget here is close to
+ * the memory used. Writing one costs a copy into the client's reply buffer, as a Buffer would.
  */
 import { Cache } from '../core/cache.js';
 import { stringBytes } from '../core/size-of.js';
 
-/** Bytes a stored reply costs besides its content (the Buffer objects and their backing store). */
-const BUFFER_OVERHEAD = 160;
-const ENTRY_OVERHEAD = 200;
+/**
+ * Bytes a stored entry costs besides its strings: the engine's bookkeeping (its Map entry and
+ * per-slot arrays, 104: see src/core/size-of.ts) and the Variants object (24 + 4 fields of 8).
+ */
+const ENTRY_OVERHEAD = 104 + 56;
+/** The object and two arrays of further variants, when there are any. */
+const MORE_OVERHEAD = 136;
+/** Per further variant: its two array slots. */
+const SLOT_OVERHEAD = 16;
+/** `Variants.deadline` of replies that may live forever. */
+const NO_DEADLINE = -1;
 
+/**
+ * The replies read from one key. The first is held inline (most keys are only ever read one way,
+ * by GET), so a hit follows no pointer to an array; further variants are in `more`.
+ */
 interface Variants {
-  names: string[];
-  replies: Buffer[];
-  /** Deadline of every variant: the earliest of the TTLs they were stored with. */
-  expiresAt: number;
+  name: string;
+  /** Ready-to-write RESP reply, latin1. */
+  reply: string;
+  /**
+   * When every variant expires, the earliest of the TTLs they were stored with: whole ms (a small
+   * integer, stored in the object, where a fraction would take a heap number per entry) or NO_DEADLINE.
+   */
+  deadline: number;
+  more: { names: string[]; replies: string[] } | undefined;
+}
+
+function earliest(a: number, b: number): number {
+  return a === NO_DEADLINE ? b : b === NO_DEADLINE ? a : Math.min(a, b);
+}
+
+/** Heap bytes of a one-byte string of `n` characters (V8: 16-byte header, rounded up to 8). */
+function latin1Bytes(n: number): number {
+  return 16 + ((n + 7) & ~7);
 }
 
 export interface ReplyCacheOptions {
@@ -26,9 +58,11 @@ export interface ReplyCacheOptions {
 }
 
 function sizeOfVariants(v: Variants, key: string): number {
-  let bytes = ENTRY_OVERHEAD + stringBytes(key) + 48 + 16 * v.names.length;
-  for (let i = 0; i < v.names.length; i++) {
-    bytes += stringBytes(v.names[i]) + v.replies[i].length + BUFFER_OVERHEAD;
+  let bytes = ENTRY_OVERHEAD + stringBytes(key) + stringBytes(v.name) + latin1Bytes(v.reply.length);
+  const more = v.more;
+  if (more !== undefined) {
+    bytes += MORE_OVERHEAD + SLOT_OVERHEAD * more.names.length;
+    for (let i = 0; i < more.names.length; i++) bytes += stringBytes(more.names[i]) + latin1Bytes(more.replies[i].length);
   }
   return bytes;
 }
@@ -54,12 +88,13 @@ export class ReplyCache {
     return db === 0 ? key : `${db}\u0000${key}`;
   }
 
-  /** The stored reply, or undefined. `entryKey` comes from `ReplyCache.entryKey`. */
-  get(entryKey: string, variant: string): Buffer | undefined {
+  /** The stored reply (latin1 RESP), or undefined. `entryKey` comes from `ReplyCache.entryKey`. */
+  get(entryKey: string, variant: string): string | undefined {
     const v = this.engine.get(entryKey);
     if (v === undefined) return undefined;
-    const names = v.names;
-    for (let i = 0; i < names.length; i++) if (names[i] === variant) return v.replies[i];
+    if (v.name === variant) return v.reply;
+    const more = v.more;
+    if (more !== undefined) for (let i = 0; i < more.names.length; i++) if (more.names[i] === variant) return more.replies[i];
     return undefined;
   }
 
@@ -73,22 +108,30 @@ export class ReplyCache {
     let deadline = this.ttl > 0 ? now + this.ttl : Infinity;
     if (keyTtl !== undefined) deadline = Math.min(deadline, now + keyTtl);
     if (!(deadline > now)) return;
-    const copy = Buffer.allocUnsafeSlow(reply.length);
-    reply.copy(copy);
+    const copy = reply.toString('latin1');
     const existing = this.engine.peek(entryKey);
     let next: Variants;
+    const whole = deadline === Infinity ? NO_DEADLINE : Math.floor(deadline);
     if (existing === undefined) {
-      next = { names: [variant], replies: [copy], expiresAt: deadline };
+      next = { name: variant, reply: copy, deadline: whole, more: undefined };
     } else {
-      const i = existing.names.indexOf(variant);
-      next = { names: existing.names.slice(), replies: existing.replies.slice(), expiresAt: Math.min(existing.expiresAt, deadline) };
-      if (i >= 0) next.replies[i] = copy;
-      else {
-        next.names.push(variant);
-        next.replies.push(copy);
+      // A new object, not an update in place: the engine measures the entry again on set.
+      next = { name: existing.name, reply: existing.reply, deadline: earliest(existing.deadline, whole), more: existing.more };
+      if (existing.name === variant) {
+        next.reply = copy;
+      } else {
+        const names = existing.more?.names.slice() ?? [];
+        const replies = existing.more?.replies.slice() ?? [];
+        const i = names.indexOf(variant);
+        if (i >= 0) replies[i] = copy;
+        else {
+          names.push(variant);
+          replies.push(copy);
+        }
+        next.more = { names, replies };
       }
     }
-    const ttl = next.expiresAt === Infinity ? 0 : Math.max(1, next.expiresAt - now);
+    const ttl = next.deadline === NO_DEADLINE ? 0 : Math.max(1, next.deadline - now);
     if (this.engine.set(entryKey, next, { ttl })) this.databases.add(db);
   }
 

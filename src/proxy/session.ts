@@ -5,8 +5,8 @@
  * commands, client name) lives where Redis expects it. Replies go back in request order: a reply
  * that is ready waits behind the forwarded commands sent before it.
  *
- * Hit path: parse a frame, look the key up, append the stored reply bytes; everything answered
- * while handling one chunk of input is written in one socket write.
+ * Hit path: parse a frame, look the key up, copy the stored reply bytes into the client's reply
+ * buffer; everything answered while handling one chunk of input is written in one socket write.
  */
 import type net from 'node:net';
 import { ClientConnection, errorReply } from './client-connection.js';
@@ -19,8 +19,28 @@ import { isErrorReply, type Expectation, type UpstreamConnection } from '../tier
 
 const OK = Buffer.from('+OK\r\n');
 
+/** Reply bytes: a Buffer, or a latin1 string as L1 stores them. */
+type Reply = Buffer | string;
+
 interface Slot {
-  bytes: Buffer | undefined;
+  bytes: Reply | undefined;
+}
+
+/**
+ * One string per GET variant (user and protocol), shared by every session, so that the variant
+ * check of an L1 hit compares two references to one string instead of their characters.
+ */
+const getVariants = new Map<string, string>();
+
+function sharedGetVariant(variant: string): string {
+  let shared = getVariants.get(variant);
+  if (shared === undefined) getVariants.set(variant, (shared = variant));
+  return shared;
+}
+
+/** `latin1Slice` exists on every Node Buffer (`toString('latin1', ...)` calls it) but is not typed. */
+interface Latin1Sliceable {
+  latin1Slice(start: number, end: number): string;
 }
 
 function lowerName(arg: Buffer): string {
@@ -42,6 +62,9 @@ export class ClientSession extends ClientConnection {
   private queueHead = 0;
   private handlingInput = false;
   private flushScheduled = false;
+  /** Commands for the upstream gathered while handling one chunk of input, and what to do with their replies. */
+  private readonly batch: Buffer[] = [];
+  private readonly expectations: Expectation[] = [];
   private raw = false;
 
   /** Connection state, mirrored from the commands Redis accepted. */
@@ -79,7 +102,7 @@ export class ClientSession extends ClientConnection {
 
   private updateVariantPrefix(): void {
     this.variantPrefix = `${this.user ?? ''}\u0000${this.protocol}\u0000`;
-    this.getVariant = `${this.variantPrefix}get`;
+    this.getVariant = sharedGetVariant(`${this.variantPrefix}get`);
   }
 
   protected onData(chunk: Buffer): void {
@@ -88,8 +111,8 @@ export class ClientSession extends ClientConnection {
       return;
     }
     this.handlingInput = true;
-    const batch: Buffer[] = [];
-    const expectations: Expectation[] = [];
+    const batch = this.batch;
+    const expectations = this.expectations;
     const fastEnd = this.parser.bufferedBytes === 0 ? this.scanGets(chunk, batch, expectations) : 0;
     if (fastEnd < chunk.length) this.parser.feed(fastEnd === 0 ? chunk : chunk.subarray(fastEnd));
     const failure = this.readCommands((command) => {
@@ -110,12 +133,19 @@ export class ClientSession extends ClientConnection {
    * The hit path, hand-written: answers the run of `GET key` multibulk frames at the start of
    * `chunk` without building argument arrays or buffer views, and returns where it stopped (at
    * the first frame that is anything else, or incomplete: the general parser takes it from there).
+   * A hit allocates only the key's string (the engine's Map needs one); the frame's view is made
+   * for misses alone.
    */
   private scanGets(chunk: Buffer, batch: Buffer[], expectations: Expectation[]): number {
     const length = chunk.length;
     const core = this.core;
+    const stats = core.stats;
+    const cache = core.cache;
     const readL1 = this.mayReadL1();
+    const variant = this.getVariant;
+    const db = this.db;
     const maxBulk = core.config.maxBulkLength;
+    const bytes = chunk as unknown as Latin1Sliceable;
     let pos = 0;
     while (pos + 16 <= length) {
       // "*2\r\n$3\r\nGET\r\n$"
@@ -134,27 +164,28 @@ export class ClientSession extends ClientConnection {
       const keyStart = i + 2;
       const end = keyStart + keyLength + 2;
       if (end > length || chunk[end - 2] !== 0x0d || chunk[end - 1] !== 0x0a) break;
-      const raw = chunk.subarray(pos, end);
+      const frameStart = pos;
       pos = end;
+      // latin1Slice: toString('latin1', ...) without its argument checks, on every GET.
+      const key = bytes.latin1Slice(keyStart, keyStart + keyLength);
       if (!readL1) {
-        this.forwardUncached(raw, chunk.toString('latin1', keyStart, keyStart + keyLength), this.getVariant, batch, expectations);
+        this.forwardUncached(chunk.subarray(frameStart, end), key, variant, batch, expectations);
         continue;
       }
-      const key = chunk.toString('latin1', keyStart, keyStart + keyLength);
       if (!core.keyAllowed(key) || this.writePending(key)) {
-        this.forward(raw, batch, expectations);
+        this.forward(chunk.subarray(frameStart, end), batch, expectations);
         continue;
       }
-      const timed = (core.stats.l1Hits & TIMING_SAMPLE_MASK) === 0;
-      const start = timed ? process.hrtime.bigint() : 0n;
-      const hit = core.cache!.get(ReplyCache.entryKey(this.db, key), this.getVariant);
+      const timed = (stats.l1Hits & TIMING_SAMPLE_MASK) === 0;
+      const started = timed ? process.hrtime.bigint() : 0n;
+      const hit = cache!.get(db === 0 ? key : ReplyCache.entryKey(db, key), variant);
       if (hit !== undefined) {
-        if (timed) core.stats.recordL1Latency(Number(process.hrtime.bigint() - start));
-        core.stats.l1Hits++;
+        if (timed) stats.recordL1Latency(Number(process.hrtime.bigint() - started));
+        stats.l1Hits++;
         this.emit(hit);
       } else {
-        core.stats.l1Misses++;
-        this.forwardCacheable(raw, key, this.getVariant, batch, expectations);
+        stats.l1Misses++;
+        this.forwardCacheable(chunk.subarray(frameStart, end), key, variant, batch, expectations);
       }
     }
     return pos;
@@ -350,16 +381,16 @@ export class ClientSession extends ClientConnection {
   /** MGET of keys that are all in L1 (as GET replies): assemble the array reply. */
   private answerMgetFromL1(args: Buffer[]): boolean {
     const core = this.core;
-    const parts: Buffer[] = [Buffer.from(`*${args.length - 1}\r\n`)];
+    let reply = `*${args.length - 1}\r\n`;
     for (let i = 1; i < args.length; i++) {
       const key = args[i].toString('latin1');
       if (!core.keyAllowed(key) || this.writePending(key)) return false;
       const hit = core.cache!.get(ReplyCache.entryKey(this.db, key), this.getVariant);
       if (hit === undefined) return false;
-      parts.push(hit);
+      reply += hit;
     }
     core.stats.l1Hits += args.length - 1;
-    this.emit(Buffer.concat(parts));
+    this.emit(reply);
     return true;
   }
 
@@ -460,7 +491,7 @@ export class ClientSession extends ClientConnection {
     expectations: Expectation[],
     onReply?: (reply: Buffer) => void,
     /** May return a reply to send instead of the error. */
-    onFailure?: () => Buffer | undefined | boolean | void,
+    onFailure?: () => Reply | undefined | boolean | void,
   ): void {
     const slot: Slot = { bytes: undefined };
     this.queue.push(slot);
@@ -477,7 +508,7 @@ export class ClientSession extends ClientConnection {
       },
       onError: (error) => {
         const instead = onFailure?.();
-        slot.bytes = Buffer.isBuffer(instead) ? instead : errorReply(`ERR ${error.message}`);
+        slot.bytes = typeof instead === 'string' || Buffer.isBuffer(instead) ? instead : errorReply(`ERR ${error.message}`);
         this.releaseReady();
       },
     });
@@ -501,7 +532,7 @@ export class ClientSession extends ClientConnection {
           if (this.raw || this.inMulti) this.destroy();
         },
         onPush: (push) => {
-          this.out.push(Buffer.from(push));
+          this.out.push(push);
           this.releaseReady();
         },
       });
@@ -538,7 +569,7 @@ export class ClientSession extends ClientConnection {
   }
 
   /** A reply produced here (not forwarded): written now, or queued behind forwarded ones. */
-  private emit(bytes: Buffer): void {
+  private emit(bytes: Reply): void {
     if (this.queue.length === this.queueHead) this.out.push(bytes);
     else this.queue.push({ bytes });
   }
@@ -553,7 +584,7 @@ export class ClientSession extends ClientConnection {
       this.queue = [];
       this.queueHead = 0;
     }
-    if (!this.handlingInput && !this.flushScheduled && this.out.length > 0) {
+    if (!this.handlingInput && !this.flushScheduled && !this.out.empty) {
       this.flushScheduled = true;
       queueMicrotask(() => {
         this.flushScheduled = false;

@@ -5,9 +5,11 @@
  * reaches the whole process group does not cut a worker's replies short.
  */
 import type { RunningProxy } from './config.js';
+import { tuneGcForProxyProcess } from './gc-tuning.js';
 import { startProxy } from './server.js';
 import type { FromWorker, ToWorker } from './workers.js';
 
+tuneGcForProxyProcess();
 let proxy: RunningProxy | undefined;
 let stopping = false;
 

@@ -11,6 +11,8 @@ import path from 'node:path';
 export interface RedisServer {
   port: number;
   url: string;
+  /** The running server's process id (the benchmarks pin it to a core). */
+  readonly pid: number | undefined;
   /** Kills the server (SIGKILL: a crash, as far as clients can tell). */
   kill(): Promise<void>;
   /** Starts it again on the same port, empty. */
@@ -77,6 +79,9 @@ export async function startRedis(extraArgs: string[] = []): Promise<RedisServer>
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid;
+    },
     kill,
     restart: async () => {
       await kill();

@@ -1,0 +1,113 @@
+/*
+ * Hand-written and on the proxy's hit path: every reply a client gets passes here.
+ */
+import type net from 'node:net';
+
+/** First buffer of a client; it grows (by doubling, up to MAX_CAPACITY) only for a client that needs it. */
+const INITIAL_CAPACITY = 4 * 1024;
+const MAX_CAPACITY = 64 * 1024;
+/** Replies at least this long that are Buffers already are written as they are, not copied. */
+const DIRECT_BYTES = 16 * 1024;
+/** Strings shorter than this are copied by a loop: below it the loop beats the call into C++. */
+const SHORT_STRING = 24;
+
+/** `latin1Write` exists on every Node Buffer (it is what `buf.write(s, o, 'latin1')` calls) but is not typed. */
+interface Latin1Writable {
+  latin1Write(text: string, offset: number, length: number): number;
+}
+
+/**
+ * The replies owed to one client, gathered into one socket write per event-loop turn.
+ *
+ * Replies are copied into a buffer this writer keeps rather than collected in an array and
+ * concatenated, so a turn that answers only from L1 allocates nothing but the view it writes.
+ * The buffer is used again once the socket has handed every byte to the kernel (the usual case:
+ * a write on a socket with nothing queued completes at once); while the socket still queues part
+ * of it, the next replies go to a new buffer.
+ */
+export class ReplyWriter {
+  private buffer: Buffer | undefined;
+  /** Bytes in `buffer`. */
+  private length = 0;
+  /** Start of the bytes in `buffer` not yet listed in `pieces`. */
+  private start = 0;
+  /** What goes out before buffer[start, length), in order: parts of earlier buffers and large replies. */
+  private readonly pieces: Buffer[] = [];
+  private capacity = INITIAL_CAPACITY;
+
+  constructor(private readonly socket: net.Socket) {}
+
+  get empty(): boolean {
+    return this.length === this.start && this.pieces.length === 0;
+  }
+
+  /** Appends reply bytes: a Buffer, or a latin1 string (one character a byte) as L1 stores them. */
+  push(reply: Buffer | string): void {
+    const n = reply.length;
+    if (n === 0) return;
+    if (n >= DIRECT_BYTES && typeof reply !== 'string') {
+      this.cut();
+      this.pieces.push(reply);
+      return;
+    }
+    let buffer = this.buffer;
+    if (buffer === undefined || this.length + n > buffer.length) buffer = this.renew(n);
+    let at = this.length;
+    if (typeof reply !== 'string') {
+      buffer.set(reply, at);
+      at += n;
+    } else if (n < SHORT_STRING) {
+      for (let i = 0; i < n; i++) buffer[at++] = reply.charCodeAt(i);
+    } else {
+      at += (buffer as unknown as Latin1Writable).latin1Write(reply, at, n);
+    }
+    this.length = at;
+  }
+
+  /**
+   * Writes everything appended so far in one socket write (several pieces: one writev). Returns
+   * the bytes the socket still queues afterwards.
+   */
+  flush(): number {
+    const socket = this.socket;
+    if (this.pieces.length === 0) {
+      if (this.length === this.start) return socket.writableLength;
+      if (!socket.destroyed) socket.write(this.buffer!.subarray(this.start, this.length));
+    } else {
+      this.cut();
+      if (!socket.destroyed) {
+        socket.cork();
+        for (const piece of this.pieces) socket.write(piece);
+        socket.uncork();
+      }
+      this.pieces.length = 0;
+    }
+    const queued = socket.writableLength;
+    // Nothing queued: the kernel has copied every byte and the buffer is free again.
+    if (queued !== 0) this.buffer = undefined;
+    this.length = 0;
+    this.start = 0;
+    return queued;
+  }
+
+  /** Moves the bytes not yet listed into `pieces` (as a view of the buffer). */
+  private cut(): void {
+    if (this.length > this.start) {
+      this.pieces.push(this.buffer!.subarray(this.start, this.length));
+      this.start = this.length;
+    }
+  }
+
+  /** A new buffer with room for `n` bytes; what the old one holds goes out first. */
+  private renew(n: number): Buffer {
+    if (this.buffer !== undefined) {
+      this.cut();
+      this.capacity = Math.min(MAX_CAPACITY, this.capacity * 2);
+    }
+    const buffer = Buffer.allocUnsafeSlow(Math.max(this.capacity, n));
+    this.buffer = buffer;
+    this.length = 0;
+    this.start = 0;
+    return buffer;
+  }
+}
