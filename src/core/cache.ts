@@ -216,10 +216,11 @@ export class Cache<K, V> {
       this.expireOnRead(i);
       return undefined;
     }
-    this.readBuffer[this.readCount] = i;
-    if (++this.readCount === READ_BUFFER_SIZE) this.drainReads();
     this.hitCount++;
-    return this.values[i];
+    const value = this.values[i];
+    this.readBuffer[this.readCount] = i;
+    if (++this.readCount === READ_BUFFER_SIZE) this.drainOnRead();
+    return value;
   }
 
   /** Like get, without touching the policy or the stats. */
@@ -561,6 +562,15 @@ export class Cache<K, V> {
   }
 
   // ---------------------------------------------------------------- policy
+
+  /**
+   * The read buffer filled on a hit: the maintenance it runs may expire or evict entries, whose
+   * onEvict callbacks are due now, not at the next write. (Kept out of `get` so that stays small.)
+   */
+  private drainOnRead(): void {
+    this.drainReads();
+    this.flushNotices();
+  }
 
   /** Replays the buffered hits into the policy, then does the periodic maintenance. */
   private drainReads(): void {

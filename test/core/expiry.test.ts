@@ -101,6 +101,19 @@ describe('TTL', () => {
     checkInvariants(cache);
   });
 
+  it('delivers onEvict for entries that reads expire, without waiting for a write', () => {
+    const clock = fakeClock();
+    const expired: number[] = [];
+    const cache = new Cache<number, number>({ maxEntries: 100, now: clock.read, onEvict: (k, _v, r) => r === 'expired' && expired.push(k) });
+    for (let i = 0; i < 50; i++) cache.set(i, i, { ttl: 100 });
+    cache.set(999, 999);
+    clock.now += 5_000; // every TTL'd entry is due; only reads happen from here
+    for (let n = 0; n < 256; n++) assert.equal(cache.get(999), 999); // read-buffer drains advance the wheel
+    assert.equal(expired.length, 50, 'their callbacks ran');
+    assert.equal(cache.size, 1);
+    checkInvariants(cache);
+  });
+
   it('spreads deadlines with ttlJitter', () => {
     const clock = fakeClock();
     const cache = new Cache<number, number>({ maxEntries: 1000, ttl: 1000, ttlJitter: 0.2, now: clock.read });
