@@ -49,6 +49,41 @@ function lowerName(arg: Buffer): string {
   return arg.toString('latin1').toLowerCase();
 }
 
+/**
+ * The elements of an array reply of `count` bulk strings, each as its own bulk-string reply
+ * bytes; undefined for a nil element; undefined altogether for anything else (an error, say).
+ * Elements are copied out, so the socket's buffer is not kept.
+ */
+function splitBulkArray(reply: Buffer, count: number): (Buffer | undefined)[] | undefined {
+  const header = `*${count}\r\n`;
+  if (reply.toString('latin1', 0, header.length) !== header) return undefined;
+  const out: (Buffer | undefined)[] = [];
+  let pos = header.length;
+  for (let n = 0; n < count; n++) {
+    const type = reply[pos];
+    if (type === 0x5f) {
+      // RESP3 null: `_\r\n`
+      out.push(undefined);
+      pos += 3;
+      continue;
+    }
+    if (type !== 0x24) return undefined;
+    const lineEnd = reply.indexOf(0x0d, pos);
+    if (lineEnd < 0) return undefined;
+    const length = Number(reply.toString('latin1', pos + 1, lineEnd));
+    if (length < 0) {
+      out.push(undefined);
+      pos = lineEnd + 2;
+      continue;
+    }
+    const end = lineEnd + 2 + length + 2;
+    if (!Number.isInteger(length) || end > reply.length) return undefined;
+    out.push(Buffer.from(reply.subarray(pos, end)));
+    pos = end;
+  }
+  return pos === reply.length ? out : undefined;
+}
+
 /** The integer in a `:n\r\n` reply. */
 function integerReply(raw: Buffer): number | undefined {
   if (raw[0] !== 0x3a) return undefined;
@@ -279,7 +314,13 @@ export class ClientSession extends ClientConnection {
       }
     }
 
-    if (name === 'mget' && args.length > 1 && this.mayReadL1() && this.answerMgetFromL1(args)) return;
+    if (name === 'mget' && args.length > 1 && this.mayReadL1()) {
+      if (this.answerMgetFromL1(args)) return;
+      if (this.mgetCacheable(args)) {
+        this.forwardMgetCacheable(args, raw, batch, expectations);
+        return;
+      }
+    }
 
     if (!keys.mutates) {
       this.forward(raw, batch, expectations);
@@ -392,6 +433,62 @@ export class ClientSession extends ClientConnection {
     core.stats.l1Hits += args.length - 1;
     this.emit(reply);
     return true;
+  }
+
+  /** Whether every key of an MGET may be read into L1 now. */
+  private mgetCacheable(args: Buffer[]): boolean {
+    for (let i = 1; i < args.length; i++) {
+      const key = args[i].toString('latin1');
+      if (!this.core.keyAllowed(key) || this.writePending(key)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * An MGET L1 cannot answer whole: forwarded as is, and each key's value in the reply is stored
+   * as that key's GET reply, under the same rules as a GET (a read ticket per key, the key's PTTL
+   * asked right behind). Nil elements are not stored: MGET says nil for a key of another type,
+   * where GET answers WRONGTYPE.
+   */
+  private forwardMgetCacheable(args: Buffer[], raw: Buffer, batch: Buffer[], expectations: Expectation[]): void {
+    const core = this.core;
+    const keys = args.slice(1).map((a) => a.toString('latin1'));
+    const tickets = keys.map((key) => core.guard.begin(key));
+    let settled = false;
+    const settleAll = (): boolean[] => {
+      if (settled) return [];
+      settled = true;
+      return tickets.map((ticket) => core.guard.settle(ticket));
+    };
+    const db = this.db;
+    const protocol = this.protocol;
+    const variant = this.getVariant;
+    let values: (Buffer | undefined)[] | undefined;
+    this.forward(raw, batch, expectations, (reply) => {
+      values = splitBulkArray(reply, keys.length);
+    }, () => {
+      settleAll();
+    });
+    const ttls: (number | undefined)[] = [];
+    keys.forEach((key, k) => {
+      batch.push(core.encodePttl(key));
+      expectations.push({
+        onReply: (ttlRaw) => {
+          ttls.push(integerReply(ttlRaw));
+          if (k !== keys.length - 1) return;
+          const fresh = settleAll();
+          if (values === undefined || protocol !== this.protocol || !core.l1Trusted) return;
+          keys.forEach((key, j) => {
+            const value = values![j];
+            const ms = ttls[j];
+            if (fresh[j] && value !== undefined) core.cache!.put(db, key, variant, value, ms !== undefined && ms >= 0 ? ms : undefined);
+          });
+        },
+        onError: () => {
+          settleAll();
+        },
+      });
+    });
   }
 
   private forwardCacheable(raw: Buffer, key: string, variant: string, batch: Buffer[], expectations: Expectation[]): void {

@@ -45,6 +45,26 @@ describe('proxy L1 and invalidation', () => {
     await waitFor(async () => s(await viaProxy.call('GET', 'k3')) === '$8\r\nexternal\r\n', 2000, 'the external write');
   });
 
+  it('stores each key of an MGET it forwards, and invalidates them one by one', async () => {
+    await direct.call('MSET', 'm1', 'one', 'm2', 'two');
+    await direct.call('HSET', 'm-hash', 'f', 'v');
+    await direct.call('SET', 'm-short', 'soon', 'PX', '150');
+    const all = ['m1', 'm2', 'm-missing', 'm-hash', 'm-short'];
+    const expected = '*5\r\n$3\r\none\r\n$3\r\ntwo\r\n$-1\r\n$-1\r\n$4\r\nsoon\r\n';
+    assert.equal(s(await viaProxy.call('MGET', ...all)), expected); // forwarded: nothing in L1 yet
+    const before = await hits();
+    assert.equal(s(await viaProxy.call('GET', 'm1')), '$3\r\none\r\n');
+    assert.equal(s(await viaProxy.call('MGET', 'm2', 'm1')), '*2\r\n$3\r\ntwo\r\n$3\r\none\r\n');
+    assert.equal(await hits(), before + 3, 'GET m1 and MGET m2 m1 answered from L1');
+    // MGET's nil is not GET's reply for a hash: that still comes from Redis.
+    assert.match(s(await viaProxy.call('GET', 'm-hash')), /^-WRONGTYPE/);
+    await direct.call('SET', 'm2', 'changed');
+    await waitFor(async () => s(await viaProxy.call('GET', 'm2')) === '$7\r\nchanged\r\n', 2000, 'the external write');
+    assert.equal(s(await viaProxy.call('GET', 'm1')), '$3\r\none\r\n');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(s(await viaProxy.call('GET', 'm-short')), '$-1\r\n', 'bounded by the key\'s TTL in Redis');
+  });
+
   it('drops a key that expires in Redis', async () => {
     await direct.call('SET', 'k4', 'short', 'PX', '150');
     assert.equal(s(await viaProxy.call('GET', 'k4')), '$5\r\nshort\r\n');
