@@ -97,4 +97,54 @@ describe('upstream killed and restarted', () => {
     assert.equal(s(await client.call('GET', 'kept')), '$5\r\nagain\r\n');
     client.close();
   });
+
+  it('keeps every client in step while Redis dies and comes back under load', async () => {
+    // Each client pipelines SET/GET pairs on keys of its own, nonstop, while Redis is killed and
+    // restarted. Every reply must be the right one for its command, in order, or the upstream error.
+    const clients = await Promise.all(Array.from({ length: 4 }, () => RawClient.connect(env.port)));
+    let running = true;
+    const problems: string[] = [];
+    let batches = 0;
+    let failedSets = 0;
+    const load = clients.map(async (client, c) => {
+      for (let round = 0; running; round++) {
+        const value = `c${c}-r${round}`;
+        const replies = (await client.pipeline([['SET', `load:${c}`, value], ['GET', `load:${c}`], ['GET', `load:${c}`], ['PING']])).map(s);
+        batches++;
+        const [set, get1, get2, ping] = replies;
+        const down = (r: string | undefined) => r !== undefined && r.startsWith('-ERR upstream unavailable');
+        if (down(set)) failedSets++;
+        if (replies.length !== 4) problems.push(`client ${c}: ${replies.length} replies for 4 commands`);
+        if (set !== '+OK\r\n' && !down(set)) problems.push(`client ${c}: SET got ${set}`);
+        for (const get of [get1, get2]) {
+          // After an acknowledged SET, the GET sees that value; after a failed one, whatever Redis
+          // or L1 still holds of this client's earlier rounds (or nothing: Redis restarts empty).
+          const ok =
+            set === '+OK\r\n'
+              ? get === `$${value.length}\r\n${value}\r\n`
+              : down(get) || get === '$-1\r\n' || new RegExp(`^\\$\\d+\r\nc${c}-r\\d+\r\n$`).test(get ?? '');
+          if (!ok) problems.push(`client ${c} round ${round}: SET ${set?.trim()} then GET ${get?.trim()}`);
+        }
+        if (ping !== '+PONG\r\n' && !down(ping)) problems.push(`client ${c}: PING got ${ping}`);
+      }
+    });
+    const until = async (n: number) => waitFor(() => batches >= n, 10_000, `${n} batches`);
+    await until(50);
+    await env.redis.kill();
+    await until(batches + 50);
+    await env.redis.restart();
+    const info = await RawClient.connect(env.port);
+    await waitFor(async () => infoField(await info.call('INFO', 'cachee'), 'invalidation') === 'tracking', 5000, 'tracking to come back');
+    await until(batches + 100);
+    running = false;
+    await Promise.all(load);
+    assert.deepEqual(problems.slice(0, 5), [], `${problems.length} replies out of step`);
+    assert.ok(failedSets > 0, 'some writes met the outage');
+    for (const [c, client] of clients.entries()) {
+      assert.equal(s(await client.call('SET', `load:${c}`, 'final')), '+OK\r\n');
+      assert.equal(s(await client.call('GET', `load:${c}`)), '$5\r\nfinal\r\n');
+      client.close();
+    }
+    info.close();
+  });
 });
