@@ -137,3 +137,28 @@ describe('proxy L1 and invalidation', () => {
     assert.ok(env.log.some((l) => l.includes('invalidation lost')));
   });
 });
+
+describe('proxy L1 limited by --l1-keys', () => {
+  let env: ProxyUnderTest;
+  let client: RawClient;
+  before(async () => {
+    env = await startProxyOverRedis({ l1Keys: ['hot:*', 'h[ae]llo'] });
+    client = await RawClient.connect(env.port);
+  });
+  after(async () => {
+    client.close();
+    await env.stop();
+  });
+
+  it('caches only keys that match a pattern, as Redis globs match', async () => {
+    const hits = async () => Number(infoField(await client.call('INFO', 'cachee'), 'l1_hits'));
+    for (const key of ['hot:1', 'hallo', 'cold:1', 'hillo']) {
+      await client.call('SET', key, 'v');
+      await client.call('GET', key);
+      const before = await hits();
+      assert.equal(s(await client.call('GET', key)), '$1\r\nv\r\n');
+      const cached = key === 'hot:1' || key === 'hallo';
+      assert.equal(await hits(), before + (cached ? 1 : 0), `${key} ${cached ? 'is' : 'is not'} answered from L1`);
+    }
+  });
+});
