@@ -10,7 +10,7 @@ import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { RawClient, replyThenClose, startEmbeddedProxy, type EmbeddedUnderTest } from '../support/proxy.js';
 import { compareReplies, preludeFor } from '../store/support/compare.js';
 import { SCENARIOS, type Step } from '../store/support/corpus.js';
-import { toArgs } from '../store/support/raw-client.js';
+import { toArgs } from '../store/support/args.js';
 import { encodeCommand } from '../../src/resp/encode.js';
 
 let redis: RedisServer;

@@ -10,7 +10,8 @@ import fc from 'fast-check';
 import { decodeReply } from '../../src/resp/index.js';
 import { Store } from '../../src/store/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { RawClient, toArgs, type Arg } from './support/raw-client.js';
+import { RawClient } from '../support/proxy.js';
+import { toArgs, type Arg } from './support/args.js';
 
 /** Fixed so failures reproduce; STORE_FUZZ_SEED=n explores other inputs. */
 const SEED = Number(process.env.STORE_FUZZ_SEED ?? 20240611);
@@ -36,8 +37,8 @@ const isTtl = (command: Arg[]) => String(command[0]).toUpperCase() === 'TTL';
 
 /** Runs `commands` on a fresh Redis database and a fresh store, comparing each reply. */
 async function compareBatch(commands: Arg[][]): Promise<void> {
-  await client.send('FLUSHALL');
-  const expected = await client.pipeline(commands);
+  await client.call('FLUSHALL');
+  const expected = await client.pipeline(commands.map(toArgs), 30_000);
   const store = new Store({ maxBytes: 64 * 1024 * 1024 });
   const session = store.newSession();
   commands.forEach((command, i) => {

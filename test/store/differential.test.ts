@@ -8,7 +8,8 @@ import { Store } from '../../src/store/index.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { compareReplies, describeStep, preludeFor } from './support/compare.js';
 import { SCENARIOS, type Step } from './support/corpus.js';
-import { RawClient, toArgs } from './support/raw-client.js';
+import { RawClient } from '../support/proxy.js';
+import { toArgs } from './support/args.js';
 
 let redis: RedisServer;
 
@@ -27,7 +28,7 @@ async function runScenario(steps: Step[], resp3: boolean): Promise<void> {
   try {
     const prelude = preludeFor(resp3);
     const all = [...prelude, ...steps];
-    const expected = await client.pipeline(all.map((s) => s.args));
+    const expected = await client.pipeline(all.map((s) => toArgs(s.args)), 30_000);
     const actual = all.map((s) => store.execute(session, toArgs(s.args)));
     compareReplies(prelude, steps, expected, actual, resp3 ? 'RESP3' : 'RESP2');
   } finally {
@@ -75,7 +76,7 @@ describe('store vs redis-server: keyspace hits and misses, command by command', 
         // QUIT would end the pipeline: its counting is nothing to compare.
         const steps = scenario.steps.filter((step) => !/^quit$/i.test(step.args[0].toString('latin1')));
         const commands = [['FLUSHALL'], INFO, ...steps.flatMap((step) => [step.args, INFO])];
-        const expected = counted(await client.pipeline(commands), steps.length);
+        const expected = counted(await client.pipeline(commands.map(toArgs), 30_000), steps.length);
         const actual = counted(commands.map((command) => store.execute(session, toArgs(command))), steps.length);
         steps.forEach((step, i) => assert.equal(actual[i], expected[i], `step ${i + 1}: ${describeStep(step.args)}`));
       } finally {

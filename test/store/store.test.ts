@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeReply, RespError, RespVerbatimString, type RespValue } from '../../src/resp/index.js';
 import { Store, type Session } from '../../src/store/index.js';
-import { toArgs, type Arg } from './support/raw-client.js';
+import { toArgs, type Arg } from './support/args.js';
 
 function harness(options: { maxBytes?: number; now?: () => number; databases?: number } = {}) {
   const store = new Store({ maxBytes: options.maxBytes ?? 1024 * 1024, now: options.now, databases: options.databases });

@@ -130,9 +130,9 @@ export class RawClient {
     return reply;
   }
 
-  async pipeline(commands: CommandArg[][]): Promise<Buffer[]> {
+  async pipeline(commands: readonly (readonly CommandArg[])[], timeoutMs?: number): Promise<Buffer[]> {
     this.write(Buffer.concat(commands.map((c) => encodeCommand(c))));
-    return this.read(commands.length);
+    return this.read(commands.length, timeoutMs);
   }
 
   close(): void {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { decodeReply, type RespValue } from '../../../src/resp/index.js';
 import type { Comparison, Step } from './corpus.js';
-import type { Arg } from './raw-client.js';
+import type { Arg } from './args.js';
 
 const show = (reply: Buffer) => JSON.stringify(reply.toString('latin1'));
 export const describeStep = (args: Arg[]) => args.map((arg) => JSON.stringify(arg.toString('latin1'))).join(' ');

@@ -5,7 +5,7 @@
  * differ (clocks, ids, randomness, hash-table order).
  */
 import { COMMAND_SPECS } from '../../../src/store/command-specs.js';
-import type { Arg } from './raw-client.js';
+import type { Arg } from './args.js';
 
 /**
  * exact: same bytes. sorted: same elements in any order (KEYS). scan: cursor "0" and the same

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decodeReply, RespError, type RespValue } from '../../../src/resp/index.js';
 import { startRedis } from '../../support/redis-server.js';
-import { RawClient } from './raw-client.js';
+import { RawClient } from '../../support/proxy.js';
 
 /** The commands the store implements; containers list the subcommands it implements. */
 const COMMANDS: Record<string, string[]> = {
@@ -142,12 +142,12 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   const client = await RawClient.connect(redis.port);
   try {
-    await client.send('HELLO', '3');
-    const version = String(field(decodeReply(await client.send('HELLO', '3'), { strings: 'string' }), 'version'));
+    await client.call('HELLO', '3');
+    const version = String(field(decodeReply(await client.call('HELLO', '3'), { strings: 'string' }), 'version'));
     const specs: object[] = [];
     for (const [name, subcommands] of Object.entries(COMMANDS)) {
-      const info = decodeReply(await client.send('COMMAND', 'INFO', name), { strings: 'string' }) as RespValue[];
-      const docs = decodeReply(await client.send('COMMAND', 'DOCS', name), { strings: 'string' });
+      const info = decodeReply(await client.call('COMMAND', 'INFO', name), { strings: 'string' }) as RespValue[];
+      const docs = decodeReply(await client.call('COMMAND', 'DOCS', name), { strings: 'string' });
       if (info[0] === null || info[0] instanceof RespError) throw new Error(`redis has no command ${name}`);
       const ownDocs = field(docs, name)!;
       const subDocs = new Map<string, RespValue>();
