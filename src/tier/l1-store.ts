@@ -67,9 +67,9 @@ export class L1Store<V> {
   }
 
   /**
-   * The engine may have dropped expired entries during a read (its timer wheel advances there)
-   * and hold their eviction notices until its next write; this delivers them, so that every
-   * expired entry with a staleIfError window is among the last-resort copies now.
+   * Expired entries stay in the engine until its timer wheel (about a second precise) reaches
+   * their bucket, and only then reach evicted(): advancing the wheel now moves those already due
+   * to the last-resort copies. An entry due within the wheel's current tick is still missed.
    */
   private settleExpiries(): void {
     this.fresh.purgeExpired();
