@@ -58,21 +58,14 @@ export class L1Store<V> {
 
   /** The value to serve when the loader failed: a fresh entry, else a last-resort copy in its window. */
   lastResortValue(key: string): { value: V } | undefined {
-    this.settleExpiries();
     const live = valueOf(this.fresh.peek(key));
     if (live !== undefined) return { value: live };
+    // An entry the engine still holds past its deadline (its wheel is about a second precise)
+    // leaves as 'expired' on delete, and evicted() moves it to the last-resort copies.
+    this.fresh.delete(key);
     const kept = this.lastResort?.peek(key) as L1Entry<V> | undefined;
     if (kept === undefined || kept.value === undefined || !(kept.staleUntil > this.clock())) return undefined;
     return { value: kept.value };
-  }
-
-  /**
-   * Expired entries stay in the engine until its timer wheel (about a second precise) reaches
-   * their bucket, and only then reach evicted(): advancing the wheel now moves those already due
-   * to the last-resort copies. An entry due within the wheel's current tick is still missed.
-   */
-  private settleExpiries(): void {
-    this.fresh.purgeExpired();
   }
 
   put(key: string, value: V | undefined, times: Omit<EntryTimes, 'now' | 'keepDeadlines'>): void {
@@ -92,7 +85,6 @@ export class L1Store<V> {
    * L2 now answers before the loader; a delete of an expired key is no change and reports nothing.
    */
   reported(key: string): void {
-    this.settleExpiries();
     const now = this.clock();
     const stored = this.fresh.peek(key);
     const live = stored instanceof L1Entry ? stored : undefined;
