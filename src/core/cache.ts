@@ -305,12 +305,17 @@ export class Cache<K, V> {
     // Drain before the lookup: the maintenance it runs may itself remove this key.
     if (this.readCount !== 0) this.drainReads();
     const i = this.map.get(key);
-    if (i === undefined) return false;
-    const expired = this.expiring && this.isExpired(i);
-    if (expired) this.expirationCount++;
-    this.removeSlot(i, expired ? 'expired' : 'deleted');
+    let deleted = false;
+    if (i !== undefined) {
+      const expired = this.expiring && this.isExpired(i);
+      if (expired) this.expirationCount++;
+      this.removeSlot(i, expired ? 'expired' : 'deleted');
+      deleted = !expired;
+    }
+    // Also when the key was absent: the drain may have expired or evicted others, whose
+    // callbacks are due now (a caller may be waiting for one, e.g. to keep a copy).
     this.flushNotices();
-    return !expired;
+    return deleted;
   }
 
   clear(): void {
