@@ -101,7 +101,7 @@ describe('cachee bench against Redis and a running proxy', () => {
         client: report.setup.client,
         requests: 30,
         rounds: 10,
-        warmup: 10,
+        warmup: 30,
         engineBatch: 1000,
         prefix: BENCH_PREFIX,
       });
