@@ -16,7 +16,10 @@ import { parseProxyAddress, parseSizes } from '../../src/cli/bench/options.js';
 import { formatFigure } from '../../src/cli/bench/report.js';
 import { CliError } from '../../src/cli/errors.js';
 import { decodeReply } from '../../src/resp/decode.js';
-import { RawClient, infoField, startEmbeddedProxy, startProxyOverRedis, type ProxyUnderTest } from '../support/proxy.js';
+import { DEFAULT_PROXY_CONFIG } from '../../src/proxy/config.js';
+import { startProxy } from '../../src/proxy/server.js';
+import { RawClient, infoField, startEmbeddedProxy, startProxyOverRedis, waitFor, type ProxyUnderTest } from '../support/proxy.js';
+import { startRedis } from '../support/redis-server.js';
 import { FIXED_NOW, closedPort, fakeDeps, tempDir } from './helpers.js';
 
 const PATHS = ['direct', 'proxy', 'engine'] as const;
@@ -256,6 +259,28 @@ describe('cachee bench with no proxy at the configured address', () => {
     } finally {
       cleanup();
       await under.stop();
+    }
+  });
+});
+
+describe('cachee bench against a password-protected Redis', () => {
+  it('connects with the URL and never shows the password', async () => {
+    const redis = await startRedis(['--requirepass', 's3cret']);
+    const upstream = `redis://:s3cret@127.0.0.1:${redis.port}`;
+    const log: string[] = [];
+    const proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, upstream }, (line) => log.push(line));
+    const { dir, cleanup } = tempDir();
+    try {
+      await waitFor(() => log.some((line) => line.startsWith('invalidation: ')), 5000, 'tracking');
+      const deps = fakeDeps({ cwd: dir, env: { CACHEE_UPSTREAM: upstream, CACHEE_PORT: String(proxy.port) } });
+      assert.equal(await runCli(['bench', '--sizes', '64b', '--requests', '5'], deps), 0, deps.stderrText());
+      const json = readFileSync(path.join(dir, 'cachee-bench.json'), 'utf8');
+      assert.equal(JSON.parse(json).setup.upstream, `redis://:***@127.0.0.1:${redis.port}`);
+      for (const text of [json, deps.stdoutText(), deps.stderrText()]) assert.doesNotMatch(text, /s3cret/);
+    } finally {
+      cleanup();
+      await proxy.close();
+      await redis.stop();
     }
   });
 });

@@ -47,7 +47,7 @@ export function parseBenchOptions(flags: BenchFlags, config: ProxyConfig, cwd: s
   return {
     config: { ...config, upstream },
     upstream: { url: upstream, display: redactUrl(upstream) },
-    proxy: flags.proxy === undefined ? configuredProxy(config, upstream) : parseProxyAddress(flags.proxy),
+    proxy: flags.proxy === undefined ? configuredProxy(config) : parseProxyAddress(flags.proxy),
     proxyExplicit: flags.proxy !== undefined,
     sizes: parseSizes(flags.sizes),
     requests: parseRequests(flags.requests),
@@ -56,16 +56,10 @@ export function parseBenchOptions(flags: BenchFlags, config: ProxyConfig, cwd: s
   };
 }
 
-/**
- * Where `cachee start` listens with this configuration. It hands the upstream's credentials on,
- * as a client of a proxy in front of a password-protected Redis must AUTH.
- */
-function configuredProxy(config: ProxyConfig, upstream: string): Endpoint {
+/** Where `cachee start` listens with this configuration (its clients need no AUTH: it uses the upstream URL's). */
+function configuredProxy(config: ProxyConfig): Endpoint {
   const host = connectHost(config.host);
-  const { username, password } = new URL(upstream);
-  const credentials = password === '' ? '' : `${username}:${password}@`;
-  const bracketed = host.includes(':') ? `[${host}]` : host;
-  return { url: `redis://${credentials}${bracketed}:${config.port}`, display: formatAddress(host, config.port) };
+  return { host, port: config.port, display: formatAddress(host, config.port) };
 }
 
 /** `host:port`, `[::1]:port`, or `redis://[user:pass@]host:port`. */
