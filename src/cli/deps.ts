@@ -16,6 +16,8 @@ export interface CliDeps {
   /** Receives whole lines, each ending in `\n`. */
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** The terminal behind stderr, for a progress bar; undefined when stderr is a pipe, a file or a test. */
+  stderrTerminal: NodeJS.WriteStream | undefined;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
   /** Epoch milliseconds, for log timestamps and --watch rates. */
@@ -33,6 +35,7 @@ export function defaultDeps(overrides: Partial<CliDeps> = {}): CliDeps {
   return {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
+    stderrTerminal: process.stderr.isTTY ? process.stderr : undefined,
     env: process.env,
     cwd: process.cwd(),
     now: Date.now,

@@ -1,7 +1,8 @@
 /**
  * An error the CLI reports as one line on stderr, then exits with `exitCode`; never a stack trace.
  * Exit codes: 2 for a bad flag, variable or config file (nothing was started), 1 for a failure at
- * run time (file exists, proxy not answering, start failed).
+ * run time (file exists, proxy not answering, start failed), 130 for a run stopped by Ctrl-C
+ * (`cachee bench`: its figures are incomplete).
  */
 export class CliError extends Error {
   /** Each entry is printed on its own line. */

@@ -6,8 +6,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { defaultDeps, type CliDeps } from './deps.js';
 import { CliError, messageOf } from './errors.js';
 import { locateConfig, readConfigFile, resolveConfig, type FlagValues } from './config.js';
+import { DEFAULT_REQUESTS, DEFAULT_SIZES, parseBenchOptions, type BenchFlags } from './bench/options.js';
+import { BENCH_PREFIX } from './bench/keys.js';
 import { runInit } from './init.js';
-import { CONFIG_ENV, SETTINGS, type Setting } from './settings.js';
+import { CONFIG_ENV, SETTINGS, settingFor, type Setting } from './settings.js';
 import { runStart } from './start.js';
 import { runStatus } from './status-command.js';
 import { connectHost } from './status.js';
@@ -113,6 +115,28 @@ export async function runCli(argv: readonly string[], overrides: Partial<CliDeps
         },
         deps,
       );
+    });
+
+  const upstream = settingFor('upstream');
+  program
+    .command('bench')
+    .description('time GETs of values from 64 B to 1 MB: the upstream directly, through the proxy (an L1 hit), and the in-process engine')
+    .option(`${upstream.flag} <${upstream.valueName}>`, `Redis to compare against, the proxy's upstream [${upstream.env}, else cachee.json]`)
+    .option('--proxy <address>', 'proxy to time, host:port or redis://host:port [default: where start listens; if nothing answers there, one is started in this process]')
+    .option('--sizes <list>', 'comma-separated value sizes', DEFAULT_SIZES)
+    .option('--requests <n>', 'timed GETs per path and size', DEFAULT_REQUESTS)
+    .option('--prefix <prefix>', `prefix of the keys it writes and deletes, under ${BENCH_PREFIX}`, BENCH_PREFIX)
+    .option('--out <dir>', 'folder for cachee-bench.json and cachee-bench.svg [default: the working folder]')
+    .option('--config <path>', `cachee.json to read the upstream and the proxy's settings from [${CONFIG_ENV}]`)
+    .addHelpText('after', UNITS_HELP)
+    .action(async (options: BenchFlags & { config?: string; upstream?: string }) => {
+      const location = await locateConfig(options.config, deps.env, deps.cwd);
+      const file = await readConfigFile(location);
+      const { config } = resolveConfig({ flags: { upstream: options.upstream }, env: deps.env, file });
+      const bench = parseBenchOptions(options, config, deps.cwd);
+      // Loaded here: its clients and histograms would slow every other command's start.
+      const { runBench } = await import('./bench/run.js');
+      exitCode = await runBench(bench, deps);
     });
 
   try {

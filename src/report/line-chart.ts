@@ -15,6 +15,8 @@ export interface ChartSeries {
   points: readonly ChartPoint[];
   /** Drawn dashed, e.g. a p99 beside its p50. */
   dashed?: boolean;
+  /** A CSS colour; default: the next of the palette. Series of one subject can share one. */
+  colour?: string;
 }
 
 export type Scale = 'linear' | 'log';
@@ -86,7 +88,7 @@ export function lineChart(options: LineChartOptions): string {
   );
 
   series.forEach((s, i) => {
-    const colour = COLOURS[i % COLOURS.length];
+    const colour = s.colour === undefined ? COLOURS[i % COLOURS.length] : escapeXml(s.colour);
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     const sorted = [...s.points].sort((a, b) => a.x - b.x);
     const path = sorted.map((p) => `${fixed(px(p.x))},${fixed(py(p.y))}`).join(' ');

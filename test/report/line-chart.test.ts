@@ -46,3 +46,16 @@ test('bad input is a RangeError, not a broken file', () => {
   assert.throws(() => lineChart({ ...base, series: [{ name: 's', points: [{ x: Number.NaN, y: 1 }] }] }), RangeError);
   assert.throws(() => lineChart({ ...base, xScale: 'log', series: [{ name: 's', points: [{ x: 0, y: 1 }] }] }), /log x axis needs values above 0/);
 });
+
+test('a series may name its colour, so a p50 and its dashed p99 match', () => {
+  const svg = lineChart({
+    ...base,
+    series: [
+      { name: 'a p50', colour: '#123456', points: [{ x: 1, y: 1 }] },
+      { name: 'a p99', colour: '#123456', dashed: true, points: [{ x: 1, y: 2 }] },
+      { name: 'b', points: [{ x: 1, y: 3 }] },
+    ],
+  });
+  const strokes = [...svg.matchAll(/<polyline fill="none" stroke="([^"]+)"/g)].map((m) => m[1]);
+  assert.deepEqual(strokes, ['#123456', '#123456', '#2ca02c']); // the third keeps its palette slot
+});
