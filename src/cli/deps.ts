@@ -16,6 +16,8 @@ export interface CliDeps {
   /** Receives whole lines, each ending in `\n`. */
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Progress lines go to stderr only on a terminal. */
+  stderrIsTTY: boolean;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
   /** Epoch milliseconds, for log timestamps and --watch rates. */
@@ -33,6 +35,7 @@ export function defaultDeps(overrides: Partial<CliDeps> = {}): CliDeps {
   return {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
+    stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
     cwd: process.cwd(),
     now: Date.now,

@@ -301,6 +301,11 @@ const CONNECT_ERRORS: Record<string, string> = {
   EPIPE: 'connection closed',
 };
 
+/** Why a connection failed, in a few words ("connection refused"). */
+export function connectErrorReason(err: NodeJS.ErrnoException): string {
+  return (err.code && CONNECT_ERRORS[err.code]) ?? err.code ?? messageOf(err);
+}
+
 /**
  * Sends INFO cachee and returns the bulk reply's text. Failures are CliErrors (exit 1) whose one
  * line says what happened: `cachee status: no proxy answering on 127.0.0.1:6380 (connection refused)`.
@@ -350,7 +355,7 @@ export function fetchInfo(host: string, port: number, timeoutMs: number): Promis
       }
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      const reason = (err.code && CONNECT_ERRORS[err.code]) ?? err.code ?? messageOf(err);
+      const reason = connectErrorReason(err);
       finish(connected ? new CliError(`cachee status: lost the connection to ${address} (${reason})`, 1) : notAnswering(reason));
     });
     socket.on('close', () => {

@@ -27,6 +27,7 @@ export function fakeDeps(overrides: Partial<CliDeps> = {}): FakeDeps {
     listeners: 0,
     stdout: (text) => void deps.out.push(text),
     stderr: (text) => void deps.err.push(text),
+    stderrIsTTY: false,
     env: {},
     cwd: os.tmpdir(),
     now: () => FIXED_NOW,
