@@ -14,9 +14,16 @@ export function withFixedEngineRandomness<T>(fn: () => T): T {
       return array;
     },
   });
+  const restore = () => void delete (crypto as { getRandomValues?: unknown }).getRandomValues;
+  let result: T;
   try {
-    return fn();
-  } finally {
-    delete (crypto as { getRandomValues?: unknown }).getRandomValues;
+    result = fn();
+  } catch (err) {
+    restore();
+    throw err;
   }
+  // An async fn keeps the fixed randomness until it settles.
+  if (result instanceof Promise) return result.finally(restore) as T;
+  restore();
+  return result;
 }
