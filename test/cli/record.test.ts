@@ -36,20 +36,19 @@ async function record(env: ProxyUnderTest, file: string, sample: string, reads: 
   return { code: await code, deps, sent, log: lines(file) };
 }
 
+const { dir, cleanup } = tempDir();
+after(cleanup);
+
 describe('cachee record', () => {
   let env: ProxyUnderTest;
-  let dir: string;
-  let cleanup: () => void;
   before(async () => {
     env = await startProxyOverRedis();
-    ({ dir, cleanup } = tempDir());
     const client = await RawClient.connect(env.port);
     for (let i = 0; i < 200; i++) await client.call('SET', `user:${i}`, 'v'.repeat(i));
     client.close();
   });
   after(async () => {
     await env.stop();
-    cleanup();
   });
 
   it('logs one line per GET at sample 1: header, hashed keys, reply lengths, never the keys', async () => {
@@ -111,13 +110,6 @@ describe('cachee record', () => {
 });
 
 describe('cachee record, failing', () => {
-  let dir: string;
-  let cleanup: () => void;
-  before(() => {
-    ({ dir, cleanup } = tempDir());
-  });
-  after(() => cleanup());
-
   it('says in one line that no proxy answers, exits 1 and writes no file', async () => {
     const port = await closedPort();
     const file = path.join(dir, 'none.log');

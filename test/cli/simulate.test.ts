@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { loadTrace, traceFile } from '../../bench/hitratio/traces.js';
 import { runCli } from '../../src/cli/index.js';
 import { Cache } from '../../src/core/cache.js';
@@ -73,12 +73,8 @@ describe('cachee simulate on a public trace', () => {
 });
 
 describe('cachee simulate on other inputs', () => {
-  let dir: string;
-  let cleanup: () => void;
-  before(() => {
-    ({ dir, cleanup } = tempDir());
-  });
-  after(() => cleanup());
+  const { dir, cleanup } = tempDir();
+  after(cleanup);
 
   const file = (name: string, content: string | Buffer) => {
     const full = path.join(dir, name);

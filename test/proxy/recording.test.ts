@@ -22,6 +22,18 @@ function lineOf(raw: Buffer): string[] {
   return text.split(' ');
 }
 
+/** A proxy started before the suite's tests and stopped after them. */
+function suiteProxy<T extends { port: number; stop(): Promise<void> }>(start: () => Promise<T>): () => T {
+  let env: T | undefined;
+  before(async () => {
+    env = await start();
+  });
+  after(async () => {
+    await env?.stop();
+  });
+  return () => env!;
+}
+
 const MODES = [
   { name: 'in front of Redis', start: () => startProxyOverRedis(), source: 'l1', missReply: '5' },
   // The embedded store has no value for a missing key, so no length to log.
@@ -30,17 +42,11 @@ const MODES = [
 
 for (const mode of MODES) {
   describe(`CACHEE RECORD ${mode.name}`, () => {
-    let env: { port: number; stop(): Promise<void> };
-    before(async () => {
-      env = await mode.start();
-    });
-    after(async () => {
-      await env.stop();
-    });
+    const proxy = suiteProxy(mode.start);
 
     it('answers with its source, then sends a message per read: hashed key, key length, reply length', async () => {
-      const recorder = await RawClient.connect(env.port);
-      const client = await RawClient.connect(env.port);
+      const recorder = await RawClient.connect(proxy().port);
+      const client = await RawClient.connect(proxy().port);
       await client.call('SET', 'user:1', 'hello');
       assert.equal(s(await recorder.call('CACHEE', 'RECORD', '1', '0')), `+OK source=${mode.source}\r\n`);
       for (let i = 0; i < 3; i++) assert.equal(s(await client.call('GET', 'user:1')), '$5\r\nhello\r\n');
@@ -68,7 +74,7 @@ for (const mode of MODES) {
     });
 
     it('ends a timed recording with record-end and its counts, then closes', async () => {
-      const recorder = await RawClient.connect(env.port);
+      const recorder = await RawClient.connect(proxy().port);
       assert.equal(s(await recorder.call('CACHEE', 'RECORD', '0.5', '20')), `+OK source=${mode.source}\r\n`);
       const [end] = await recorder.read(1);
       assert.deepEqual(message(end), ['*', 'record-end', '0 0']);
@@ -76,8 +82,8 @@ for (const mode of MODES) {
     });
 
     it('sends pushes to a RESP3 client', async () => {
-      const recorder = await RawClient.connect(env.port);
-      const client = await RawClient.connect(env.port);
+      const recorder = await RawClient.connect(proxy().port);
+      const client = await RawClient.connect(proxy().port);
       assert.match(s(await recorder.call('HELLO', '3')), /^%/);
       await recorder.call('CACHEE', 'RECORD', '1', '0');
       await client.call('GET', 'k');
@@ -88,7 +94,7 @@ for (const mode of MODES) {
     });
 
     it('refuses bad arguments with an error, the connection still usable', async () => {
-      const client = await RawClient.connect(env.port);
+      const client = await RawClient.connect(proxy().port);
       assert.match(s(await client.call('CACHEE', 'RECORD', '0', '0')), /^-ERR sample must be a number in \(0, 1\]/);
       assert.match(s(await client.call('CACHEE', 'RECORD', '1.5', '0')), /^-ERR sample/);
       assert.match(s(await client.call('CACHEE', 'RECORD', '1', '-5')), /^-ERR durationMs must be a whole number/);
@@ -101,17 +107,11 @@ for (const mode of MODES) {
 }
 
 describe('CACHEE RECORD of MGET in front of Redis', () => {
-  let env: Awaited<ReturnType<typeof startProxyOverRedis>>;
-  before(async () => {
-    env = await startProxyOverRedis();
-  });
-  after(async () => {
-    await env.stop();
-  });
+  const proxy = suiteProxy(() => startProxyOverRedis());
 
   it('logs each key of an MGET once, answered from L1 or forwarded', async () => {
-    const recorder = await RawClient.connect(env.port);
-    const client = await RawClient.connect(env.port);
+    const recorder = await RawClient.connect(proxy().port);
+    const client = await RawClient.connect(proxy().port);
     await client.call('SET', 'a', '1');
     await client.call('SET', 'b', '22');
     await recorder.call('CACHEE', 'RECORD', '1', '0');
