@@ -15,7 +15,7 @@ import { trim } from './units.js';
 import { decodeReply, RespError, RespPush, type RespValue } from '../resp/decode.js';
 import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
-import { formatRecordHeader, type RecordSource } from '../sim/record-format.js';
+import { formatRecordHeader, formatRecordTrailer, type RecordSource } from '../sim/record-format.js';
 
 export interface RecordOptions {
   host: string;
@@ -32,6 +32,8 @@ export interface RecordSummary {
   reads: number;
   /** Reads the proxy could not send because this client fell behind. */
   dropped: number;
+  /** Every read the proxy saw while recording, sampled or not; known when it ended the recording itself. */
+  seen?: number;
   /** How it ended. */
   end: 'duration' | 'signal' | 'closed';
 }
@@ -76,8 +78,10 @@ async function openOut(file: string): Promise<FileHandle> {
 }
 
 /**
- * Streams the proxy's feed into `out`; resolves when the proxy ends it, the socket closes, or
- * `stop` is called. Rejects with a CliError if the proxy refuses to record.
+ * Streams the proxy's feed into `out`; resolves when the proxy ends it or the socket closes.
+ * `stop` (Ctrl-C) sends QUIT, so the proxy ends the recording with its counts, and gives up
+ * waiting for them after the timeout (or at a second call). Rejects with a CliError if the proxy
+ * refuses to record.
  */
 function streamFeed(
   socket: net.Socket,
@@ -89,6 +93,8 @@ function streamFeed(
   const address = formatAddress(options.host, options.port);
   const scanner = new ReplyScanner();
   let started = false;
+  let stopping = false;
+  let waitingForDrain = false;
   let reads = 0;
   let settle!: (result: RecordSummary | CliError) => void;
   const done = new Promise<RecordSummary>((resolve, reject) => {
@@ -134,13 +140,18 @@ function streamFeed(
         const [kind, body] = message(value) ?? ['', ''];
         if (kind === 'record') {
           // Backpressure: a slow disk pauses the socket (the proxy then drops rather than buffers).
-          if (!out.write(`${body}\n`)) {
+          if (!out.write(`${body}\n`) && !waitingForDrain) {
+            waitingForDrain = true;
             socket.pause();
-            out.once('drain', () => socket.resume());
+            out.once('drain', () => {
+              waitingForDrain = false;
+              socket.resume();
+            });
           }
           onRead(++reads);
         } else if (kind === 'record-end') {
-          settle({ reads, dropped: Number(body.split(' ')[1]) || 0, end: 'duration' });
+          const [, dropped, seen] = body.split(' ').map(Number);
+          settle({ reads, dropped: dropped || 0, seen: Number.isSafeInteger(seen) ? seen : undefined, end: stopping ? 'signal' : 'duration' });
         }
       }
     } catch (err) {
@@ -149,11 +160,20 @@ function streamFeed(
   });
   socket.on('error', () => {}); // 'close' follows
   socket.on('close', () => {
-    if (started) settle({ reads, dropped: 0, end: 'closed' });
+    if (started) settle({ reads, dropped: 0, end: stopping ? 'signal' : 'closed' });
     else settle(new CliError(`cachee record: ${address} closed the connection without answering`, 1));
   });
   socket.write(encodeCommand(['CACHEE', 'RECORD', String(options.sample), String(options.durationMs)]));
-  return { done, stop: () => settle({ reads, dropped: 0, end: 'signal' }) };
+  const stop = () => {
+    if (!started || stopping) {
+      settle({ reads, dropped: 0, end: 'signal' });
+      return;
+    }
+    stopping = true;
+    socket.write(encodeCommand(['QUIT']));
+    setTimeout(() => settle({ reads, dropped: 0, end: 'signal' }), options.timeoutMs).unref();
+  };
+  return { done, stop };
 }
 
 export async function runRecord(options: RecordOptions, deps: CliDeps): Promise<number> {
@@ -182,6 +202,7 @@ export async function runRecord(options: RecordOptions, deps: CliDeps): Promise<
     unsubscribe();
     progress.clear();
   }
+  if (summary.seen !== undefined) out.write(formatRecordTrailer({ reads: summary.seen, logged: summary.reads, dropped: summary.dropped }));
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve()))).catch((err: unknown) => {
     throw new CliError(`cachee record: cannot write ${options.out}: ${messageOf(err)}`, 1);
   });

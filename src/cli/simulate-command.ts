@@ -96,6 +96,12 @@ export function formatSimulation(loaded: LoadedTrace, simulation: Simulation, fi
     lines.push(
       `Sampled log (sample=${simulation.sampleRate}): each size is simulated as size × ${simulation.sampleRate} entries on the sampled keys (SHARDS scaling).`,
     );
+    const adjustment = simulation.adjustment;
+    lines.push(
+      adjustment === undefined
+        ? 'Not adjusted for the share of reads the sample holds: the log does not say how many reads the proxy saw (it was cut short, or reads were dropped).'
+        : `Adjusted for the share of reads the sample holds (SHARDS-adj): ${formatCount(adjustment.logged)} logged, ${formatCount(Math.round(adjustment.expected))} expected at this rate; the difference counts as hits.`,
+    );
   }
   const entry = simulation.entry;
   if (entry === undefined) {

@@ -7,7 +7,7 @@
  */
 import type net from 'node:net';
 import { RequestParser, RespProtocolError, type RespCommand } from '../resp/request-parser.js';
-import { AccessRecorder, MAX_BACKLOG, parseRecordCommand, Recording, recordMessage, type RecordingHost } from './recording.js';
+import { AccessRecorder, MAX_BACKLOG, parseRecordCommand, Recording, recordEndText, recordMessage, type RecordingHost } from './recording.js';
 import { ReplyWriter } from './reply-writer.js';
 
 /** Stop reading from a client whose replies pile up unread beyond this many bytes. */
@@ -153,12 +153,13 @@ export abstract class ClientConnection implements ClientHandle {
     return active.recording;
   }
 
-  /** Duration over, or shutdown: the last message, then close. */
-  private endRecording(): void {
+  /** Duration over, QUIT or shutdown: the last message (then `reply`, if any), then close. */
+  private endRecording(reply?: Buffer): void {
     const protocol = this.recording?.protocol ?? 2;
     const recording = this.stopRecording();
     if (recording === undefined) return;
-    this.out.push(recordMessage('record-end', `${recording.sent} ${recording.dropped}`, protocol));
+    this.out.push(recordMessage('record-end', recordEndText(recording), protocol));
+    if (reply !== undefined) this.out.push(reply);
     this.closing = true;
     this.flush();
     this.closeIfIdle();
@@ -173,9 +174,7 @@ export abstract class ClientConnection implements ClientHandle {
         this.out.push(RECORDING_ONLY_QUIT);
         return true;
       }
-      this.stopRecording();
-      this.out.push(QUIT_OK);
-      this.closing = true;
+      this.endRecording(QUIT_OK);
       return false;
     });
     if (failure !== undefined) this.out.push(ClientConnection.protocolErrorReply(failure));

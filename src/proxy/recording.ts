@@ -9,10 +9,11 @@
  * - The reply is `+OK source=l1` (the proxy's L1 in front of Redis) or `+OK source=embedded`.
  * - Then one message per logged read: a RESP2 array (a RESP3 push) of two bulk strings, `record`
  *   and the read's log line, `<hash> <keyBytes> <replyBytes or ->`.
- * - When the duration is over, or the proxy shuts down, a last message `record-end` with
- *   `<sent> <dropped>`, and the proxy closes the connection. `dropped` counts reads not sent
- *   because the client fell more than MAX_BACKLOG bytes behind: a slow reader must not make the
- *   proxy buffer without bound.
+ * - When the duration is over, the client sends QUIT, or the proxy shuts down: a last message
+ *   `record-end` with `<sent> <dropped> <seen>`, (after QUIT, `+OK`), and the proxy closes the
+ *   connection. `dropped` counts sampled reads not sent because the client fell more than
+ *   MAX_BACKLOG bytes behind (a slow reader must not make the proxy buffer without bound);
+ *   `seen` counts every read offered to the recording, sampled or not, for SHARDS' adjustment.
  * - While recording, the connection accepts QUIT alone; any other command gets an error.
  * - `INFO cachee` adds `recordings` (how many run now) and `recorded_reads` (the reads they sent).
  *
@@ -61,6 +62,11 @@ export function parseRecordCommand(args: readonly Buffer[]): RecordRequest | str
   return { sample, durationMs: Number(durationText) };
 }
 
+/** The text of the last message: `<sent> <dropped> <seen>`. */
+export function recordEndText(recording: Recording): string {
+  return `${recording.sent} ${recording.dropped} ${recording.seen}`;
+}
+
 /** One message of the feed: a two-element array (RESP2) or push (RESP3) of bulk strings. */
 export function recordMessage(kind: 'record' | 'record-end', text: string, protocol: number): string {
   return `${protocol === 3 ? '>' : '*'}2\r\n$${kind.length}\r\n${kind}\r\n$${text.length}\r\n${text}\r\n`;
@@ -70,6 +76,8 @@ export function recordMessage(kind: 'record' | 'record-end', text: string, proto
 export class Recording {
   sent = 0;
   dropped = 0;
+  /** Every read offered, sampled or not. */
+  seen = 0;
   private readonly sampler: KeySampler;
 
   constructor(
@@ -81,6 +89,7 @@ export class Recording {
   }
 
   offer(key: string, replyBytes: number): void {
+    this.seen++;
     if (!this.sampler.sampled(key)) return;
     if (this.deliver(formatRecordLine(this.sampler.hash(key), key.length, replyBytes))) this.sent++;
     else this.dropped++;

@@ -5,6 +5,7 @@
  *   # cachee-record v1 sample=0.1 started=2025-01-02T03:04:05.678Z source=l1 salt-free
  *   3f9a0c6e1d2b4a57 12 18
  *   0b7e4419c2d85f31 9 -
+ *   # end reads=20 logged=2 dropped=0
  *
  * Text, one line per `\n`. The first line is the header: `# cachee-record v1`, then words, each
  * `name=value` or a bare flag; unknown ones are ignored. `sample` (required) is the fraction of
@@ -18,12 +19,17 @@
  * never written down, the log tells nothing about the keys. `keyBytes` is the key's length and
  * `replyBytes` the length of the read's reply (the RESP bytes L1 keeps for it), `-` when
  * unknown (the read failed). Values themselves are never logged. Later lines starting with `#`
- * are comments.
+ * are comments, but for the trailer `# end reads=<n> logged=<n> dropped=<n>`, written when the
+ * proxy ended the recording: `reads` counts every read it saw meanwhile, sampled or not,
+ * `dropped` the sampled ones it could not send (the recorder fell behind). A log cut short has
+ * no trailer.
  *
  * Sampling is by key, not by request (spatial sampling, SHARDS: Waldspurger et al., FAST '15): a
  * key is in the log iff a salted 32-bit hash of it is below sample × 2^32, so every read of a
  * sampled key is there and per-key frequencies survive. A cache of N entries then behaves on the
- * log as a cache of N × sample entries does on the full stream of reads.
+ * log as a cache of N × sample entries does on the full stream of reads. With the trailer, the
+ * simulation also corrects for a sample that holds more or fewer reads than sample × reads
+ * (SHARDS-adj: a few hot keys in or out of the sample move the count).
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { hashString } from '../core/hash.js';
@@ -78,6 +84,19 @@ export function parseRecordHeader(line: string): RecordHeader {
   };
 }
 
+export interface RecordTrailer {
+  /** Every read the proxy saw while recording, sampled or not. */
+  reads: number;
+  /** Sampled reads it could not send. */
+  dropped: number;
+}
+
+export function formatRecordTrailer(trailer: RecordTrailer & { logged: number }): string {
+  return `# end reads=${trailer.reads} logged=${trailer.logged} dropped=${trailer.dropped}\n`;
+}
+
+const TRAILER = /^# end reads=(\d+) logged=\d+ dropped=(\d+)/;
+
 /** One read's line, without its `\n`; `replyBytes` < 0: unknown. */
 export function formatRecordLine(hash: string, keyBytes: number, replyBytes: number): string {
   return `${hash} ${keyBytes} ${replyBytes < 0 ? '-' : replyBytes}`;
@@ -115,6 +134,7 @@ const COUNT = /^\d+$/;
  */
 export class RecordReader extends LineReader {
   header: RecordHeader | undefined;
+  trailer: RecordTrailer | undefined;
   /** Per dense id: the key's length, and its latest known reply length (-1: none known). */
   readonly keyBytes = new Int32List();
   readonly replyBytes = new Int32List();
@@ -128,7 +148,12 @@ export class RecordReader extends LineReader {
       this.header = parseRecordHeader(text);
       return;
     }
-    if (text === '' || text.startsWith('#')) return;
+    if (text === '') return;
+    if (text.startsWith('#')) {
+      const trailer = TRAILER.exec(text);
+      if (trailer !== null) this.trailer = { reads: Number(trailer[1]), dropped: Number(trailer[2]) };
+      return;
+    }
     const [hash, keyText, replyText, extra] = text.split(' ');
     if (extra !== undefined || !HASH.test(hash) || !COUNT.test(keyText ?? '') || (replyText !== '-' && !COUNT.test(replyText ?? ''))) {
       this.fail(lineNumber, text, 'a record line (<16 hex digits> <keyBytes> <replyBytes or ->)');

@@ -4,7 +4,10 @@
  *
  * A record log sampled at rate R holds the reads of a fraction R of the keys, so a cache of N
  * entries is simulated as one of round(N × R) entries on it (SHARDS' scaling): the sampled keys
- * compete for their share of the cache as all keys would for the whole.
+ * compete for their share of the cache as all keys would for the whole. When the log says how
+ * many reads the proxy saw, the ratios are also corrected for a sample holding more or fewer than
+ * R of them (SHARDS-adj, Waldspurger et al., FAST '15, 4.3): the difference is hot reads (a hot
+ * key in or out of the sample moves the count most), so it is counted as hits, at every size.
  */
 import { meanEntryBytes, type EntryEstimate } from './memory.js';
 import { policyHits, type ReplayOptions } from './replay.js';
@@ -31,6 +34,8 @@ export interface Simulation {
   sampleRate: number;
   /** What a key costs, when the trace says (record logs with reply lengths). */
   entry?: EntryEstimate;
+  /** When SHARDS-adj applied: the reads a sample of this rate should hold, against those logged. */
+  adjustment?: { expected: number; logged: number };
 }
 
 /** A size too small to simulate at the trace's sample rate. */
@@ -51,16 +56,24 @@ export function simulate(loaded: LoadedTrace, sizes: readonly number[], options:
   const simulated = sizes.map((size) => scaledSize(size, sampleRate));
   const entry = record === undefined ? undefined : meanEntryBytes(record.keyBytes, record.replyBytes, record.header.source ?? 'l1');
   const requests = trace.keys.length;
+  const trailer = record?.trailer;
+  // Not when reads were dropped: the log then lacks sampled reads whose hits are unknown.
+  const adjustment = sampleRate < 1 && trailer !== undefined && trailer.dropped === 0 && trailer.reads > 0 ? { expected: trailer.reads * sampleRate, logged: requests } : undefined;
+  const ratio = (hits: number) => (adjustment === undefined ? hits / requests : clamp((hits + adjustment.expected - requests) / adjustment.expected));
   const rows = policyHits(trace, simulated, options).map((hits, i): SimulationRow => {
     const row: SimulationRow = {
       size: sizes[i],
       simulatedSize: hits.size,
-      cachee: hits.cachee / requests,
-      lru: hits.lru / requests,
-      opt: hits.opt / requests,
+      cachee: ratio(hits.cachee),
+      lru: ratio(hits.lru),
+      opt: ratio(hits.opt),
     };
     if (entry !== undefined) row.memoryBytes = Math.round(sizes[i] * entry.bytes);
     return row;
   });
-  return { rows, requests, distinct: trace.distinct, sampleRate, entry };
+  return { rows, requests, distinct: trace.distinct, sampleRate, entry, adjustment };
+}
+
+function clamp(ratio: number): number {
+  return Math.min(1, Math.max(0, ratio));
 }

@@ -14,7 +14,7 @@
  * per distinct key), not by the file.
  */
 import { openDecompressed, readDecompressedSync, type Compression } from './decompress.js';
-import { RECORD_PREFIX, RecordReader, type RecordHeader } from './record-format.js';
+import { RECORD_PREFIX, RecordReader, type RecordHeader, type RecordTrailer } from './record-format.js';
 import { ArcReader, Binary64Reader, Densifier, EmptyTraceError, KeyLineReader, LirsReader, TraceFormatError, type Trace, type TraceReader } from './trace.js';
 
 export const TRACE_FORMATS = ['record', 'keys', 'lirs', 'arc', 'binary64'] as const;
@@ -88,8 +88,8 @@ export interface LoadedTrace {
   /** Told from the content, not named. */
   detected: boolean;
   compression: Compression;
-  /** Record logs only: the header, and each key's recorded lengths by dense id (-1: none known). */
-  record?: { header: RecordHeader; keyBytes: Int32Array; replyBytes: Int32Array };
+  /** Record logs only: the header, the trailer if any, and each key's recorded lengths by dense id (-1: none known). */
+  record?: { header: RecordHeader; trailer?: RecordTrailer; keyBytes: Int32Array; replyBytes: Int32Array };
 }
 
 export interface LoadOptions {
@@ -138,7 +138,7 @@ export async function loadTraceFile(file: string, options: LoadOptions = {}): Pr
   }
   const loaded: LoadedTrace = { trace: ids.finish(file), format: format!, detected: options.format === undefined, compression };
   if (reader instanceof RecordReader) {
-    loaded.record = { header: reader.header!, keyBytes: reader.keyBytes.toArray(), replyBytes: reader.replyBytes.toArray() };
+    loaded.record = { header: reader.header!, trailer: reader.trailer, keyBytes: reader.keyBytes.toArray(), replyBytes: reader.replyBytes.toArray() };
   }
   return loaded;
 }

@@ -21,10 +21,11 @@ function lines(file: string): string[] {
 /**
  * Starts `cachee record` on the proxy, runs `reads` once the log has its header (the recording
  * is on), waits until every read the proxy sent is in the file, then stops it with Ctrl-C.
+ * Returns the log's read lines apart from its first line and its last (header and trailer).
  */
 async function record(env: ProxyUnderTest, file: string, sample: string, reads: (client: RawClient) => Promise<void>) {
   const deps = fakeDeps();
-  const code = runCli(['record', '--port', String(env.port), '--out', file, '--sample', sample], deps);
+  const running = runCli(['record', '--port', String(env.port), '--out', file, '--sample', sample], deps);
   await waitFor(() => lines(file).length === 1, 5000, 'the log header');
   const client = await RawClient.connect(env.port);
   await reads(client);
@@ -33,7 +34,9 @@ async function record(env: ProxyUnderTest, file: string, sample: string, reads: 
   client.close();
   await waitFor(() => lines(file).length === sent + 1, 5000, `${sent} reads in the log`);
   deps.signal('SIGINT');
-  return { code: await code, deps, sent, log: lines(file) };
+  const code = await running;
+  const log = lines(file);
+  return { code, deps, sent, header: log[0], reads: log.slice(1, -1), trailer: log.at(-1) };
 }
 
 const { dir, cleanup } = tempDir();
@@ -54,15 +57,17 @@ describe('cachee record', () => {
   it('logs one line per GET at sample 1: header, hashed keys, reply lengths, never the keys', async () => {
     const file = path.join(dir, 'all.log');
     const gets = ['user:1', 'user:2', 'user:1', 'user:10', 'user:1', 'absent'];
-    const { code, deps, sent, log } = await record(env, file, '1', async (client) => {
+    const { code, deps, sent, header, reads: logged, trailer } = await record(env, file, '1', async (client) => {
       for (const key of gets) await client.call('GET', key);
     });
     assert.equal(code, 0);
     assert.equal(sent, gets.length);
     assert.equal(deps.stdoutText(), `recorded 6 reads to ${file} (sample 1)\n`);
     assert.equal(deps.stderrText(), '');
-    assert.equal(log[0], '# cachee-record v1 sample=1 started=2025-01-02T03:04:05.678Z source=l1 salt-free');
-    const reads = log.slice(1).map((line) => line.split(' '));
+    assert.equal(header, '# cachee-record v1 sample=1 started=2025-01-02T03:04:05.678Z source=l1 salt-free');
+    // Ctrl-C asks the proxy to end the recording, which then says how many reads it saw.
+    assert.equal(trailer, '# end reads=6 logged=6 dropped=0');
+    const reads = logged.map((line) => line.split(' '));
     assert.equal(reads.length, gets.length);
     // Reply lengths: `$1\r\nv\r\n` is 7 bytes, `$2\r\nvv\r\n` 8, `$10\r\n...` 17, nil `$-1\r\n` 5.
     assert.deepEqual(
@@ -78,13 +83,14 @@ describe('cachee record', () => {
 
   it('samples by key at 0.5: every read of a logged key is logged; then simulate reads the log', async () => {
     const file = path.join(dir, 'half.log');
-    const { code, log } = await record(env, file, '0.5', async (client) => {
+    const { code, header, reads, trailer } = await record(env, file, '0.5', async (client) => {
       for (let round = 0; round < 3; round++) await client.pipeline(Array.from({ length: 200 }, (_, i) => ['GET', `user:${i}`]));
     });
     assert.equal(code, 0);
-    assert.match(log[0], /^# cachee-record v1 sample=0\.5 /);
+    assert.match(header, /^# cachee-record v1 sample=0\.5 /);
     const perKey = new Map<string, number>();
-    for (const line of log.slice(1)) perKey.set(line.split(' ')[0], (perKey.get(line.split(' ')[0]) ?? 0) + 1);
+    for (const line of reads) perKey.set(line.split(' ')[0], (perKey.get(line.split(' ')[0]) ?? 0) + 1);
+    assert.equal(trailer, `# end reads=600 logged=${reads.length} dropped=0`);
     assert.ok([...perKey.values()].every((n) => n === 3), 'each logged key has all three of its reads');
     // 200 keys at 0.5: 100 expected, a standard deviation of about 7.
     assert.ok(perKey.size > 60 && perKey.size < 140, `${perKey.size} of 200 keys logged`);
@@ -94,17 +100,21 @@ describe('cachee record', () => {
     const rows = JSON.parse(json.stdoutText()) as { size: number; cachee: number; lru: number; opt: number; memoryBytes: number; simulatedSize: number }[];
     assert.deepEqual(rows.map((r) => [r.size, r.simulatedSize]), [[20, 10], [100, 50], [1000, 500]]);
     for (const row of rows) {
-      for (const ratio of [row.cachee, row.lru, row.opt]) assert.ok(ratio >= 0 && ratio <= 2 / 3 + 1e-9, `ratio ${ratio}`);
+      for (const ratio of [row.cachee, row.lru, row.opt]) assert.ok(ratio >= 0 && ratio <= 1, `ratio ${ratio}`);
       assert.ok(row.opt >= row.lru && row.opt >= row.cachee);
       assert.ok(row.memoryBytes > 0);
     }
-    // A cache as large as the sample's key space hits every read but each key's first.
-    assert.equal(rows[2].lru, 2 / 3);
+    // A cache as large as the sample's key space hits every read but each key's first: 2 of
+    // each key's 3 logged reads. SHARDS-adj counts the 300 reads a 0.5 sample of 600 should
+    // hold, less the 3 × keys logged, as hits too.
+    const keys = perKey.size;
+    assert.equal(rows[2].lru, Math.min(1, (2 * keys + 300 - 3 * keys) / 300));
 
     const text = fakeDeps();
     assert.equal(await runCli(['simulate', file, '--sizes', '100'], text), 0);
     assert.match(text.stdoutText(), /record \(detected\)/);
     assert.match(text.stdoutText(), /Sampled log \(sample=0\.5\): each size is simulated as size × 0\.5 entries/);
+    assert.match(text.stdoutText(), new RegExp(`Adjusted for the share of reads the sample holds \\(SHARDS-adj\\): ${3 * keys} logged, 300 expected`));
     assert.match(text.stdoutText(), /Memory: size × \d+ bytes, the mean cost of the \d+ keys seen with a reply \(the proxy's L1 model/);
   });
 });

@@ -44,7 +44,7 @@ for (const mode of MODES) {
   describe(`CACHEE RECORD ${mode.name}`, () => {
     const proxy = suiteProxy(mode.start);
 
-    it('answers with its source, then sends a message per read: hashed key, key length, reply length', async () => {
+    it('answers with its source, then sends a message per read (hashed key, key length, reply length) until QUIT', async () => {
       const recorder = await RawClient.connect(proxy().port);
       const client = await RawClient.connect(proxy().port);
       await client.call('SET', 'user:1', 'hello');
@@ -65,7 +65,11 @@ for (const mode of MODES) {
       assert.equal(infoField(await client.call('INFO', 'cachee'), 'recorded_reads'), '4');
 
       assert.match(s(await recorder.call('GET', 'user:1')), /^-ERR only QUIT is allowed while this connection records/);
-      assert.equal(s(await recorder.call('QUIT')), '+OK\r\n');
+      // QUIT ends the recording with its counts: 4 sent, none dropped, 4 reads seen.
+      recorder.write('*1\r\n$4\r\nQUIT\r\n');
+      const [end, ok] = await recorder.read(2);
+      assert.deepEqual(message(end), ['*', 'record-end', '4 0 4']);
+      assert.equal(s(ok), '+OK\r\n');
       await waitFor(() => recorder.closed, 3000, 'the recording connection to close');
       await waitFor(async () => infoField(await client.call('INFO', 'cachee'), 'recordings') === '0', 3000, 'the recording to stop');
       // Nothing records now: reads go on as before.
@@ -77,7 +81,7 @@ for (const mode of MODES) {
       const recorder = await RawClient.connect(proxy().port);
       assert.equal(s(await recorder.call('CACHEE', 'RECORD', '0.5', '20')), `+OK source=${mode.source}\r\n`);
       const [end] = await recorder.read(1);
-      assert.deepEqual(message(end), ['*', 'record-end', '0 0']);
+      assert.deepEqual(message(end), ['*', 'record-end', '0 0 0']);
       await waitFor(() => recorder.closed, 3000, 'the connection to close');
     });
 

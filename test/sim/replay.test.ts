@@ -9,12 +9,12 @@ import { scaledSize, simulate, SizeTooSmallError } from '../../src/sim/simulate.
 import type { LoadedTrace } from '../../src/sim/trace-file.js';
 import { withFixedEngineRandomness } from './support.js';
 
-function loaded(keys: number[], sample?: number): LoadedTrace {
+function loaded(keys: number[], sample?: number, trailer?: { reads: number; dropped: number }): LoadedTrace {
   const trace = { name: 't', keys: Int32Array.from(keys), distinct: Math.max(...keys) + 1 };
   const record =
     sample === undefined
       ? undefined
-      : { header: { sample, source: 'l1' as const }, keyBytes: new Int32Array(trace.distinct).fill(8), replyBytes: new Int32Array(trace.distinct).fill(20) };
+      : { header: { sample, source: 'l1' as const }, trailer, keyBytes: new Int32Array(trace.distinct).fill(8), replyBytes: new Int32Array(trace.distinct).fill(20) };
   return { trace, format: sample === undefined ? 'keys' : 'record', detected: true, compression: 'none', record };
 }
 
@@ -89,6 +89,19 @@ describe('simulate', () => {
     assert.equal(rows[1].cachee, lruHits(trace, 300, 100) / keys.length);
     // Memory is for the real cache: the unscaled size.
     assert.equal(rows[1].memoryBytes! / rows[0].memoryBytes!, 4);
+  });
+
+  it("corrects for the sample's share of reads when the log says how many the proxy saw (SHARDS-adj)", () => {
+    // 4 reads logged where a 0.5 sample of 10 should hold 5: the missing one counts as a hit.
+    const keys = [0, 0, 0, 1];
+    const [adjusted] = simulate(loaded(keys, 0.5, { reads: 10, dropped: 0 }), [2]).rows;
+    assert.equal(adjusted.lru, (2 + 5 - 4) / 5);
+    // More reads than expected count against the hits, down to 0 at the least.
+    assert.equal(simulate(loaded(keys, 0.5, { reads: 4, dropped: 0 }), [2]).rows[0].lru, 0);
+    // No trailer, or reads dropped (their hits unknown): the plain ratio.
+    assert.equal(simulate(loaded(keys, 0.5), [2]).rows[0].lru, 2 / 4);
+    assert.equal(simulate(loaded(keys, 0.5, { reads: 10, dropped: 1 }), [2]).adjustment, undefined);
+    assert.deepEqual(simulate(loaded(keys, 0.5, { reads: 10, dropped: 0 }), [2]).adjustment, { expected: 5, logged: 4 });
   });
 
   it('refuses a size that is less than one entry on the sample', () => {

@@ -33,6 +33,7 @@ const RECORD = [
   '# a comment',
   '00000000000000bb 7 20',
   '00000000000000cc 3 -',
+  '# end reads=40 logged=5 dropped=1',
   '',
 ].join('\n');
 
@@ -81,9 +82,10 @@ describe('trace readers', () => {
     assert.deepEqual([...loaded.trace.keys], [0, 1, 0]);
   });
 
-  it('keep each record key its length and latest known reply length, and the header', async () => {
+  it('keep each record key its length and latest known reply length, the header and the trailer', async () => {
     const loaded = await loadTraceFile(fixture('sizes.log', RECORD));
     assert.deepEqual(loaded.record?.header, { sample: 0.5, started: '2025-01-02T03:04:05.678Z', source: 'l1' });
+    assert.deepEqual(loaded.record?.trailer, { reads: 40, dropped: 1 });
     assert.deepEqual([...loaded.record!.keyBytes], [5, 7, 3]);
     assert.deepEqual([...loaded.record!.replyBytes], [12, 20, -1]);
   });
@@ -123,7 +125,7 @@ describe('bad trace files', () => {
   it('say which line does not fit a named format', async () => {
     await rejects(fixture('bad.lirs', '1\n2\nthree\n'), /^line 3: "three" is not a LIRS request/, 'lirs');
     await rejects(fixture('bad.arc', '1 1 0 0\nx y\n'), /^line 2: .* is not an ARC request/, 'arc');
-    await rejects(fixture('bad.log', `${RECORD}not a record line\n`), /^line 8: .* is not a record line/);
+    await rejects(fixture('bad.log', `${RECORD}not a record line\n`), /^line 9: .* is not a record line/);
     await rejects(fixture('v9.log', '# cachee-record v9 sample=1\n'), /record format v9 is not supported/);
     await rejects(fixture('rate.log', '# cachee-record v1 sample=2\n'), /sample=2 is not a rate/);
   });
