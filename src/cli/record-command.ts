@@ -30,6 +30,8 @@ export interface RecordOptions {
 
 export interface RecordSummary {
   reads: number;
+  /** Distinct keys among them. */
+  keys: number;
   /** Reads the proxy could not send because this client fell behind. */
   dropped: number;
   /** Every read the proxy saw while recording, sampled or not; known when it ended the recording itself. */
@@ -96,7 +98,10 @@ function streamFeed(
   let stopping = false;
   let waitingForDrain = false;
   let reads = 0;
-  let settle!: (result: RecordSummary | CliError) => void;
+  // Keys by the first 52 bits of their hash (a number, half the memory of the hex string; the
+  // odds of two keys sharing them are negligible for any log that fits a disk).
+  const keys = new Set<number>();
+  let settle!: (result: Omit<RecordSummary, 'keys'> | CliError) => void;
   const done = new Promise<RecordSummary>((resolve, reject) => {
     let settled = false;
     settle = (result) => {
@@ -105,7 +110,7 @@ function streamFeed(
       clearTimeout(answerTimer);
       socket.destroy();
       if (result instanceof CliError) reject(result);
-      else resolve(result);
+      else resolve({ ...result, keys: keys.size });
     };
   });
   const answerTimer = setTimeout(
@@ -148,6 +153,7 @@ function streamFeed(
               socket.resume();
             });
           }
+          keys.add(parseInt(body.slice(0, 13), 16));
           onRead(++reads);
         } else if (kind === 'record-end') {
           const [, dropped, seen] = body.split(' ').map(Number);
@@ -206,7 +212,7 @@ export async function runRecord(options: RecordOptions, deps: CliDeps): Promise<
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve()))).catch((err: unknown) => {
     throw new CliError(`cachee record: cannot write ${options.out}: ${messageOf(err)}`, 1);
   });
-  deps.stdout(`recorded ${formatCount(summary.reads)} reads to ${options.out} (sample ${options.sample})\n`);
+  deps.stdout(`recorded ${formatCount(summary.reads)} reads of ${formatCount(summary.keys)} keys to ${options.out} (sample ${options.sample})\n`);
   if (summary.dropped > 0) {
     deps.stderr(`warning: the proxy dropped ${formatCount(summary.dropped)} reads because this client fell behind; the log lacks them\n`);
   }

@@ -62,7 +62,7 @@ describe('cachee record', () => {
     });
     assert.equal(code, 0);
     assert.equal(sent, gets.length);
-    assert.equal(deps.stdoutText(), `recorded 6 reads to ${file} (sample 1)\n`);
+    assert.equal(deps.stdoutText(), `recorded 6 reads of 4 keys to ${file} (sample 1)\n`);
     assert.equal(deps.stderrText(), '');
     assert.equal(header, '# cachee-record v1 sample=1 started=2025-01-02T03:04:05.678Z source=l1 salt-free');
     // Ctrl-C asks the proxy to end the recording, which then says how many reads it saw.
@@ -83,7 +83,7 @@ describe('cachee record', () => {
 
   it('samples by key at 0.5: every read of a logged key is logged; then simulate reads the log', async () => {
     const file = path.join(dir, 'half.log');
-    const { code, header, reads, trailer } = await record(env, file, '0.5', async (client) => {
+    const { code, deps, header, reads, trailer } = await record(env, file, '0.5', async (client) => {
       for (let round = 0; round < 3; round++) await client.pipeline(Array.from({ length: 200 }, (_, i) => ['GET', `user:${i}`]));
     });
     assert.equal(code, 0);
@@ -91,6 +91,7 @@ describe('cachee record', () => {
     const perKey = new Map<string, number>();
     for (const line of reads) perKey.set(line.split(' ')[0], (perKey.get(line.split(' ')[0]) ?? 0) + 1);
     assert.equal(trailer, `# end reads=600 logged=${reads.length} dropped=0`);
+    assert.equal(deps.stdoutText(), `recorded ${reads.length} reads of ${perKey.size} keys to ${file} (sample 0.5)\n`);
     assert.ok([...perKey.values()].every((n) => n === 3), 'each logged key has all three of its reads');
     // 200 keys at 0.5: 100 expected, a standard deviation of about 7.
     assert.ok(perKey.size > 60 && perKey.size < 140, `${perKey.size} of 200 keys logged`);
