@@ -1,8 +1,9 @@
 /**
- * Hit ratios on the public traces and the synthetic workloads: the engine (built, from dist),
- * exact LRU and Bélády's OPT, judged against the published W-TinyLFU figures.
+ * Hit ratios on the public traces and the synthetic workloads: the engine, exact LRU and
+ * Bélády's OPT, judged against the published W-TinyLFU figures. The replay is `cachee
+ * simulate`'s (src/sim/replay.ts), so both print the same figures for a trace.
  *
- *   npm run build && node --import tsx bench/hitratio/run.ts [--trace NAME]... [--size N]... [--json]
+ *   node --import tsx bench/hitratio/run.ts [--trace NAME]... [--size N]... [--json]
  *
  * `--trace` takes trace or workload names (repeatable, or comma-separated); `--size` replaces each
  * one's list of sizes. Protocol (Caffeine's and Otter's): for each request `get`, and on a miss
@@ -11,20 +12,10 @@
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Cache } from '../../dist/index.js';
-import { lruHits, nextUses, optHits } from './policies.js';
+import { policyHits, type CacheFactory } from '../../src/sim/replay.js';
 import { referenceFor } from './references.js';
 import { loadWorkload, WORKLOAD_NAMES } from './synthetic.js';
 import { loadTrace, TRACE_NAMES, type Trace, type TraceName } from './traces.js';
-
-/** Anything with get/set over number keys can be replayed. */
-export interface SimCache {
-  get(key: number): unknown;
-  set(key: number, value: number): unknown;
-}
-export type CacheFactory = (maxEntries: number) => SimCache;
-
-export const cacheeFactory: CacheFactory = (maxEntries) => new Cache<number, number>({ maxEntries });
 
 export type Verdict = 'best' | 'ok' | 'SHORT';
 
@@ -73,25 +64,6 @@ export const TRACE_SIZES: Record<TraceName, number[]> = {
   mixed: [500, 1000, 2000],
 };
 
-/** Runs of the cache under test per trace and size. */
-const REPLAYS = 3;
-
-function medianOf(runs: number, run: () => number): number {
-  const results = Array.from({ length: runs }, run).sort((a, b) => a - b);
-  return results[runs >> 1];
-}
-
-/** Replays the keys through the cache; returns the number of hits. */
-export function replay(keys: Int32Array, cache: SimCache): number {
-  let hits = 0;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    if (cache.get(key) !== undefined) hits++;
-    else cache.set(key, 1);
-  }
-  return hits;
-}
-
 /**
  * `best`: at least every published figure of the row and LRU (capped at OPT, as chart read-offs
  * can exceed it); `ok`: within half a point of the best W-TinyLFU figure; else `SHORT`.
@@ -104,20 +76,11 @@ export function verdict(row: HitRatioRow): Verdict | undefined {
   return row.cachee >= r.ref - 0.5 ? 'ok' : 'SHORT';
 }
 
-function simulate(trace: Trace, sizes: number[], factory: CacheFactory): HitRatioRow[] {
-  const next = nextUses(trace.keys, trace.distinct);
+function simulate(trace: Trace, sizes: number[], factory: CacheFactory | undefined): HitRatioRow[] {
   const n = trace.keys.length;
   const percent = (hits: number) => (100 * hits) / n;
-  return sizes.map((size) => {
-    const row: HitRatioRow = {
-      trace: trace.name,
-      size,
-      requests: n,
-      // The engine's hash seed and admission jitter are random: the median of a few runs.
-      cachee: percent(medianOf(REPLAYS, () => replay(trace.keys, factory(size)))),
-      lru: percent(lruHits(trace.keys, trace.distinct, size)),
-      opt: percent(optHits(trace.keys, trace.distinct, size, next)),
-    };
+  return policyHits(trace, sizes, { factory }).map(({ size, cachee, lru, opt }) => {
+    const row: HitRatioRow = { trace: trace.name, size, requests: n, cachee: percent(cachee), lru: percent(lru), opt: percent(opt) };
     const ref = referenceFor(trace.name, size);
     if (ref !== undefined) {
       row.reference = { ref: ref.ref, refSource: ref.refSource, others: ref.others, lru: ref.lru, opt: ref.opt };
@@ -135,7 +98,7 @@ function checkNames(names: string[] | undefined): void {
 }
 
 export function runHitRatio(options: HitRatioOptions = {}): HitRatioResult {
-  const { names, sizes, factory = cacheeFactory } = options;
+  const { names, sizes, factory } = options;
   checkNames(names);
   const wanted = (name: string) => names === undefined || names.includes(name);
   return {

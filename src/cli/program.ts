@@ -10,11 +10,15 @@ import { DEFAULT_REQUESTS, DEFAULT_SIZES, parseBenchOptions, type BenchFlags } f
 import { BENCH_PREFIX } from './bench/keys.js';
 import { runInit } from './init.js';
 import { CONFIG_ENV, SETTINGS, settingFor, type Setting } from './settings.js';
+import { runRecord } from './record-command.js';
+import { runSimulate } from './simulate-command.js';
 import { runStart } from './start.js';
 import { runStatus } from './status-command.js';
 import { connectHost } from './status.js';
-import { UnitError, formatDuration, formatSize, parseDuration } from './units.js';
+import { UnitError, formatDuration, formatSize, parseCount, parseDuration } from './units.js';
 import { DEFAULT_PROXY_CONFIG } from '../proxy/config.js';
+import { isSampleRate } from '../sim/record-format.js';
+import { isTraceFormat, TRACE_FORMATS, type TraceFormat } from '../sim/trace-file.js';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -90,24 +94,23 @@ export async function runCli(argv: readonly string[], overrides: Partial<CliDeps
       exitCode = await runStart({ config, location, file }, deps);
     });
 
-  program
-    .command('status')
-    .description("show a running proxy's cache statistics (host and port as start resolves them)")
-    .option('--host <host>', 'proxy address [CACHEE_HOST, else cachee.json, default 127.0.0.1]')
-    .option('--port <port>', 'proxy port [CACHEE_PORT, else cachee.json, default 6380]')
-    .option('--config <path>', `cachee.json to read host and port from [${CONFIG_ENV}]`)
+  /** Where a running proxy is, as `start` resolves its host and port (flag, environment, cachee.json). */
+  const proxyAddress = async (options: AddressFlags): Promise<{ host: string; port: number }> => {
+    const location = await locateConfig(options.config, deps.env, deps.cwd);
+    const file = await readConfigFile(location);
+    const { config } = resolveConfig({ flags: { host: options.host, port: options.port }, env: deps.env, file }, ['host', 'port']);
+    return { host: connectHost(config.host), port: config.port };
+  };
+
+  addAddressOptions(program.command('status').description("show a running proxy's cache statistics (host and port as start resolves them)"))
     .option('--json', 'print JSON (with --watch: one object a line)')
     .option('--watch', 'refresh every second until Ctrl-C, like redis-cli --stat')
     .option('--interval <duration>', 'refresh interval of --watch', '1s')
     .option('--timeout <duration>', 'give up on a proxy that does not answer within this', '2s')
-    .action(async (options: { host?: string; port?: string; config?: string; json?: boolean; watch?: boolean; interval: string; timeout: string }) => {
-      const location = await locateConfig(options.config, deps.env, deps.cwd);
-      const file = await readConfigFile(location);
-      const { config } = resolveConfig({ flags: { host: options.host, port: options.port }, env: deps.env, file }, ['host', 'port']);
+    .action(async (options: AddressFlags & { json?: boolean; watch?: boolean; interval: string; timeout: string }) => {
       exitCode = await runStatus(
         {
-          host: connectHost(config.host),
-          port: config.port,
+          ...(await proxyAddress(options)),
           json: options.json === true,
           watch: options.watch === true,
           intervalMs: durationFlag('--interval', options.interval, 1),
@@ -139,6 +142,43 @@ export async function runCli(argv: readonly string[], overrides: Partial<CliDeps
       exitCode = await runBench(bench, deps);
     });
 
+  addAddressOptions(
+    program
+      .command('record')
+      .description("log a running proxy's reads (hashed keys and reply sizes, never values) for cachee simulate")
+      .requiredOption('--out <file>', 'the log to write (replaced if it exists)'),
+  )
+    .option('--sample <rate>', 'fraction of the keys to log (by key hash: every read of a logged key is logged), 0 < rate <= 1', '1')
+    .option('--duration <duration>', 'stop after this long (default: at Ctrl-C)')
+    .option('--timeout <duration>', 'give up on a proxy that does not answer within this', '2s')
+    .action(async (options: AddressFlags & { out: string; sample: string; duration?: string; timeout: string }) => {
+      exitCode = await runRecord(
+        {
+          ...(await proxyAddress(options)),
+          out: options.out,
+          sample: sampleFlag(options.sample),
+          durationMs: options.duration === undefined ? 0 : durationFlag('--duration', options.duration, 1),
+          timeoutMs: durationFlag('--timeout', options.timeout, 1),
+        },
+        deps,
+      );
+    });
+
+  program
+    .command('simulate')
+    .description('hit ratio of cachee, LRU and the optimum by cache size on a trace, and the memory each size takes')
+    .argument('<file>', 'a cachee record log, a text file of keys (one a line), or a trace in another format; .gz and .xz are read too')
+    .requiredOption('--sizes <list>', 'cache sizes in entries, comma-separated: 1k,10k,100k (k = 1000, m = 1000000)')
+    .option('--format <format>', `the file's format, if not detected: ${TRACE_FORMATS.join(', ')}`)
+    .option('--json', 'print [{ size, cachee, lru, opt, memoryBytes }, ...], ratios from 0 to 1')
+    .option('--svg <file>', 'also write the curves as an SVG chart')
+    .action(async (file: string, options: { sizes: string; format?: string; json?: boolean; svg?: string }) => {
+      exitCode = await runSimulate(
+        { file, sizes: sizesFlag(options.sizes), format: formatFlag(options.format), json: options.json === true, svg: options.svg },
+        deps,
+      );
+    });
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
@@ -152,6 +192,47 @@ export async function runCli(argv: readonly string[], overrides: Partial<CliDeps
     if (deps.env.CACHEE_DEBUG && err instanceof Error && err.stack) deps.stderr(`${err.stack}\n`);
     return 1;
   }
+}
+
+interface AddressFlags {
+  host?: string;
+  port?: string;
+  config?: string;
+}
+
+/** --host, --port and --config, for the commands that talk to a running proxy. */
+function addAddressOptions(command: Command): Command {
+  return command
+    .option('--host <host>', 'proxy address [CACHEE_HOST, else cachee.json, default 127.0.0.1]')
+    .option('--port <port>', 'proxy port [CACHEE_PORT, else cachee.json, default 6380]')
+    .option('--config <path>', `cachee.json to read host and port from [${CONFIG_ENV}]`);
+}
+
+function sampleFlag(value: string): number {
+  const rate = Number(value);
+  if (value.trim() === '' || !isSampleRate(rate)) throw new CliError(`error: --sample: must be a fraction in (0, 1], like 0.1 (got ${JSON.stringify(value)})`, 2);
+  return rate;
+}
+
+function sizesFlag(value: string): number[] {
+  const sizes = value.split(',').map((part) => {
+    let size: number;
+    try {
+      size = parseCount(part.trim());
+    } catch (err) {
+      if (err instanceof UnitError) throw new CliError(`error: --sizes: ${err.message}`, 2);
+      throw err;
+    }
+    if (size < 1) throw new CliError(`error: --sizes: a cache of ${size} entries holds nothing; sizes start at 1`, 2);
+    return size;
+  });
+  return sizes;
+}
+
+function formatFlag(value: string | undefined): TraceFormat | undefined {
+  if (value === undefined) return undefined;
+  if (!isTraceFormat(value)) throw new CliError(`error: --format: ${JSON.stringify(value)} is not one of ${TRACE_FORMATS.join(', ')}`, 2);
+  return value;
 }
 
 function durationFlag(flag: string, value: string, min: number): number {

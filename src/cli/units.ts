@@ -55,6 +55,19 @@ export function parseSize(value: string | number): number {
   return bytes;
 }
 
+const COUNT_UNITS: Record<string, number> = { '': 1, k: 1000, m: 1_000_000 };
+
+/** A number of things (cache entries) from `500`, `10k`, `1.5m`, `100_000` (k and m are powers of 1000). */
+export function parseCount(value: string): number {
+  const parts = split(value.replaceAll('_', ''));
+  if (!parts || !(parts.unit in COUNT_UNITS)) throw new UnitError(`${quote(value)} is not a count (a number, with k or m for thousands or millions)`);
+  const exact = parts.amount * COUNT_UNITS[parts.unit];
+  const count = Math.round(exact);
+  if (Math.abs(exact - count) > EPSILON) throw new UnitError(`${quote(value)} is not a whole number`);
+  if (!Number.isSafeInteger(count)) throw new UnitError(`${quote(value)} is too large`);
+  return count;
+}
+
 /** Milliseconds from `250`, `250ms`, `30s`, `1.5m`, `2h`; a JSON number is milliseconds. */
 export function parseDuration(value: string | number): number {
   const notADuration = () => new UnitError(`${quote(value)} is not a duration (use ms, s, m, h)`);

@@ -23,6 +23,11 @@ export function stringBytes(s: string): number {
   return 16 + ((chars + 7) & ~7);
 }
 
+/** `stringBytes` of a Latin-1 string from its length alone (estimates from recorded lengths). */
+export function latin1StringBytes(length: number): number {
+  return length <= 1 ? 0 : 16 + ((length + 7) & ~7);
+}
+
 export function estimateBytes(value: unknown): number {
   switch (typeof value) {
     case 'string':

@@ -7,6 +7,7 @@
  */
 import type net from 'node:net';
 import { RequestParser, RespProtocolError, type RespCommand } from '../resp/request-parser.js';
+import { AccessRecorder, MAX_BACKLOG, parseRecordCommand, Recording, recordEndText, recordMessage, type RecordingHost } from './recording.js';
 import { ReplyWriter } from './reply-writer.js';
 
 /** Stop reading from a client whose replies pile up unread beyond this many bytes. */
@@ -32,6 +33,9 @@ export function errorReply(message: string): Buffer {
   return Buffer.from(`-${message.replace(/[\r\n]+/g, ' ')}\r\n`);
 }
 
+const QUIT_OK = Buffer.from('+OK\r\n');
+const RECORDING_ONLY_QUIT = errorReply('ERR only QUIT is allowed while this connection records (CACHEE RECORD)');
+
 export abstract class ClientConnection implements ClientHandle {
   protected readonly parser: RequestParser;
   /** Replies ready to write, in order; written together by `flush`. */
@@ -40,6 +44,9 @@ export abstract class ClientConnection implements ClientHandle {
   protected closing = false;
   private closed = false;
   private readonly outputHighWater: number;
+  /** While this connection is a recording's feed (CACHEE RECORD, see ./recording.ts). */
+  private recording: { host: RecordingHost; recording: Recording; timer: NodeJS.Timeout | undefined; protocol: number } | undefined;
+  private recordFlushScheduled = false;
 
   constructor(
     protected readonly socket: net.Socket,
@@ -51,7 +58,7 @@ export abstract class ClientConnection implements ClientHandle {
     this.parser = new RequestParser({ maxBulkLength: limits.maxBulkLength, maxQueryBuffer: limits.maxQueryBuffer });
     this.outputHighWater = limits.outputHighWater ?? OUTPUT_HIGH_WATER;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => (this.recording === undefined ? this.onData(chunk) : this.onRecordingInput(chunk)));
     socket.on('drain', () => {
       if (!this.closing) socket.resume();
     });
@@ -100,8 +107,83 @@ export abstract class ClientConnection implements ClientHandle {
     }
   }
 
+  /** Whether CACHEE RECORD made this connection a feed: the caller stops handling its input. */
+  protected get recordingActive(): boolean {
+    return this.recording !== undefined;
+  }
+
+  /**
+   * Answers `CACHEE ...`: starts a recording of `host`'s reads on this connection (or says why
+   * not) and returns the reply. Only on a connection that owes no other replies, so the feed
+   * cannot overtake them.
+   */
+  protected answerCachee(host: RecordingHost, args: Buffer[], protocol: number): Buffer {
+    const request = parseRecordCommand(args);
+    if (typeof request === 'string') return errorReply(request);
+    if (this.recording !== undefined) return errorReply('ERR this connection is already recording');
+    if (this.hasRepliesInFlight()) return errorReply('ERR CACHEE RECORD must not be pipelined behind commands still waiting for their replies');
+    const recording = new Recording(request.sample, (line) => this.deliverRecorded(recordMessage('record', line, protocol)));
+    const timer = request.durationMs > 0 ? setTimeout(() => this.endRecording(), request.durationMs) : undefined;
+    this.recording = { host, recording, timer, protocol };
+    AccessRecorder.add(host, recording);
+    return Buffer.from(`+OK source=${host.recordSource}\r\n`);
+  }
+
+  /** Queues one message of the feed; written once per event-loop turn, so a burst of reads costs one socket write. */
+  private deliverRecorded(message: string): boolean {
+    if (this.closing || this.socket.writableLength > MAX_BACKLOG) return false;
+    this.out.push(message);
+    if (!this.recordFlushScheduled) {
+      this.recordFlushScheduled = true;
+      setImmediate(() => {
+        this.recordFlushScheduled = false;
+        this.flush();
+      });
+    }
+    return true;
+  }
+
+  /** Stops the recording: its reads are no longer logged. */
+  private stopRecording(): Recording | undefined {
+    const active = this.recording;
+    if (active === undefined) return undefined;
+    this.recording = undefined;
+    clearTimeout(active.timer);
+    AccessRecorder.remove(active.host, active.recording);
+    return active.recording;
+  }
+
+  /** Duration over, QUIT or shutdown: the last message (then `reply`, if any), then close. */
+  private endRecording(reply?: Buffer): void {
+    const protocol = this.recording?.protocol ?? 2;
+    const recording = this.stopRecording();
+    if (recording === undefined) return;
+    this.out.push(recordMessage('record-end', recordEndText(recording), protocol));
+    if (reply !== undefined) this.out.push(reply);
+    this.closing = true;
+    this.flush();
+    this.closeIfIdle();
+  }
+
+  /** Input while recording: QUIT ends the connection, anything else is refused. */
+  private onRecordingInput(chunk: Buffer): void {
+    this.parser.feed(chunk);
+    const failure = this.readCommands((command) => {
+      const quit = command.args[0].length === 4 && command.args[0].toString('latin1').toLowerCase() === 'quit';
+      if (!quit) {
+        this.out.push(RECORDING_ONLY_QUIT);
+        return true;
+      }
+      this.endRecording(QUIT_OK);
+      return false;
+    });
+    if (failure !== undefined) this.out.push(ClientConnection.protocolErrorReply(failure));
+    this.finishInput();
+  }
+
   /** Stops reading; the connection closes once the replies in flight are written. */
   shutdown(): void {
+    this.endRecording();
     this.closing = true;
     this.socket.pause();
     this.closeIfIdle();
@@ -118,6 +200,7 @@ export abstract class ClientConnection implements ClientHandle {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopRecording();
     if (!this.socket.destroyed) this.socket.destroy();
     this.released();
     this.onClosed(this);

@@ -7,6 +7,7 @@ import type { ProxyConfig } from './config.js';
 import type { CommandTable } from './command-table.js';
 import { keyMatcher } from './glob.js';
 import { ReplyCache } from './reply-cache.js';
+import { AccessRecorder, type RecordingHost } from './recording.js';
 import { cacheeInfoSection, ProxyStats, type InvalidationState, type UpstreamState } from './stats.js';
 import { ReadGuard } from '../tier/read-guard.js';
 import { UpstreamConnection, type UpstreamTarget } from '../tier/redis-connection.js';
@@ -17,7 +18,7 @@ export interface UpstreamHooks {
   onPush?: (raw: Buffer) => void;
 }
 
-export class ProxyCore {
+export class ProxyCore implements RecordingHost {
   readonly cache: ReplyCache | undefined;
   readonly guard = new ReadGuard();
   readonly stats = new ProxyStats();
@@ -30,6 +31,9 @@ export class ProxyCore {
   l1Trusted = false;
   invalidationState: InvalidationState = 'down';
   upstreamState: UpstreamState = 'down';
+  /** Set while a CACHEE RECORD runs on some connection (./recording.ts). */
+  recorder: AccessRecorder | undefined = undefined;
+  readonly recordSource = 'l1';
 
   constructor(
     readonly config: ProxyConfig,
@@ -104,7 +108,7 @@ export class ProxyCore {
       l2AvgLatencyUs: stats.l2Latency.mean,
       upstream: this.upstreamState,
       invalidation: this.invalidationState,
-      extra: { l1_stale_hits: stats.l1StaleHits },
+      extra: { l1_stale_hits: stats.l1StaleHits, ...AccessRecorder.info(this) },
     });
   }
 }

@@ -6,6 +6,7 @@
  */
 import { Store, type ConnectionInfo, type Session } from '../store/index.js';
 import { errorReply } from './client-connection.js';
+import { AccessRecorder, type RecordingHost } from './recording.js';
 import { cacheeInfoSection, EvictionRate, infoReply, isInfoCachee, MeanSampler, TIMING_SAMPLE_MASK } from './stats.js';
 
 export interface MeasuredStoreOptions {
@@ -19,7 +20,10 @@ export interface MeasuredStoreOptions {
   onInternalError?: (command: string, error: unknown) => void;
 }
 
-export class MeasuredStore {
+export class MeasuredStore implements RecordingHost {
+  /** Set while a CACHEE RECORD runs (./recording.ts): GETs are offered to it. */
+  recorder: AccessRecorder | undefined = undefined;
+  readonly recordSource = 'embedded';
   private readonly store: Store;
   private readonly hitLatency = new MeanSampler();
   private readonly evictionRate = new EvictionRate();
@@ -41,6 +45,21 @@ export class MeasuredStore {
   /** The reply bytes of one command; `INFO cachee` is answered here, everything else by the store. */
   execute(session: Session, args: Buffer[]): Buffer {
     if (isInfoCachee(args)) return infoReply(this.infoSection());
+    if (this.recorder !== undefined) return this.executeRecorded(session, args, this.recorder);
+    return this.executeMeasured(session, args);
+  }
+
+  /** A GET is logged with its reply's length; a nil or an error reply (no value) as unknown. */
+  private executeRecorded(session: Session, args: Buffer[], recorder: AccessRecorder): Buffer {
+    const reply = this.executeMeasured(session, args);
+    if (args.length === 2 && args[0].length === 3 && args[0].toString('latin1').toLowerCase() === 'get') {
+      const isValue = reply[0] === 0x24 && reply[1] !== 0x2d;
+      recorder.access(args[1].toString('latin1'), isValue ? reply.length : -1);
+    }
+    return reply;
+  }
+
+  private executeMeasured(session: Session, args: Buffer[]): Buffer {
     try {
       const counters = this.store.stats;
       const hits = counters.keyspaceHits;
@@ -74,6 +93,7 @@ export class MeasuredStore {
       upstream: 'embedded',
       // Nothing to invalidate: the store is the data.
       invalidation: 'none',
+      extra: AccessRecorder.info(this),
     });
   }
 }

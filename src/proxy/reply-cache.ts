@@ -11,7 +11,7 @@
  * the memory used. Writing one costs a copy into the client's reply buffer, as a Buffer would.
  */
 import { Cache } from '../core/cache.js';
-import { stringBytes } from '../core/size-of.js';
+import { latin1StringBytes, stringBytes } from '../core/size-of.js';
 
 /**
  * Bytes a stored entry costs besides its strings: the engine's bookkeeping (its Map entry and
@@ -55,6 +55,17 @@ export interface ReplyCacheOptions {
   /** ms; 0: no TTL beyond the ones given to `put`. */
   ttl: number;
   now?: () => number;
+}
+
+/** The GET variant's name of the `default` user on RESP2, as sessions build it (user, protocol, command). */
+const DEFAULT_GET_VARIANT = 'default\u00002\u0000get';
+
+/**
+ * What L1 counts for a key read by GET alone (as `sizeOfVariants` does), from the lengths of the
+ * key and of the reply: the estimate `cachee simulate` makes from a recorded log.
+ */
+export function getEntryBytes(keyLength: number, replyLength: number): number {
+  return ENTRY_OVERHEAD + latin1StringBytes(keyLength) + latin1StringBytes(DEFAULT_GET_VARIANT.length) + latin1Bytes(replyLength);
 }
 
 function sizeOfVariants(v: Variants, key: string): number {

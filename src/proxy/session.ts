@@ -152,7 +152,7 @@ export class ClientSession extends ClientConnection {
     if (fastEnd < chunk.length) this.parser.feed(fastEnd === 0 ? chunk : chunk.subarray(fastEnd));
     const failure = this.readCommands((command) => {
       this.dispatch(command.args, command.raw, batch, expectations);
-      return !(this.raw || this.closing);
+      return !(this.raw || this.closing || this.recordingActive);
     });
     this.sendForwarded(batch, expectations);
     if (failure !== undefined) this.emit(ClientConnection.protocolErrorReply(failure));
@@ -180,6 +180,8 @@ export class ClientSession extends ClientConnection {
     const variant = this.getVariant;
     const db = this.db;
     const maxBulk = core.config.maxBulkLength;
+    // Undefined unless a CACHEE RECORD is running: then each lookup is offered to it.
+    const recorder = core.recorder;
     const bytes = chunk as unknown as Latin1Sliceable;
     let pos = 0;
     while (pos + 16 <= length) {
@@ -217,6 +219,7 @@ export class ClientSession extends ClientConnection {
       if (hit !== undefined) {
         if (timed) stats.recordL1Latency(Number(process.hrtime.bigint() - started));
         stats.l1Hits++;
+        if (recorder !== undefined) recorder.access(key, hit.length);
         this.emit(hit);
       } else {
         stats.l1Misses++;
@@ -240,6 +243,7 @@ export class ClientSession extends ClientConnection {
         if (hit !== undefined) {
           if (timed) core.stats.recordL1Latency(Number(process.hrtime.bigint() - start));
           core.stats.l1Hits++;
+          core.recorder?.access(key, hit.length);
           this.emit(hit);
           return;
         }
@@ -260,6 +264,9 @@ export class ClientSession extends ClientConnection {
           return;
         }
         break;
+      case 'cachee':
+        this.emit(this.answerCachee(core, args, this.protocol));
+        return;
       case 'multi':
         // At once, not when Redis answers: the commands pipelined behind it are queued by Redis,
         // so L1 must not answer them. (MULTI fails only when already in MULTI.)
@@ -305,6 +312,7 @@ export class ClientSession extends ClientConnection {
         const hit = core.cache!.get(ReplyCache.entryKey(this.db, key), variant);
         if (hit !== undefined) {
           core.stats.l1Hits++;
+          core.recorder?.access(key, hit.length);
           this.emit(hit);
           return;
         }
@@ -423,14 +431,18 @@ export class ClientSession extends ClientConnection {
   private answerMgetFromL1(args: Buffer[]): boolean {
     const core = this.core;
     let reply = `*${args.length - 1}\r\n`;
+    // Logged once the whole MGET is answered here; else forwardMgetCacheable logs every key.
+    const lengths: number[] | undefined = core.recorder === undefined ? undefined : [];
     for (let i = 1; i < args.length; i++) {
       const key = args[i].toString('latin1');
       if (!core.keyAllowed(key) || this.writePending(key)) return false;
       const hit = core.cache!.get(ReplyCache.entryKey(this.db, key), this.getVariant);
       if (hit === undefined) return false;
+      lengths?.push(hit.length);
       reply += hit;
     }
     core.stats.l1Hits += args.length - 1;
+    if (lengths !== undefined) lengths.forEach((length, i) => core.recorder?.access(args[i + 1].toString('latin1'), length));
     this.emit(reply);
     return true;
   }
@@ -466,6 +478,8 @@ export class ClientSession extends ClientConnection {
     let values: (Buffer | undefined)[] | undefined;
     this.forward(raw, batch, expectations, (reply) => {
       values = splitBulkArray(reply, keys.length);
+      const recorder = core.recorder;
+      if (recorder !== undefined) keys.forEach((key, j) => recorder.access(key, values?.[j]?.length ?? -1));
     }, () => {
       settleAll();
     });
@@ -509,6 +523,7 @@ export class ClientSession extends ClientConnection {
       expectations,
       (r) => {
         reply = r;
+        core.recorder?.access(key, isErrorReply(r) ? -1 : r.length);
       },
       settle,
     );

@@ -8,6 +8,7 @@ import type { RespCommand } from '../resp/request-parser.js';
 import type { Session } from '../store/index.js';
 import { ClientConnection, type ConnectionLimits } from './client-connection.js';
 import type { MeasuredStore } from './measured-store.js';
+import { isCacheeCommand } from './recording.js';
 
 /** "ip:port" as Redis prints a peer (IPv6 in brackets). */
 function peerAddress(address: string | undefined, port: number | undefined): string | undefined {
@@ -40,6 +41,10 @@ export class StoreConnection extends ClientConnection {
 
   /** Queues the reply; false once the client asked to be disconnected (QUIT): the rest is ignored, as Redis does. */
   private answer(command: RespCommand): boolean {
+    if (isCacheeCommand(command.args)) {
+      this.out.push(this.answerCachee(this.store, command.args, this.session.protocol));
+      return !this.recordingActive;
+    }
     this.out.push(this.store.execute(this.session, command.args));
     if (!this.session.closeAfterReply) return true;
     this.closing = true;

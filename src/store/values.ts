@@ -7,7 +7,7 @@
  * none) belong to the database and are changed only by it.
  */
 import { ENTRY_OVERHEAD_BYTES } from '../core/cache.js';
-import { stringBytes } from '../core/size-of.js';
+import { latin1StringBytes, stringBytes } from '../core/size-of.js';
 
 /** An entry object: header, map and 4 fields. */
 const ENTRY_OBJECT_BYTES = 56;
@@ -78,4 +78,9 @@ export type ValueType = Entry['type'];
 export function entryBytes(key: string, entry: Entry): number {
   const payload = entry.type === 'string' ? stringBytes(entry.value) : entry.payloadBytes;
   return ENTRY_OVERHEAD_BYTES + stringBytes(key) + INDEX_BYTES + ENTRY_OBJECT_BYTES + payload;
+}
+
+/** `entryBytes` of a string value from the lengths of its key and value alone (estimates from recorded lengths). */
+export function stringEntryBytes(keyLength: number, valueLength: number): number {
+  return ENTRY_OVERHEAD_BYTES + latin1StringBytes(keyLength) + INDEX_BYTES + ENTRY_OBJECT_BYTES + latin1StringBytes(valueLength);
 }

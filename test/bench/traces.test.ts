@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { lruHits, nextUses, optHits } from '../../bench/hitratio/policies.js';
+import { lruHits, nextUses, optHits } from '../../src/sim/policies.js';
 import { REFERENCES } from '../../bench/hitratio/references.js';
 import { loadTrace, TRACE_NAMES, type TraceName } from '../../bench/hitratio/traces.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { LRUCache } from 'lru-cache';
-import { lruHits, nextUses, optHits } from '../../bench/hitratio/policies.js';
+import { lruHits, nextUses, optHits } from '../../src/sim/policies.js';
 import { loadTrace } from '../../bench/hitratio/traces.js';
 
 function lruCacheHits(keys: Int32Array, capacity: number): number {
