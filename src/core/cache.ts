@@ -335,7 +335,12 @@ export class Cache<K, V> {
     // Drain before the lookup: the maintenance it runs may itself remove this key.
     if (this.readCount !== 0) this.drainReads();
     const i = this.map.get(key);
-    if (i === undefined) return false;
+    if (i === undefined) {
+      // The drain's maintenance may have evicted or expired entries, this one included: their
+      // onEvict is due now (TieredCache moves an expired entry to its last-resort copies there).
+      this.flushNotices();
+      return false;
+    }
     const expired = this.expiring && this.isExpired(i);
     if (expired) this.expirationCount++;
     this.removeSlot(i, expired ? 'expired' : 'deleted');

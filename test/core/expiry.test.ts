@@ -152,6 +152,18 @@ describe('TTL', () => {
       checkInvariants(cache);
     }
   });
+  it('delete of a key the wheel expires on the way reports it before returning', () => {
+    const clock = fakeClock();
+    const evicted: [string, EvictionReason][] = [];
+    const cache = new Cache<string, number>({ maxEntries: 10, now: clock.read, onEvict: (key, _value, reason) => evicted.push([key, reason]) });
+    cache.set('short', 1, { ttl: 10 });
+    cache.set('other', 2);
+    cache.get('other'); // a buffered hit: delete replays it first, and that maintenance advances the wheel
+    clock.now += 5000;
+    assert.equal(cache.delete('short'), false, 'it had expired');
+    assert.deepEqual(evicted, [['short', 'expired']], 'onEvict ran before delete returned');
+    checkInvariants(cache);
+  });
 });
 
 describe('TimerWheel', () => {
