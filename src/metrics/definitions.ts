@@ -8,6 +8,7 @@
  * The names are a contract (the admin dashboard and users' dashboards read them); the README's
  * "Metrics" section lists them.
  */
+import type { TieredCacheStats } from '../tier/tiered-cache.js';
 import type { LatencyView } from './latency.js';
 import { scrapedMetric, summarySamples, type Aggregator, type Labels, type MetricRegistry, type MetricType, type Sample } from './scraped-metric.js';
 import { WINDOW_DESCRIPTION } from './window.js';
@@ -98,19 +99,35 @@ export const L1_METRICS: readonly Definition<L1Figures>[] = [
   },
 ];
 
+/** L1_METRICS over figures that hold L1's under `l1`. */
+function ofL1<F extends { l1: L1Figures }>(): Definition<F>[] {
+  return L1_METRICS.map((definition) => ({ ...definition, samples: (f: F) => definition.samples(f.l1) }));
+}
+
+const INVALIDATIONS: Definition<{ invalidations: InvalidationCounts }> = {
+  name: 'invalidations_total',
+  help: 'Keys invalidated in L1, by source (own_write, tracking, pubsub); source="flush" counts whole-L1 flushes.',
+  type: 'counter',
+  samples: (f) => invalidationSamples(f.invalidations),
+};
+
+/** With --workers: 1 for every state some worker is in. */
+const INVALIDATION_STATE: Definition<{ invalidation: InvalidationState }> = {
+  name: 'invalidation_state',
+  help: 'How L1 learns of writes made elsewhere: 1 for the current state (tracking, pubsub, none, down), 0 for the others.',
+  type: 'gauge',
+  aggregator: 'max',
+  samples: (f) => stateSamples(INVALIDATION_STATES, f.invalidation),
+};
+
 /**
  * With --workers, the primary sums counters and entry/byte/client gauges over the workers;
  * `upstream_up` is the lowest (0 if any worker is down); a state gauge is 1 for every state some
  * worker is in.
  */
 export const FRONT_METRICS: readonly Definition<FrontFigures>[] = [
-  ...L1_METRICS.map((definition) => ({ ...definition, samples: (f: FrontFigures) => definition.samples(f.l1) })),
-  {
-    name: 'invalidations_total',
-    help: 'Keys invalidated in L1, by source (own_write, tracking, pubsub); source="flush" counts whole-L1 flushes.',
-    type: 'counter',
-    samples: (f) => invalidationSamples(f.invalidations),
-  },
+  ...ofL1<FrontFigures>(),
+  INVALIDATIONS,
   { name: 'l2_requests_total', help: 'Commands forwarded to the upstream Redis.', type: 'counter', samples: (f) => f.l2Requests },
   {
     name: 'l2_errors_total',
@@ -139,25 +156,12 @@ export const FRONT_METRICS: readonly Definition<FrontFigures>[] = [
     aggregator: 'max',
     samples: (f) => stateSamples(UPSTREAM_STATES, f.upstream),
   },
-  {
-    name: 'invalidation_state',
-    help: 'How L1 learns of writes made elsewhere: 1 for the current state (tracking, pubsub, none, down), 0 for the others.',
-    type: 'gauge',
-    aggregator: 'max',
-    samples: (f) => stateSamples(INVALIDATION_STATES, f.invalidation),
-  },
+  INVALIDATION_STATE,
 ];
 
 /** What TieredCache's stats() has, as the metrics read it. */
-export interface TieredFigures {
+export interface TieredFigures extends Pick<TieredCacheStats, 'l2Hits' | 'l2Misses' | 'l2Errors' | 'l2Requests' | 'loads' | 'loadErrors' | 'staleServed'> {
   l1: L1Figures;
-  l2Hits: number;
-  l2Misses: number;
-  l2Errors: number;
-  l2Requests: number;
-  loads: number;
-  loadErrors: number;
-  staleServed: number;
   invalidations: InvalidationCounts;
   l2Up: boolean;
   invalidation: InvalidationState;
@@ -178,26 +182,16 @@ const LOADER_METRICS: readonly Definition<LoaderFigures>[] = [
 export const CACHE_METRICS: readonly Definition<L1Figures & LoaderFigures>[] = [...L1_METRICS, ...LOADER_METRICS];
 
 export const TIERED_METRICS: readonly Definition<TieredFigures>[] = [
-  ...L1_METRICS.map((definition) => ({ ...definition, samples: (f: TieredFigures) => definition.samples(f.l1) })),
+  ...ofL1<TieredFigures>(),
   ...LOADER_METRICS,
   { name: 'l2_hits_total', help: 'L2 (Redis) reads that found the key.', type: 'counter', samples: (f) => f.l2Hits },
   { name: 'l2_misses_total', help: 'L2 (Redis) reads that did not find the key.', type: 'counter', samples: (f) => f.l2Misses },
   { name: 'l2_errors_total', help: 'L2 (Redis) calls that failed or timed out.', type: 'counter', samples: (f) => f.l2Errors },
   { name: 'l2_requests_total', help: 'L2 (Redis) calls made (reads, writes, locks, tags).', type: 'counter', samples: (f) => f.l2Requests },
   { name: 'stale_served_total', help: 'Loader failures answered with a stale value (staleIfError).', type: 'counter', samples: (f) => f.staleServed },
-  {
-    name: 'invalidations_total',
-    help: 'Keys invalidated in L1, by source (own_write, tracking, pubsub); source="flush" counts whole-L1 flushes.',
-    type: 'counter',
-    samples: (f) => invalidationSamples(f.invalidations),
-  },
+  INVALIDATIONS,
   { name: 'upstream_up', help: 'Whether the L2 Redis client is connected (1) or not (0).', type: 'gauge', samples: (f) => (f.l2Up ? 1 : 0) },
-  {
-    name: 'invalidation_state',
-    help: 'How L1 learns of writes made elsewhere: 1 for the current state (tracking, pubsub, none, down), 0 for the others.',
-    type: 'gauge',
-    samples: (f) => stateSamples(INVALIDATION_STATES, f.invalidation),
-  },
+  INVALIDATION_STATE,
 ];
 
 /** The quantiles every latency summary shows. */

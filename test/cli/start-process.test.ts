@@ -54,6 +54,22 @@ async function lineMatching(cli: CliProcess, pattern: RegExp, timeoutMs = 20_000
 
 const s = (b: Buffer) => b.toString('latin1');
 
+/**
+ * The primary hands connections to the workers in turn: connects until each of `workers` has
+ * one (all connections made go to `opened`, to be closed); the first client of each, by pid.
+ */
+async function clientOnEachWorker(port: number, workers: number, opened: RawClient[]): Promise<Map<string, RawClient>> {
+  const byWorker = new Map<string, RawClient>();
+  for (let attempt = 0; attempt < 20 && byWorker.size < workers; attempt++) {
+    const client = await RawClient.connect(port);
+    opened.push(client);
+    const pid = infoField(await client.call('INFO', 'cachee'), 'process_id')!;
+    if (!byWorker.has(pid)) byWorker.set(pid, client);
+  }
+  assert.equal(byWorker.size, workers, `${workers} worker processes answer`);
+  return byWorker;
+}
+
 describe('cachee start, no upstream: the embedded store', () => {
   it('serves, reports through cachee status, and exits 0 on SIGTERM', async () => {
     const { dir, cleanup } = tempDir();
@@ -122,15 +138,7 @@ describe('cachee start --workers 2, in front of Redis', () => {
       await lineMatching(cli, /worker 1: invalidation: tracking/);
       await lineMatching(cli, /worker 2: invalidation: tracking/);
 
-      // The primary hands connections to the workers in turn: connect until both have one.
-      const byWorker = new Map<string, RawClient>();
-      for (let attempt = 0; attempt < 20 && byWorker.size < 2; attempt++) {
-        const client = await RawClient.connect(port);
-        clients.push(client);
-        const pid = infoField(await client.call('INFO', 'cachee'), 'process_id')!;
-        if (!byWorker.has(pid)) byWorker.set(pid, client);
-      }
-      assert.equal(byWorker.size, 2, 'two worker processes answer');
+      const byWorker = await clientOnEachWorker(port, 2, clients);
       assert.ok(![...byWorker.keys()].includes(String(cli.child.pid)), 'the primary serves no client');
 
       await direct.call('SET', 'shared', 'old');
@@ -191,15 +199,7 @@ describe('cachee start --workers 2: the primary\'s admin port', () => {
       await lineMatching(cli, /worker 1: invalidation: tracking/);
       await lineMatching(cli, /worker 2: invalidation: tracking/);
 
-      // Connect until both workers serve a client; each reads its own key: one miss, then hits.
-      const byWorker = new Map<string, RawClient>();
-      for (let attempt = 0; attempt < 20 && byWorker.size < 2; attempt++) {
-        const client = await RawClient.connect(port);
-        clients.push(client);
-        const pid = infoField(await client.call('INFO', 'cachee'), 'process_id')!;
-        if (!byWorker.has(pid)) byWorker.set(pid, client);
-      }
-      assert.equal(byWorker.size, 2, 'two worker processes answer');
+      const byWorker = await clientOnEachWorker(port, 2, clients);
       // Read each worker's own key until that worker answers from L1 (its first read fills L1,
       // unless Redis's report of the SET lands after it and drops the copy).
       let gets = 0;
