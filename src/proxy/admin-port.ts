@@ -8,9 +8,11 @@ import { adminRoutes, type AdminSource } from '../admin/routes.js';
 import type { ProxyConfig, RunningProxy } from './config.js';
 import type { FrontTelemetry } from './telemetry.js';
 
+/** A single front's answers; its registry is made now, so the process metrics count from the start. */
 export function telemetrySource(telemetry: FrontTelemetry): AdminSource {
+  const registry = telemetry.registry;
   return {
-    metrics: async () => ({ contentType: telemetry.registry.contentType, text: await telemetry.registry.metrics() }),
+    metrics: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
     hotKeys: async (limit) => telemetry.hottestKeys(limit),
     healthy: () => true,
   };

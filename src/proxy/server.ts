@@ -68,6 +68,7 @@ async function probeUpstream(target: UpstreamTarget, timeout: number): Promise<P
 export async function startProxy(config: ProxyConfig, log: Log = () => {}): Promise<RunningProxy> {
   if (config.upstream !== undefined && config.workers > 1) return startWorkers(config, log);
   const { running, telemetry } = await startFront(config, log);
+  if (config.adminPort === undefined) return running;
   return withAdminServer(config, running, telemetrySource(telemetry));
 }
 

@@ -33,12 +33,23 @@ export interface WorkerSnapshot {
 }
 
 export class FrontTelemetry {
-  readonly registry = new Registry();
+  private made: Registry | undefined;
 
-  constructor(private readonly front: MeasuredFront) {
-    bindMetrics(this.registry, FRONT_METRICS, () => front.figures());
-    bindLatencySummaries(this.registry, () => front.l1Latency, () => front.l2Latency);
-    collectDefaultMetrics({ register: this.registry });
+  constructor(private readonly front: MeasuredFront) {}
+
+  /**
+   * Made on first use, so a proxy whose admin port is off runs none of the default metrics'
+   * observers (GC, event loop delay); a worker's starts with the primary's first scrape.
+   */
+  get registry(): Registry {
+    if (this.made === undefined) {
+      const registry = (this.made = new Registry());
+      const front = this.front;
+      bindMetrics(registry, FRONT_METRICS, () => front.figures());
+      bindLatencySummaries(registry, () => front.l1Latency, () => front.l2Latency);
+      collectDefaultMetrics({ register: registry });
+    }
+    return this.made;
   }
 
   hottestKeys(limit: number): HotKey[] {

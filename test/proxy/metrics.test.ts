@@ -208,6 +208,18 @@ describe('the admin server', () => {
     assert.equal((await adminGet(where, '/api/hot-keys?limit=1000')).status, 200);
   });
 
+  it('is not started with adminPort off', async () => {
+    const off = await startEmbeddedProxy({ adminPort: undefined });
+    try {
+      assert.equal(off.proxy.admin, undefined);
+      const client = await RawClient.connect(off.port);
+      assert.equal(s(await client.call('PING')), '+PONG\r\n');
+      client.close();
+    } finally {
+      await off.stop();
+    }
+  });
+
   it('survives requests that are not HTTP, and goes on serving', async () => {
     const reply = await new Promise<string>((resolve) => {
       const socket = net.connect(admin(env).port, admin(env).host, () => socket.write('\u0000\u0001 garbage\r\n\r\n'));
