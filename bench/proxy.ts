@@ -152,7 +152,9 @@ interface ProxyProcess {
 async function startProxyProcess(upstreamPort: number, flags: string[] = []): Promise<ProxyProcess> {
   const port = await freePort();
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'cachee-bench-'));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CACHEE_')));
+  // No admin server (nothing here reads it, and 6381 may be taken); a variable, which a build
+  // from before --admin-port (--proxy=PATH) ignores, where it would refuse the flag.
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CACHEE_'))), CACHEE_ADMIN_PORT: 'off' };
   const args = [PROXY_MAIN, 'start', '--upstream', `redis://127.0.0.1:${upstreamPort}`, '--port', String(port), ...flags];
   const child = spawnOn(SERVER_CPU, process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForOutput(child, /invalidation: tracking|warning:/, 20_000, 'cachee start');

@@ -115,6 +115,11 @@ function parseValue(setting: Setting, raw: unknown, origin: Origin): unknown {
       // None, or a bare `*` among them: every key, which the proxy does fastest with no list at all.
       return patterns.length === 0 || patterns.includes('*') ? null : patterns;
     }
+    case 'port-or-off':
+      if (typeof raw === 'string' && raw.trim().toLowerCase() === 'off') return null;
+      if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
+      if (typeof raw === 'string' && /^\s*\d+\s*$/.test(raw)) return Number(raw);
+      throw new UnitError(`${quote(raw)} is not a port number or off`);
     case 'bool':
       if (typeof raw === 'boolean') return raw;
       if (origin === 'env' && typeof raw === 'string') {
@@ -160,6 +165,7 @@ function checkUpstream(value: string, ctx: z.RefinementCtx): void {
 }
 
 const PORT_RANGE = 'must be between 1 and 65535';
+const ADMIN_PORT_RANGE = 'must be between 0 and 65535 (0: any free port), or off';
 const WORKERS_RANGE = 'must be between 1 and 1024';
 
 /** The whole ProxyConfig, validated after the merge. Messages are completed with the source. */
@@ -177,10 +183,14 @@ export const proxyConfigSchema = z
     maxBulkLength: z.number().int('must be a whole number of bytes').min(1, 'must be more than 0 bytes'),
     maxQueryBuffer: z.number().int('must be a whole number of bytes').min(1, 'must be more than 0 bytes'),
     workers: z.number().int('must be a whole number').min(1, WORKERS_RANGE).max(1024, WORKERS_RANGE),
+    adminPort: z.number().int('must be a whole number').min(0, ADMIN_PORT_RANGE).max(65535, ADMIN_PORT_RANGE).optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
     for (const { key, message } of embeddedModeConflicts(config)) ctx.addIssue({ code: 'custom', path: [key], message });
+    if (config.adminPort !== undefined && config.adminPort !== 0 && config.adminPort === config.port) {
+      ctx.addIssue({ code: 'custom', path: ['adminPort'], message: `must differ from the proxy's port (${config.port})` });
+    }
   }) satisfies z.ZodType<ProxyConfig>;
 
 const ALL_KEYS: readonly SettingKey[] = SETTINGS.map((s) => s.key);
@@ -348,6 +358,9 @@ export function serializeConfig(config: ProxyConfig): string {
         break;
       case 'duration':
         out[setting.key] = formatDuration(value as number);
+        break;
+      case 'port-or-off':
+        out[setting.key] = value ?? 'off';
         break;
       default:
         out[setting.key] = value;

@@ -14,8 +14,9 @@ export type SettingKey = keyof ProxyConfig;
  * - list: comma-separated in a flag or variable (the flag may be repeated), a JSON array or a
  *   comma-separated string in the file. bool: a bare flag (and its --no- form), true/false in the
  *   file, true/false/1/0/yes/no/on/off in a variable.
+ * - port-or-off: a port number (0: any free one), or `off` for none.
  */
-export type SettingKind = 'string' | 'url' | 'int' | 'size' | 'duration' | 'list' | 'bool';
+export type SettingKind = 'string' | 'url' | 'int' | 'size' | 'duration' | 'list' | 'bool' | 'port-or-off';
 
 export interface Setting {
   key: SettingKey;
@@ -99,6 +100,13 @@ const table = {
     env: 'CACHEE_WORKERS',
     kind: 'int',
     description: 'processes serving clients, each with its own L1 and tracking connection (more than 1 needs --upstream)',
+  },
+  adminPort: {
+    flag: '--admin-port',
+    valueName: 'port',
+    env: 'CACHEE_ADMIN_PORT',
+    kind: 'port-or-off',
+    description: 'port of the admin HTTP server on --host (/metrics, /api/hot-keys, /healthz); 0: any free port; off: none',
   },
 } satisfies Record<SettingKey, Omit<Setting, 'key'>>;
 

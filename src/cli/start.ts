@@ -3,6 +3,7 @@
  * lifecycle event. The first signal closes the proxy (finishing the replies in flight) and ends
  * with 0; a second one ends at once with 1.
  */
+import { AdminListenError } from '../admin/server.js';
 import type { ProxyConfig, RunningProxy } from '../proxy/config.js';
 import type { CliDeps, ShutdownSignal } from './deps.js';
 import { CliError, messageOf } from './errors.js';
@@ -80,11 +81,16 @@ export async function runStart(input: StartInput, deps: CliDeps): Promise<number
           return undefined;
         }
         running = proxy;
-        log(`listening on ${formatAddress(proxy.host, proxy.port)}, ${describeConfig(config)}`);
+        const admin = proxy.admin === undefined ? '' : `, admin on http://${formatAddress(proxy.admin.host, proxy.admin.port)}/metrics`;
+        log(`listening on ${formatAddress(proxy.host, proxy.port)}${admin}, ${describeConfig(config)}`);
         return proxy;
       },
       (err: unknown) => {
         if (stopping) return undefined;
+        if (err instanceof AdminListenError) {
+          const where = formatAddress(err.host, err.port);
+          throw new CliError(`cachee start: cannot start the admin server on ${where}: ${startError(err)} (--admin-port: another port, or off)`, 1);
+        }
         throw new CliError(`cachee start: cannot start the proxy on ${formatAddress(config.host, config.port)}: ${startError(err)}`, 1);
       },
     );

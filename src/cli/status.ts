@@ -28,6 +28,17 @@
  * The report: hit rate = hits / (hits + misses); L2 fallback rate = misses / (hits + misses);
  * effective average = (hits × L1 latency + misses × L2 latency) / (hits + misses).
  *
+ * Optional fields, shown when present (a proxy of this version always sends them): latency
+ * percentiles from the proxy's histogram over its sliding window of about the last minute, 0
+ * while the window holds no sample.
+ *
+ * | field                  | value                                                                     |
+ * | ---------------------- | ------------------------------------------------------------------------- |
+ * | `l1_p50_latency_ns`    | decimal: median time to answer an L1 hit, ns                              |
+ * | `l1_p99_latency_ns`    | decimal: 99th percentile of the same, ns                                  |
+ * | `l2_p50_latency_us`    | decimal: median upstream round trip, µs                                   |
+ * | `l2_p99_latency_us`    | decimal: 99th percentile of the same, µs                                  |
+ *
  * With no upstream (`upstream:embedded`) the store is the whole cache: the L1 fields are the
  * store's (reads that found their key or not, as Redis counts keyspace hits and misses; its keys,
  * bytes, budget and evictions; the time to run a read that hit), the L2 fields are 0, and
@@ -57,9 +68,14 @@ export interface CacheeInfo {
   l2_avg_latency_us: number;
   upstream: (typeof UPSTREAM_STATES)[number];
   invalidation: (typeof INVALIDATION_STATES)[number];
+  /** Optional: see the contract. */
+  percentiles?: Partial<Record<(typeof PERCENTILE_FIELDS)[number], number>>;
 }
 
-type NumericField = { [K in keyof CacheeInfo]: CacheeInfo[K] extends number ? K : never }[keyof CacheeInfo];
+/** The optional percentile fields of the contract. */
+export const PERCENTILE_FIELDS = ['l1_p50_latency_ns', 'l1_p99_latency_ns', 'l2_p50_latency_us', 'l2_p99_latency_us'] as const;
+
+type NumericField = { [K in keyof CacheeInfo]-?: CacheeInfo[K] extends number ? K : never }[keyof CacheeInfo];
 
 /** Every numeric field and whether it must be an integer. */
 export const NUMERIC_FIELDS: Readonly<Record<NumericField, 'integer' | 'decimal'>> = {
@@ -121,6 +137,13 @@ export function parseInfo(body: string): CacheeInfo {
     }
     info[name] = value;
   }
+  const percentiles: Record<string, number> = {};
+  for (const name of PERCENTILE_FIELDS) {
+    const text = fields.get(name);
+    // Optional, so a malformed one is left out rather than failing the whole report.
+    if (text !== undefined && /^\d+(\.\d+)?$/.test(text)) percentiles[name] = Number(text);
+  }
+  if (Object.keys(percentiles).length > 0) info.percentiles = percentiles;
   return info as unknown as CacheeInfo;
 }
 
@@ -139,11 +162,16 @@ export interface StatusReport {
     evictions: number;
     evictionsPerSec: number;
     avgLatencyNs: number;
+    /** Present when the proxy reports it (see the contract's optional fields). */
+    p50LatencyNs?: number;
+    p99LatencyNs?: number;
   };
   l2: {
     requests: number;
     fallbackRate: number | null;
     avgLatencyUs: number;
+    p50LatencyUs?: number;
+    p99LatencyUs?: number;
   };
   /** Hit-weighted mean of the L1 and L2 latencies, ms; null before the first read. */
   effectiveAvgMs: number | null;
@@ -167,11 +195,15 @@ export function buildReport(info: CacheeInfo, address: string): StatusReport {
       evictions: info.l1_evictions,
       evictionsPerSec: info.l1_evictions_per_sec,
       avgLatencyNs: info.l1_avg_latency_ns,
+      p50LatencyNs: info.percentiles?.l1_p50_latency_ns,
+      p99LatencyNs: info.percentiles?.l1_p99_latency_ns,
     },
     l2: {
       requests: info.l2_requests,
       fallbackRate: reads === 0 ? null : info.l1_misses / reads,
       avgLatencyUs: info.l2_avg_latency_us,
+      p50LatencyUs: info.percentiles?.l2_p50_latency_us,
+      p99LatencyUs: info.percentiles?.l2_p99_latency_us,
     },
     effectiveAvgMs: effectiveNs === null ? null : effectiveNs / 1e6,
   };
@@ -208,19 +240,33 @@ function formatRate(perSec: number): string {
 /** The human report, one `label: value` a line, values aligned. */
 export function formatReport(report: StatusReport): string {
   const embedded = report.upstream === 'embedded';
+  const { l1, l2 } = report;
   const rows: [string, string][] = [
-    ['L1 hit rate', formatPercent(report.l1.hitRate)],
-    ['L1 entries', formatCount(report.l1.entries)],
-    ['L1 memory', formatMemory(report.l1.bytes, report.l1.maxBytes)],
-    ['L1 evictions/sec', formatRate(report.l1.evictionsPerSec)],
-    ['L1 avg latency', formatLatencyNs(report.l1.avgLatencyNs)],
-    ['L2 fallback rate', embedded ? `${NA} (no upstream)` : formatPercent(report.l2.fallbackRate)],
-    ['L2 avg latency', embedded ? NA : formatLatencyNs(report.l2.avgLatencyUs * 1000)],
+    ['L1 hit rate', formatPercent(l1.hitRate)],
+    ['L1 entries', formatCount(l1.entries)],
+    ['L1 memory', formatMemory(l1.bytes, l1.maxBytes)],
+    ['L1 evictions/sec', formatRate(l1.evictionsPerSec)],
+    ['L1 avg latency', formatLatencyNs(l1.avgLatencyNs)],
+  ];
+  if (l1.p50LatencyNs !== undefined && l1.p99LatencyNs !== undefined) rows.push(['L1 p50 / p99', formatPercentiles(l1.p50LatencyNs, l1.p99LatencyNs)]);
+  rows.push(
+    ['L2 fallback rate', embedded ? `${NA} (no upstream)` : formatPercent(l2.fallbackRate)],
+    ['L2 avg latency', embedded ? NA : formatLatencyNs(l2.avgLatencyUs * 1000)],
+  );
+  if (!embedded && l2.p50LatencyUs !== undefined && l2.p99LatencyUs !== undefined) {
+    rows.push(['L2 p50 / p99', formatPercentiles(l2.p50LatencyUs * 1000, l2.p99LatencyUs * 1000)]);
+  }
+  rows.push(
     ['Effective avg', formatLatencyNs(effectiveNs(report))],
     ['Upstream', embedded ? 'none (embedded store)' : report.upstream],
     ['Invalidation', report.invalidation],
-  ];
+  );
   return rows.map(([label, value]) => `${`${label}:`.padEnd(18)}${value}\n`).join('');
+}
+
+/** Over the last minute; 0 there means no sample in it. */
+function formatPercentiles(p50Ns: number, p99Ns: number): string {
+  return p50Ns === 0 && p99Ns === 0 ? `${NA} (none in the last minute)` : `${formatLatencyNs(p50Ns)} / ${formatLatencyNs(p99Ns)} (last minute)`;
 }
 
 function effectiveNs(report: StatusReport): number | null {

@@ -41,6 +41,7 @@
  * Expiry uses a hierarchical timer wheel (./timer-wheel.ts), advanced by reads, writes and an
  * unref'd 1 s interval, so expired entries are reclaimed even when nobody reads them.
  */
+import { bindCacheMetrics } from '../metrics/library.js';
 import { coarseNow } from './clock.js';
 import { FrequencySketch } from './frequency-sketch.js';
 import { hashKey } from './hash.js';
@@ -86,6 +87,8 @@ const ADMIT_WARM_FREQUENCY = 6;
 const QUEUE_TRANSFER_LIMIT = 1000;
 const INITIAL_SLOTS = 1024;
 const EXPIRY_SWEEP_MS = 1000;
+/** Entries `hottest` looks at by default. */
+const HOTTEST_SAMPLE = 4096;
 
 /**
  * Bookkeeping bytes per entry that the default size estimate adds to the key and the value:
@@ -201,6 +204,7 @@ export class Cache<K, V> {
     this.meta = new Int32Array(0);
     this.growSlots(Math.min(this.maxSlots, INITIAL_SLOTS + FIRST_SLOT));
     this.resetSentinels();
+    if (o.metrics !== undefined) bindCacheMetrics(this, o.metrics);
   }
 
   // ---------------------------------------------------------------- reads
@@ -264,6 +268,32 @@ export class Cache<K, V> {
       loads: this.loadCount,
       loadErrors: this.loadErrorCount,
     };
+  }
+
+  /**
+   * The `limit` keys with the highest frequency estimate among a sample of at most `sampleSize`
+   * resident entries, highest first. The estimate is the one admission uses (the sketch's count
+   * plus the accesses the entry has not written to it yet, 0 to 15), so the hottest keys tie at
+   * 15; ties keep the sampling order. The sample walks protected from its most recently used end,
+   * then probation, then the window: where the entries that are read again and again live.
+   *
+   * Cost: O(sampleSize) (a hash and a sketch read per sampled entry) plus sorting the sample;
+   * never a scan of the whole cache. No effect on the policy or the stats; the hits still in the
+   * read buffer (fewer than 64, replayed at the next write) are not counted yet.
+   */
+  hottest(limit: number, sampleSize: number = HOTTEST_SAMPLE): { key: K; frequency: number }[] {
+    if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`hottest: limit must be a whole number >= 0, got ${limit}`);
+    if (!Number.isInteger(sampleSize) || sampleSize < 1) throw new RangeError(`hottest: sampleSize must be a whole number >= 1, got ${sampleSize}`);
+    const sampled: { key: K; frequency: number }[] = [];
+    for (const q of [PROTECTED, PROBATION, WINDOW]) {
+      for (let i = this.last(q); i !== NONE && sampled.length < sampleSize; i = this.previous(i)) {
+        if (this.expiring && this.isExpired(i)) continue;
+        const estimate = this.sketch.frequency(hashKey(this.keys[i], this.seed)) + this.pendingOf(i);
+        sampled.push({ key: this.keys[i] as K, frequency: Math.min(PENDING_MAX, estimate) });
+      }
+    }
+    sampled.sort((a, b) => b.frequency - a.frequency);
+    return sampled.slice(0, limit);
   }
 
   // ---------------------------------------------------------------- writes

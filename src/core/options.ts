@@ -2,6 +2,7 @@
  * The engine's options, documented where they are declared, and their validation: every bad
  * option is reported at construction with a TypeError (wrong type) or RangeError (bad value).
  */
+import { checkMetricsOptions, type MetricsOptions } from '../metrics/library.js';
 
 export type EvictionReason = 'size' | 'expired' | 'deleted' | 'replaced' | 'cleared';
 
@@ -32,6 +33,11 @@ export interface CacheOptions<K, V> {
   onEvict?: (key: K, value: V, reason: EvictionReason) => void;
   /** The clock, in ms, for tests. Default: a coarse monotonic clock (about 1 ms resolution). */
   now?: () => number;
+  /**
+   * Exports `stats()` to a prom-client registry: `{ registry, prefix?, labels? }` (see
+   * src/metrics/library.ts and the README's "Metrics"); read on each scrape, nothing counted twice.
+   */
+  metrics?: MetricsOptions;
 }
 
 export interface SetOptions {
@@ -75,6 +81,7 @@ export interface ResolvedOptions<K, V> {
   sketchBytes: number;
   onEvict: ((key: K, value: V, reason: EvictionReason) => void) | undefined;
   now: (() => number) | undefined;
+  metrics: MetricsOptions | undefined;
 }
 
 function positive(name: string, value: unknown, allowZero: boolean): number | undefined {
@@ -129,6 +136,7 @@ export function resolveOptions<K, V>(options: CacheOptions<K, V>): ResolvedOptio
     sketchBytes,
     onEvict: optionalFunction('onEvict', options.onEvict),
     now: optionalFunction('now', options.now),
+    metrics: checkMetricsOptions(options.metrics, 'metrics'),
   };
 }
 

@@ -190,6 +190,11 @@ export class CommandTable {
     return this.commands.size;
   }
 
+  /** The lower-case names of the top-level commands. */
+  names(): IterableIterator<string> {
+    return this.commands.keys();
+  }
+
   /** The spec for args (resolving a subcommand such as CLIENT KILL), or undefined if unknown. */
   lookup(args: Buffer[]): CommandSpec | undefined {
     const spec = this.commands.get(args[0].toString('latin1').toLowerCase());

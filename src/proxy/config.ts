@@ -27,6 +27,11 @@ export interface ProxyConfig {
   maxQueryBuffer: number;
   /** Processes serving clients; each has its own L1, kept coherent like separate instances. Default 1. */
   workers: number;
+  /**
+   * Port of the admin HTTP server (/metrics, /api/hot-keys, /healthz), on `host`. Default 6381;
+   * 0: any free port; absent: no admin server (`--admin-port off`).
+   */
+  adminPort?: number;
 }
 
 export const DEFAULT_PROXY_CONFIG: ProxyConfig = {
@@ -40,6 +45,7 @@ export const DEFAULT_PROXY_CONFIG: ProxyConfig = {
   maxBulkLength: 512 * 1024 * 1024,
   maxQueryBuffer: 1024 * 1024 * 1024,
   workers: 1,
+  adminPort: 6381,
 };
 
 /** A setting that cannot be honoured without an upstream, and why. */
@@ -68,6 +74,8 @@ export function embeddedModeConflicts(config: Pick<ProxyConfig, 'upstream' | 'wo
 export interface RunningProxy {
   readonly host: string;
   readonly port: number;
+  /** Where the admin HTTP server listens; absent when it is off. */
+  readonly admin?: { readonly host: string; readonly port: number };
   /** Stops accepting, finishes the replies in flight, closes every connection. */
   close(): Promise<void>;
 }

@@ -8,7 +8,8 @@ import type { CommandTable } from './command-table.js';
 import { keyMatcher } from './glob.js';
 import { ReplyCache } from './reply-cache.js';
 import { AccessRecorder, type RecordingHost } from './recording.js';
-import { cacheeInfoSection, ProxyStats, type InvalidationState, type UpstreamState } from './stats.js';
+import type { FrontFigures } from '../metrics/definitions.js';
+import { cacheeInfoSection, infoFigures, ProxyStats, type InvalidationState, type UpstreamState } from './stats.js';
 import { ReadGuard } from '../tier/read-guard.js';
 import { UpstreamConnection, type UpstreamTarget } from '../tier/redis-connection.js';
 import { encodeCommand } from '../resp/encode.js';
@@ -21,7 +22,7 @@ export interface UpstreamHooks {
 export class ProxyCore implements RecordingHost {
   readonly cache: ReplyCache | undefined;
   readonly guard = new ReadGuard();
-  readonly stats = new ProxyStats();
+  readonly stats: ProxyStats;
   readonly keyAllowed: (key: string) => boolean;
   /** AUTH from the upstream URL, given to each upstream connection of a client that has not sent its own. */
   readonly upstreamAuth: Buffer[] | undefined;
@@ -42,6 +43,7 @@ export class ProxyCore implements RecordingHost {
     /** Whether the upstream's `default` user needs no password (probed at start-up). */
     readonly defaultUserOpen: boolean,
   ) {
+    this.stats = new ProxyStats(table.names());
     this.keyAllowed = keyMatcher(config.l1Keys);
     this.cache = new ReplyCache({ maxBytes: config.l1Memory, ttl: config.l1Ttl });
     if (target.password !== undefined) {
@@ -79,8 +81,12 @@ export class ProxyCore implements RecordingHost {
     return encodeCommand(['PTTL', Buffer.from(key, 'latin1')]);
   }
 
-  /** Own writes and invalidation messages: the keys' replies leave L1 and reads in flight go stale. */
-  invalidateKeys(keys: readonly string[]): void {
+  /**
+   * Own writes (`ownWrite`) and the invalidation channel's reports (`tracking`): the keys'
+   * replies leave L1 and reads in flight go stale.
+   */
+  invalidateKeys(keys: readonly string[], source: 'ownWrite' | 'tracking'): void {
+    this.stats.invalidations[source] += keys.length;
     for (const key of keys) {
       this.guard.invalidate(key);
       this.cache?.invalidate(key);
@@ -88,27 +94,38 @@ export class ProxyCore implements RecordingHost {
   }
 
   flushL1(): void {
+    this.stats.invalidations.flush++;
     this.guard.invalidateAll();
     this.cache?.clear();
   }
 
-  infoSection(): string {
+  /** What INFO cachee and the metrics show. */
+  figures(): FrontFigures {
     const { stats, cache } = this;
-    const evictions = cache?.stats().evictions ?? 0;
-    return cacheeInfoSection({
-      l1Hits: stats.l1Hits,
-      l1Misses: stats.l1Misses,
-      l1Entries: cache?.entries ?? 0,
-      l1Bytes: cache?.bytes ?? 0,
-      l1MaxBytes: cache?.maxBytes ?? 0,
-      l1Evictions: evictions,
-      l1EvictionsPerSec: stats.evictionRate.perSecond(evictions),
-      l1AvgLatencyNs: stats.l1Latency.mean,
+    const engine = cache?.stats();
+    return {
+      l1: {
+        hits: stats.l1Hits,
+        misses: stats.l1Misses,
+        evictions: engine?.evictions ?? 0,
+        rejections: engine?.rejections ?? 0,
+        expirations: engine?.expirations ?? 0,
+        entries: cache?.entries ?? 0,
+        bytes: cache?.bytes ?? 0,
+        maxBytes: cache?.maxBytes ?? 0,
+      },
       l2Requests: stats.l2Requests,
-      l2AvgLatencyUs: stats.l2Latency.mean,
+      l2Errors: stats.l2Errors,
+      invalidations: { ...stats.invalidations },
+      connectedClients: stats.connectedClients,
       upstream: this.upstreamState,
       invalidation: this.invalidationState,
-      extra: { l1_stale_hits: stats.l1StaleHits, ...AccessRecorder.info(this) },
-    });
+      commands: stats.commands.entries(),
+    };
+  }
+
+  infoSection(): string {
+    const { stats } = this;
+    return cacheeInfoSection(infoFigures(this.figures(), { l1: stats.l1Latency, l2: stats.l2Latency }, stats.evictionRate, { l1_stale_hits: stats.l1StaleHits, ...AccessRecorder.info(this) }));
   }
 }

@@ -4,12 +4,13 @@
  * the settings about keeping a copy fresh (l1Ttl, requireFresh, upstreamTimeout) do not apply:
  * keys expire only as clients ask (EXPIRE, SET EX, ...).
  */
-import { embeddedModeConflicts, type ProxyConfig, type RunningProxy } from './config.js';
+import { embeddedModeConflicts, type ProxyConfig } from './config.js';
 import { ClientFront, frontProxy, type Log } from './front.js';
 import { MeasuredStore } from './measured-store.js';
 import { StoreConnection } from './store-connection.js';
+import { FrontTelemetry, type ServingFront } from './telemetry.js';
 
-export async function startEmbedded(config: ProxyConfig, log: Log): Promise<RunningProxy> {
+export async function startEmbedded(config: ProxyConfig, log: Log): Promise<ServingFront> {
   const conflicts = embeddedModeConflicts(config);
   if (conflicts.length > 0) throw new RangeError(conflicts.map(({ key, message }) => `${key} ${message}`).join('; '));
   // Created once the port is known (for INFO's tcp_port); connections come only after that.
@@ -26,5 +27,12 @@ export async function startEmbedded(config: ProxyConfig, log: Log): Promise<Runn
     maxClients: config.maxClients,
     onInternalError: (command, error) => log(`error: the embedded store failed on ${command}: ${error instanceof Error ? error.message : String(error)}`),
   });
-  return frontProxy(front, log);
+  const measured = store;
+  const telemetry = new FrontTelemetry({
+    figures: () => measured.figures(),
+    l1Latency: measured.hitLatency,
+    l2Latency: measured.l2Latency,
+    hottestKeys: (limit) => measured.hottestKeys(limit),
+  });
+  return { running: frontProxy(front, log), telemetry };
 }

@@ -1,13 +1,18 @@
 /**
  * The embedded store as its front uses it: commands run by the Store, plus what `INFO cachee`
- * reports about it. The store is the whole cache here, so its keyspace hits and misses are the L1
- * hits and misses, its entries and budget L1's, and its evictions L1's; there is no L2. L1
- * latency is the store's time to run a read that found its key, sampled like the proxy's.
+ * and the metrics report about it. The store is the whole cache here, so its keyspace hits and
+ * misses are the L1 hits and misses, its entries and budget L1's, and its evictions L1's; there
+ * is no L2 (its figures are 0) and nothing to invalidate. L1 latency is the store's time to run a
+ * read that found its key, sampled like the proxy's.
  */
+import { CommandCounter } from '../metrics/command-counter.js';
+import type { FrontFigures } from '../metrics/definitions.js';
+import type { HotKey } from '../metrics/hot-keys.js';
+import { LatencyRecorder } from '../metrics/latency.js';
 import { Store, type ConnectionInfo, type Session } from '../store/index.js';
 import { errorReply } from './client-connection.js';
 import { AccessRecorder, type RecordingHost } from './recording.js';
-import { cacheeInfoSection, EvictionRate, infoReply, isInfoCachee, MeanSampler, TIMING_SAMPLE_MASK } from './stats.js';
+import { cacheeInfoSection, EvictionRate, infoFigures, infoReply, isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
 
 export interface MeasuredStoreOptions {
   maxBytes: number;
@@ -25,13 +30,18 @@ export class MeasuredStore implements RecordingHost {
   recorder: AccessRecorder | undefined = undefined;
   readonly recordSource = 'embedded';
   private readonly store: Store;
-  private readonly hitLatency = new MeanSampler();
+  /** ns. */
+  readonly hitLatency = new LatencyRecorder();
+  /** Never recorded: there is no L2. */
+  readonly l2Latency = new LatencyRecorder();
   private readonly evictionRate = new EvictionRate();
+  private readonly commands: CommandCounter;
   private readonly onInternalError: (command: string, error: unknown) => void;
 
   constructor(options: MeasuredStoreOptions) {
     this.onInternalError = options.onInternalError ?? (() => {});
     this.store = new Store({ maxBytes: options.maxBytes, port: options.port, maxClients: options.maxClients, now: options.now });
+    this.commands = new CommandCounter(this.store.commandSpecs.map((spec) => spec.name));
   }
 
   newSession(connection: ConnectionInfo): Session {
@@ -44,6 +54,7 @@ export class MeasuredStore implements RecordingHost {
 
   /** The reply bytes of one command; `INFO cachee` is answered here, everything else by the store. */
   execute(session: Session, args: Buffer[]): Buffer {
+    if (args.length > 0) this.commands.countName(args[0]);
     if (isInfoCachee(args)) return infoReply(this.infoSection());
     if (this.recorder !== undefined) return this.executeRecorded(session, args, this.recorder);
     return this.executeMeasured(session, args);
@@ -76,24 +87,35 @@ export class MeasuredStore implements RecordingHost {
     }
   }
 
-  infoSection(): string {
+  figures(): FrontFigures {
     const store = this.store;
-    const evictions = store.stats.evictedKeys;
-    return cacheeInfoSection({
-      l1Hits: store.stats.keyspaceHits,
-      l1Misses: store.stats.keyspaceMisses,
-      l1Entries: store.keyCount,
-      l1Bytes: store.bytes,
-      l1MaxBytes: store.maxBytes,
-      l1Evictions: evictions,
-      l1EvictionsPerSec: this.evictionRate.perSecond(evictions),
-      l1AvgLatencyNs: this.hitLatency.mean,
+    return {
+      l1: {
+        hits: store.stats.keyspaceHits,
+        misses: store.stats.keyspaceMisses,
+        evictions: store.stats.evictedKeys,
+        rejections: store.rejections,
+        expirations: store.stats.expiredKeys,
+        entries: store.keyCount,
+        bytes: store.bytes,
+        maxBytes: store.maxBytes,
+      },
       l2Requests: 0,
-      l2AvgLatencyUs: 0,
-      upstream: 'embedded',
+      l2Errors: 0,
       // Nothing to invalidate: the store is the data.
+      invalidations: { ownWrite: 0, tracking: 0, pubsub: 0, flush: 0 },
+      connectedClients: store.sessionCount,
+      upstream: 'embedded',
       invalidation: 'none',
-      extra: AccessRecorder.info(this),
-    });
+      commands: this.commands.entries(),
+    };
+  }
+
+  hottestKeys(limit: number): HotKey[] {
+    return this.store.hottestKeys(limit);
+  }
+
+  infoSection(): string {
+    return cacheeInfoSection(infoFigures(this.figures(), { l1: this.hitLatency, l2: this.l2Latency }, this.evictionRate, AccessRecorder.info(this)));
   }
 }

@@ -12,6 +12,7 @@
  */
 import { Cache } from '../core/cache.js';
 import { latin1StringBytes, stringBytes } from '../core/size-of.js';
+import { mergeHotKeys, type HotKey } from '../metrics/hot-keys.js';
 
 /**
  * Bytes a stored entry costs besides its strings: the engine's bookkeeping (its Map entry and
@@ -24,6 +25,8 @@ const MORE_OVERHEAD = 136;
 const SLOT_OVERHEAD = 16;
 /** `Variants.deadline` of replies that may live forever. */
 const NO_DEADLINE = -1;
+/** Entries the hot-key sample looks at. */
+const HOTTEST_SAMPLE = 4096;
 
 /**
  * The replies read from one key. The first is held inline (most keys are only ever read one way,
@@ -76,6 +79,13 @@ function sizeOfVariants(v: Variants, key: string): number {
     for (let i = 0; i < more.names.length; i++) bytes += stringBytes(more.names[i]) + latin1Bytes(more.replies[i].length);
   }
   return bytes;
+}
+
+/** The Redis key of an entry key (`entryKey`'s inverse, less the database). */
+function redisKeyOf(entryKey: string): string {
+  const separator = entryKey.indexOf('\u0000');
+  // Database 0 entries are the bare key, which may itself hold a NUL: only a leading number counts.
+  return separator > 0 && /^\d+$/.test(entryKey.slice(0, separator)) ? entryKey.slice(separator + 1) : entryKey;
 }
 
 export class ReplyCache {
@@ -174,5 +184,14 @@ export class ReplyCache {
 
   stats() {
     return this.engine.stats();
+  }
+
+  /**
+   * The `limit` hottest Redis keys by the engine's frequency estimate (Cache.hottest: a bounded
+   * sample, never a full scan), a key cached in several databases counted once, estimates summed.
+   */
+  hottestKeys(limit: number): HotKey[] {
+    const sampled = this.engine.hottest(HOTTEST_SAMPLE, HOTTEST_SAMPLE);
+    return mergeHotKeys([sampled.map(({ key, frequency }) => ({ key: redisKeyOf(key), frequency }))], limit);
   }
 }

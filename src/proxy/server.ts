@@ -9,12 +9,14 @@
  */
 import { InvalidationListener } from '../tier/invalidation.js';
 import { CommandTable } from './command-table.js';
+import { telemetrySource, withAdminServer } from './admin-port.js';
 import type { ProxyConfig, RunningProxy } from './config.js';
 import { ProxyCore } from './core.js';
 import { decodeReply, RespError } from '../resp/decode.js';
 import { startEmbedded } from './embedded.js';
 import { ClientFront, frontProxy, type Log } from './front.js';
 import { ClientSession } from './session.js';
+import { FrontTelemetry, type ServingFront } from './telemetry.js';
 import { startWorkers } from './workers.js';
 import { parseUpstreamUrl, UpstreamConnection, type UpstreamTarget } from '../tier/redis-connection.js';
 
@@ -62,13 +64,20 @@ async function probeUpstream(target: UpstreamTarget, timeout: number): Promise<P
   }
 }
 
+/** The proxy, and its admin server unless `adminPort` is off. */
 export async function startProxy(config: ProxyConfig, log: Log = () => {}): Promise<RunningProxy> {
-  if (config.upstream === undefined) return startEmbedded(config, log);
-  if (config.workers > 1) return startWorkers(config, log);
-  return startUpstreamProxy(config, config.upstream, log);
+  if (config.upstream !== undefined && config.workers > 1) return startWorkers(config, log);
+  const { running, telemetry } = await startFront(config, log);
+  if (config.adminPort === undefined) return running;
+  return withAdminServer(config, running, telemetrySource(telemetry));
 }
 
-async function startUpstreamProxy(config: ProxyConfig, upstream: string, log: Log): Promise<RunningProxy> {
+/** One process's front, without the admin server (a --workers worker's: the primary runs it). */
+export function startFront(config: ProxyConfig, log: Log): Promise<ServingFront> {
+  return config.upstream === undefined ? startEmbedded(config, log) : startUpstreamProxy(config, config.upstream, log);
+}
+
+async function startUpstreamProxy(config: ProxyConfig, upstream: string, log: Log): Promise<ServingFront> {
   const target = parseUpstreamUrl(upstream);
   const where = `${target.tls ? 'rediss' : 'redis'}://${target.host}:${target.port}`;
 
@@ -88,7 +97,7 @@ async function startUpstreamProxy(config: ProxyConfig, upstream: string, log: Lo
     target,
     prefixes: trackingPrefixes(config.l1Keys),
     timeout: config.upstreamTimeout,
-    onInvalidate: (keys) => core.invalidateKeys(keys),
+    onInvalidate: (keys) => core.invalidateKeys(keys, 'tracking'),
     onFlush: () => core.flushL1(),
     onStateChange: (state, detail) => {
       if (state === 'tracking') {
@@ -124,5 +133,11 @@ async function startUpstreamProxy(config: ProxyConfig, upstream: string, log: Lo
     listener.close();
     throw error;
   }
-  return frontProxy(front, log, () => listener.close());
+  const telemetry = new FrontTelemetry({
+    figures: () => core.figures(),
+    l1Latency: core.stats.l1Latency,
+    l2Latency: core.stats.l2Latency,
+    hottestKeys: (limit) => core.cache?.hottestKeys(limit) ?? [],
+  });
+  return { running: frontProxy(front, log, () => listener.close()), telemetry };
 }

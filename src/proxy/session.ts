@@ -130,6 +130,7 @@ export class ClientSession extends ClientConnection {
     onClosed: (session: ClientConnection) => void,
   ) {
     super(socket, core.config, onClosed);
+    core.stats.connectedClients++;
     this.db = core.target?.db ?? 0;
     this.user = core.initialUser;
     this.updateVariantPrefix();
@@ -184,6 +185,7 @@ export class ClientSession extends ClientConnection {
     const recorder = core.recorder;
     const bytes = chunk as unknown as Latin1Sliceable;
     let pos = 0;
+    let gets = 0;
     while (pos + 16 <= length) {
       // "*2\r\n$3\r\nGET\r\n$"
       if (
@@ -203,6 +205,7 @@ export class ClientSession extends ClientConnection {
       if (end > length || chunk[end - 2] !== 0x0d || chunk[end - 1] !== 0x0a) break;
       const frameStart = pos;
       pos = end;
+      gets++;
       // latin1Slice: toString('latin1', ...) without its argument checks, on every GET.
       const key = bytes.latin1Slice(keyStart, keyStart + keyLength);
       if (!readL1) {
@@ -226,12 +229,15 @@ export class ClientSession extends ClientConnection {
         this.forwardCacheable(chunk.subarray(frameStart, end), key, variant, batch, expectations);
       }
     }
+    // One add per chunk rather than per GET: commands_total{command="get"}.
+    stats.commands.gets += gets;
     return pos;
   }
 
   private dispatch(args: Buffer[], raw: Buffer, batch: Buffer[], expectations: Expectation[]): void {
     const name = lowerName(args[0]);
     const core = this.core;
+    core.stats.commands.count(name);
 
     if (name === 'get' && args.length === 2 && this.mayReadL1()) {
       const key = args[1].toString('latin1');
@@ -376,13 +382,13 @@ export class ClientSession extends ClientConnection {
       expectations,
       () => {
         if (keys === null) core.flushL1();
-        else core.invalidateKeys(keys);
+        else core.invalidateKeys(keys, 'ownWrite');
         settle();
       },
       () => {
         // The write may or may not have happened: drop what L1 holds of it either way.
         if (keys === null) core.flushL1();
-        else core.invalidateKeys(keys);
+        else core.invalidateKeys(keys, 'ownWrite');
         settle();
       },
     );
@@ -613,12 +619,13 @@ export class ClientSession extends ClientConnection {
     batch.push(raw);
     expectations.push({
       onReply: (reply) => {
-        stats.recordL2Latency((performance.now() - sentAt) * 1000);
+        stats.recordL2Latency((performance.now() - sentAt) * 1e6);
         onReply?.(reply);
         slot.bytes = reply;
         this.releaseReady();
       },
       onError: (error) => {
+        stats.l2Errors++;
         const instead = onFailure?.();
         slot.bytes = typeof instead === 'string' || Buffer.isBuffer(instead) ? instead : errorReply(`ERR ${error.message}`);
         this.releaseReady();
@@ -711,6 +718,7 @@ export class ClientSession extends ClientConnection {
   }
 
   protected override released(): void {
+    this.core.stats.connectedClients--;
     this.upstream?.destroy();
   }
 }

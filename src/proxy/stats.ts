@@ -1,29 +1,20 @@
 /**
- * The counters behind `INFO cachee` and the section built from them (the field contract is in
- * src/cli/status.ts). Both fronts, the proxy over Redis and the embedded store, fill the same
- * `CacheeFigures`, so they answer with the same fields. Latencies are sampled (one lookup in 64
- * is timed) so measuring costs the hit path nothing noticeable.
+ * The counters behind `INFO cachee` and the metrics, and the section built from them (the field
+ * contract is in src/cli/status.ts). Both fronts, the proxy over Redis and the embedded store,
+ * describe themselves with the same `FrontFigures` (src/metrics/definitions.ts), which both
+ * `INFO cachee` and `/metrics` read, so the two always agree. Latencies are sampled (one lookup in
+ * 64 is timed) so measuring costs the hit path nothing noticeable; they go to an hdr histogram
+ * (src/metrics/latency.ts): INFO's averages are since start, its p50/p99 over the histogram's
+ * sliding window.
  */
-export type UpstreamState = 'connected' | 'down' | 'embedded';
-export type InvalidationState = 'tracking' | 'pubsub' | 'none' | 'down';
+import { CommandCounter } from '../metrics/command-counter.js';
+import type { FrontFigures, InvalidationCounts } from '../metrics/definitions.js';
+import { LatencyRecorder } from '../metrics/latency.js';
+
+export type { InvalidationState, UpstreamState } from '../metrics/definitions.js';
 
 /** Time one lookup in this many (a power of two, minus one). */
 export const TIMING_SAMPLE_MASK = 63;
-
-/** A running mean of sampled durations. */
-export class MeanSampler {
-  private sum = 0;
-  private count = 0;
-
-  record(value: number): void {
-    this.sum += value;
-    this.count++;
-  }
-
-  get mean(): number {
-    return this.count === 0 ? 0 : this.sum / this.count;
-  }
-}
 
 /** Evictions per second over roughly the last second, from samples taken at each INFO. */
 export class EvictionRate {
@@ -50,8 +41,8 @@ export interface CacheeFigures {
   l1AvgLatencyNs: number;
   l2Requests: number;
   l2AvgLatencyUs: number;
-  upstream: UpstreamState;
-  invalidation: InvalidationState;
+  upstream: FrontFigures['upstream'];
+  invalidation: FrontFigures['invalidation'];
   /** Fields beyond the contract, appended as they are. */
   extra?: Record<string, number | string>;
 }
@@ -96,19 +87,69 @@ export function infoReply(section: string): Buffer {
   return Buffer.from(`$${Buffer.byteLength(section)}\r\n${section}\r\n`);
 }
 
-/** The proxy's counters. */
+/**
+ * The INFO figures of a front: its FrontFigures, its latency recorders (ns), and, beyond the
+ * contract, the latency percentiles over the recorders' window (0 while it is empty).
+ */
+export function infoFigures(
+  front: FrontFigures,
+  latency: { l1: LatencyRecorder; l2: LatencyRecorder },
+  evictionRate: EvictionRate,
+  extra: Record<string, number | string> = {},
+): CacheeFigures {
+  const at = (recorder: LatencyRecorder, p: number, unit: number) => {
+    const value = recorder.percentile(p);
+    return Number.isNaN(value) ? 0 : value / unit;
+  };
+  return {
+    l1Hits: front.l1.hits,
+    l1Misses: front.l1.misses,
+    l1Entries: front.l1.entries,
+    l1Bytes: front.l1.bytes,
+    l1MaxBytes: front.l1.maxBytes,
+    l1Evictions: front.l1.evictions,
+    l1EvictionsPerSec: evictionRate.perSecond(front.l1.evictions),
+    l1AvgLatencyNs: latency.l1.mean,
+    l2Requests: front.l2Requests,
+    l2AvgLatencyUs: latency.l2.mean / 1000,
+    upstream: front.upstream,
+    invalidation: front.invalidation,
+    extra: {
+      l1_p50_latency_ns: round(at(latency.l1, 50, 1)),
+      l1_p99_latency_ns: round(at(latency.l1, 99, 1)),
+      l2_p50_latency_us: round(at(latency.l2, 50, 1000)),
+      l2_p99_latency_us: round(at(latency.l2, 99, 1000)),
+      ...extra,
+    },
+  };
+}
+
+/** The proxy's counters: plain fields, bumped on the paths they count, read on INFO and scrape. */
 export class ProxyStats {
   l1Hits = 0;
   l1Misses = 0;
   /** Reads answered from L1 while invalidation was down because the upstream failed too. */
   l1StaleHits = 0;
   l2Requests = 0;
-  readonly l1Latency = new MeanSampler();
-  readonly l2Latency = new MeanSampler();
+  /** Forwarded commands that failed for want of an upstream reply. */
+  l2Errors = 0;
+  /** Client sessions open now. */
+  connectedClients = 0;
+  readonly invalidations: InvalidationCounts = { ownWrite: 0, tracking: 0, pubsub: 0, flush: 0 };
+  readonly commands: CommandCounter;
+  /** ns. */
+  readonly l1Latency = new LatencyRecorder();
+  /** ns. */
+  readonly l2Latency = new LatencyRecorder();
   readonly evictionRate = new EvictionRate();
 
-  recordL2Latency(microseconds: number): void {
-    this.l2Latency.record(microseconds);
+  /** `commandNames`: the upstream's, each its own `commands_total` label. */
+  constructor(commandNames: Iterable<string>) {
+    this.commands = new CommandCounter(commandNames);
+  }
+
+  recordL2Latency(nanoseconds: number): void {
+    this.l2Latency.record(nanoseconds);
   }
 
   recordL1Latency(nanoseconds: number): void {

@@ -1,16 +1,19 @@
 /**
  * A `--workers` worker process (see workers.ts): runs one proxy with the config the primary
- * sends, sends its log lines and its address back, and closes when the primary says so or is
- * gone. Signals are the primary's business: it tells each worker to close, so a Ctrl-C that
+ * sends, sends its log lines and its address back, answers the primary's requests for its
+ * metrics and hot keys (the primary's admin server speaks for every worker), and closes when the
+ * primary says so or is gone. Signals are the primary's business: it tells each worker to close, so a Ctrl-C that
  * reaches the whole process group does not cut a worker's replies short.
  */
 import type { RunningProxy } from './config.js';
 import { tuneGcForProxyProcess } from './gc-tuning.js';
-import { startProxy } from './server.js';
+import { startFront } from './server.js';
+import type { FrontTelemetry } from './telemetry.js';
 import type { FromWorker, ToWorker } from './workers.js';
 
 tuneGcForProxyProcess();
 let proxy: RunningProxy | undefined;
+let telemetry: FrontTelemetry | undefined;
 let stopping = false;
 
 function send(message: FromWorker, then?: () => void): void {
@@ -34,16 +37,26 @@ process.on('SIGINT', () => {});
 process.on('SIGTERM', () => {});
 process.on('disconnect', () => void stop());
 process.on('message', (message: ToWorker) => {
-  if (message.type === 'close') {
-    void stop();
-    return;
+  switch (message.type) {
+    case 'close':
+      void stop();
+      return;
+    case 'start':
+      startFront(message.config, (line) => send({ type: 'log', line })).then(
+        (front) => {
+          proxy = front.running;
+          telemetry = front.telemetry;
+          send({ type: 'listening', host: proxy.host, port: proxy.port });
+        },
+        (error: NodeJS.ErrnoException) => send({ type: 'failed', message: error.message, code: error.code }, () => process.exit(1)),
+      );
+      return;
+    case 'snapshot':
+      void telemetry?.snapshot().then((snapshot) => send({ type: 'snapshot', id: message.id, snapshot }));
+      return;
+    case 'hot-keys':
+      if (telemetry !== undefined) send({ type: 'hot-keys', id: message.id, keys: telemetry.hottestKeys(message.limit) });
+      return;
   }
-  startProxy(message.config, (line) => send({ type: 'log', line })).then(
-    (running) => {
-      proxy = running;
-      send({ type: 'listening', host: running.host, port: running.port });
-    },
-    (error: NodeJS.ErrnoException) => send({ type: 'failed', message: error.message, code: error.code }, () => process.exit(1)),
-  );
 });
 send({ type: 'ready' });

@@ -10,6 +10,7 @@
  */
 import { constants } from 'node:buffer';
 import { Cache } from '../core/cache.js';
+import { mergeHotKeys, type HotKey } from '../metrics/hot-keys.js';
 import type { EvictionReason } from '../core/options.js';
 import { cString, isKeyword, text, upperAscii } from './arguments.js';
 import type { CommandContext, Server, ServerStats } from './command-context.js';
@@ -38,6 +39,8 @@ const { MAX_STRING_LENGTH } = constants;
 /** Redis prints at most this much of an unknown command's name and arguments. */
 const ECHO_LIMIT = 128;
 const NOTHING = Buffer.alloc(0);
+/** Entries the hot-key sample looks at. */
+const HOTTEST_SAMPLE = 4096;
 const STRING_TOO_LONG = error('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
 
 export class Store implements Server {
@@ -111,6 +114,11 @@ export class Store implements Server {
     return this.liveSessions.values();
   }
 
+  /** Connections open now. */
+  get sessionCount(): number {
+    return this.liveSessions.size;
+  }
+
   // ---------------------------------------------------------------- commands
 
   /**
@@ -165,6 +173,20 @@ export class Store implements Server {
   /** Keys in all databases. */
   get keyCount(): number {
     return this.databases.reduce((sum, db) => sum + db.size, 0);
+  }
+
+  /** Newcomers the engine's admission policy declined (each also an eviction). */
+  get rejections(): number {
+    return this.engine.stats().rejections;
+  }
+
+  /**
+   * The `limit` hottest keys by the engine's frequency estimate (Cache.hottest: a bounded sample,
+   * never a full scan), a key held in several databases counted once with its estimates summed.
+   */
+  hottestKeys(limit: number): HotKey[] {
+    const sampled = this.engine.hottest(HOTTEST_SAMPLE, HOTTEST_SAMPLE);
+    return mergeHotKeys([sampled.map(({ key, frequency }) => ({ key: key.slice(this.prefixWidth), frequency }))], limit);
   }
 
   get commandSpecs(): readonly CommandSpec[] {

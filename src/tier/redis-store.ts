@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Redis, ReplyError } from 'ioredis';
+import { LatencyRecorder } from '../metrics/latency.js';
 import type { Keyspace } from './keyspace.js';
 
 export class L2UnavailableError extends Error {
@@ -69,6 +70,10 @@ export class RedisStore {
   private firstConnectPending: boolean;
   private readyWaiters: ((connected: boolean) => void)[] = [];
   private readonly scripts = new Map<string, string>();
+  /** Calls made (each one command, pipeline, transaction or script). */
+  requests = 0;
+  /** Time from a call to Redis's reply (an error reply included), ns. */
+  readonly latency = new LatencyRecorder();
 
   constructor(
     readonly client: Redis,
@@ -99,6 +104,7 @@ export class RedisStore {
 
   /** Runs `command` once the client is ready, failing if that and its reply take longer than the timeout. */
   private async call<T>(command: (client: Redis) => Promise<T>): Promise<T> {
+    this.requests++;
     const started = performance.now();
     if (this.client.status !== 'ready') await this.untilReady();
     const left = this.timeout - (performance.now() - started);
@@ -107,10 +113,12 @@ export class RedisStore {
       command(this.client).then(
         (value) => {
           clearTimeout(timer);
+          this.latency.record((performance.now() - started) * 1e6);
           resolve(value);
         },
         (error: unknown) => {
           clearTimeout(timer);
+          if (error instanceof ReplyError) this.latency.record((performance.now() - started) * 1e6);
           // Redis's own error replies stay as they are; anything else is the connection failing.
           reject(error instanceof ReplyError ? error : new L2UnavailableError(`Redis is unavailable: ${(error as Error).message}`));
         },

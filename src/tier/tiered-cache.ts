@@ -28,6 +28,8 @@ import { Redis } from 'ioredis';
 import type { Cache } from '../core/cache.js';
 import { coarseNow } from '../core/clock.js';
 import type { CacheStats } from '../core/options.js';
+import type { TieredFigures } from '../metrics/definitions.js';
+import { bindTieredCacheMetrics } from '../metrics/tiered-metrics.js';
 import { DistributedLock } from './distributed-lock.js';
 import type { ChannelHandlers, ChannelState, InvalidationChannel } from './invalidation-channel.js';
 import { Keyspace } from './keyspace.js';
@@ -63,14 +65,18 @@ export interface TieredCacheStats {
   l2Misses: number;
   /** L2 calls that failed or timed out. */
   l2Errors: number;
+  /** L2 calls made: reads, writes, deletes, tag invalidations, clears, lock calls. */
+  l2Requests: number;
   /** Loader calls. */
   loads: number;
   loadErrors: number;
   /** Loader failures answered with a stale value. */
   staleServed: number;
   earlyRefreshes: number;
-  /** Keys dropped from L1 because the channel reported them. */
+  /** Keys dropped from L1 because the channel reported them (tracking, or pub/sub: see `invalidation`). */
   invalidationsReceived: number;
+  /** Keys this instance wrote or removed (set, delete, invalidateTags, failed writes): its L1 copy replaced or dropped. */
+  invalidationsOwn: number;
   /** Whole-L1 flushes (clear() anywhere, channel lost or regained, FLUSHALL). */
   flushes: number;
 }
@@ -134,8 +140,10 @@ export class TieredCache<V> {
     staleServed: 0,
     earlyRefreshes: 0,
     invalidationsReceived: 0,
+    invalidationsOwn: 0,
     flushes: 0,
   };
+  private readonly unbindMetrics: (() => void) | undefined;
 
   constructor(options: TieredCacheOptions<V>) {
     const o = (this.o = resolveTieredOptions(options));
@@ -172,6 +180,14 @@ export class TieredCache<V> {
     if (o.invalidation === 'tracking') this.channel = new TrackingChannel(target!, this.keys, channelTimeout, handlers);
     else if (o.invalidation === 'pubsub') this.channel = new PubSubChannel(client, this.keys.channel, this.id, channelTimeout, handlers);
     this.channel?.start();
+    if (o.metrics !== undefined) {
+      // Weakly: a cache dropped without close() leaves the registry instead of staying alive in it.
+      const ref = new WeakRef(this);
+      this.unbindMetrics = bindTieredCacheMetrics(
+        { figures: () => ref.deref()?.metricFigures(), l2Latency: () => ref.deref()?.store.latency },
+        o.metrics,
+      );
+    }
   }
 
   /** 'connected': other instances' writes reach this L1; 'down': lost (L1 was flushed); 'off': no channel. */
@@ -347,6 +363,7 @@ export class TieredCache<V> {
     this.checkOpen();
     if (value === undefined) throw new TypeError('TieredCache.set: undefined means absent; use delete()');
     await this.writeThrough(key, value, this.settings(options, 'set'));
+    this.counts.invalidationsOwn++;
   }
 
   private async writeThrough(key: string, value: V, settings: CallSettings): Promise<void> {
@@ -405,6 +422,7 @@ export class TieredCache<V> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.unbindMetrics?.();
     await this.channel?.close();
     this.store.close();
     if (this.ownsClient) this.store.client.disconnect();
@@ -412,7 +430,26 @@ export class TieredCache<V> {
   }
 
   stats(): TieredCacheStats {
-    return { l1: this.l1.stats(), ...this.counts };
+    return { l1: this.l1.stats(), ...this.counts, l2Requests: this.store.requests };
+  }
+
+  /** What the metrics show (src/metrics/definitions.ts), from stats(). */
+  private metricFigures(): TieredFigures {
+    const stats = this.stats();
+    const received = stats.invalidationsReceived;
+    const channel = this.invalidationState;
+    return {
+      ...stats,
+      l1: { ...stats.l1, maxBytes: this.fresh.maxBytes },
+      invalidations: {
+        ownWrite: stats.invalidationsOwn,
+        tracking: this.o.invalidation === 'tracking' ? received : 0,
+        pubsub: this.o.invalidation === 'pubsub' ? received : 0,
+        flush: stats.flushes,
+      },
+      l2Up: this.l2Available,
+      invalidation: channel === 'connected' ? (this.o.invalidation === 'pubsub' ? 'pubsub' : 'tracking') : channel === 'down' ? 'down' : 'none',
+    };
   }
 
   // ---------------------------------------------------------------- L1
@@ -447,6 +484,7 @@ export class TieredCache<V> {
   }
 
   private dropLocal(key: string): void {
+    this.counts.invalidationsOwn++;
     this.guard.invalidate(key);
     this.l1.delete(key);
   }

@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { CacheOptions } from '../core/options.js';
+import { checkMetricsOptions, type MetricsOptions } from '../metrics/library.js';
 import { parseUpstreamUrl } from './redis-connection.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
 
@@ -54,6 +55,11 @@ export interface TieredCacheOptions<V> {
    * with a probability rising from 0 to 1 as expiry nears, while the current value is served.
    */
   earlyRefresh?: number;
+  /**
+   * Exports `stats()` (L1, L2, invalidations by source) and an L2 latency summary to a prom-client
+   * registry: `{ registry, prefix?, labels? }` (src/metrics/library.ts, the README's "Metrics").
+   */
+  metrics?: MetricsOptions;
 }
 
 export interface ResolvedTieredOptions<V> {
@@ -69,6 +75,7 @@ export interface ResolvedTieredOptions<V> {
   staleIfError: number;
   negativeTtl: number;
   earlyRefresh: number;
+  metrics: MetricsOptions | undefined;
 }
 
 const DEFAULT_L1_BYTES = 64 * 1024 * 1024;
@@ -129,6 +136,8 @@ const schema = z
     staleIfError: milliseconds.optional(),
     negativeTtl: milliseconds.optional(),
     earlyRefresh: fraction.optional(),
+    // Checked by checkMetricsOptions, the engine's own check.
+    metrics: z.unknown().optional(),
   })
   .strict();
 
@@ -187,6 +196,7 @@ export function resolveTieredOptions<V>(options: TieredCacheOptions<V>): Resolve
     staleIfError: o.staleIfError ?? 0,
     negativeTtl: o.negativeTtl ?? 0,
     earlyRefresh: o.earlyRefresh ?? 0,
+    metrics: checkMetricsOptions(options.metrics, 'TieredCache: metrics'),
   };
 }
 

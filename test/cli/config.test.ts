@@ -63,6 +63,7 @@ describe('resolveConfig precedence: flag > env > file > default', () => {
         CACHEE_MAX_BULK_LENGTH: '1mb',
         CACHEE_MAX_QUERY_BUFFER: '2mb',
         CACHEE_WORKERS: '4',
+        CACHEE_ADMIN_PORT: '7000',
       },
     });
     assert.deepEqual(config, {
@@ -78,6 +79,7 @@ describe('resolveConfig precedence: flag > env > file > default', () => {
       maxBulkLength: 1024 ** 2,
       maxQueryBuffer: 2 * 1024 ** 2,
       workers: 4,
+      adminPort: 7000,
     });
   });
 
@@ -152,6 +154,24 @@ describe('resolveConfig errors name the flag, the variable or the field', () => 
     assert.deepEqual(errorLines(() => resolveConfig({ flags: { upstreamTimeout: '0s', maxClients: '0' } })), [
       'error: --upstream-timeout: must be at least 1ms (got "0s")',
       'error: --max-clients: must be at least 1 (got "0")',
+    ]);
+  });
+
+  it('reads --admin-port as a port, 0 for any free one, or off for none, and checks it', () => {
+    assert.equal(resolveConfig({}).config.adminPort, 6381);
+    assert.equal(resolveConfig({ flags: { adminPort: '0' } }).config.adminPort, 0);
+    assert.equal(resolveConfig({ flags: { adminPort: '9100' }, env: { CACHEE_ADMIN_PORT: '9200' } }).config.adminPort, 9100);
+    assert.equal(resolveConfig({ env: { CACHEE_ADMIN_PORT: 'OFF' } }).config.adminPort, undefined);
+    assert.equal(resolveConfig({ file: file({ adminPort: 'off' }) }).config.adminPort, undefined);
+    assert.equal(resolveConfig({ file: file({ adminPort: 9300 }) }).config.adminPort, 9300);
+    assert.equal(resolveConfig({ flags: { adminPort: 'off' }, file: file({ adminPort: 9300 }) }).config.adminPort, undefined, 'the flag wins');
+    assert.deepEqual(errorLines(() => resolveConfig({ flags: { adminPort: 'none' } })), ['error: --admin-port: "none" is not a port number or off']);
+    assert.deepEqual(errorLines(() => resolveConfig({ env: { CACHEE_ADMIN_PORT: '70000' } })), [
+      'error: CACHEE_ADMIN_PORT: must be between 0 and 65535 (0: any free port), or off (got "70000")',
+    ]);
+    assert.deepEqual(errorLines(() => resolveConfig({ file: file({ adminPort: true }) })), ['error: cachee.json: adminPort: true is not a port number or off']);
+    assert.deepEqual(errorLines(() => resolveConfig({ flags: { port: '7000', adminPort: '7000' } })), [
+      "error: --admin-port: must differ from the proxy's port (7000) (got \"7000\")",
     ]);
   });
 

@@ -34,6 +34,7 @@ describe('cachee init', () => {
         maxBulkLength: '512mb',
         maxQueryBuffer: '1gb',
         workers: 1,
+        adminPort: 6381,
       });
     } finally {
       cleanup();
@@ -97,8 +98,9 @@ describe('cachee init', () => {
   it('writes a file that start reads back to the same config', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const flags = ['--upstream', 'rediss://h:6380/1', '--l1-memory', '1.5gb', '--l1-ttl', '1500ms', '--l1-keys', 'a:*', '--l1-require-fresh', '--workers', '3'];
+      const flags = ['--upstream', 'rediss://h:6380/1', '--l1-memory', '1.5gb', '--l1-ttl', '1500ms', '--l1-keys', 'a:*', '--l1-require-fresh', '--workers', '3', '--admin-port', 'off'];
       assert.equal(await runCli(['init', ...flags], fakeDeps({ cwd: dir })), 0);
+      assert.equal(JSON.parse(readFileSync(path.join(dir, 'cachee.json'), 'utf8')).adminPort, 'off');
       const seen: ProxyConfig[] = [];
       const startProxy: StartProxy = async (config) => {
         seen.push(config);

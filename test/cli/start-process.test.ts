@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { RawClient, infoField, waitFor } from '../support/proxy.js';
+import { adminGet, scrape } from '../support/prometheus.js';
 import { freePort, startRedis, type RedisServer } from '../support/redis-server.js';
 import { tempDir } from './helpers.js';
 
@@ -53,13 +54,29 @@ async function lineMatching(cli: CliProcess, pattern: RegExp, timeoutMs = 20_000
 
 const s = (b: Buffer) => b.toString('latin1');
 
+/**
+ * The primary hands connections to the workers in turn: connects until each of `workers` has
+ * one (all connections made go to `opened`, to be closed); the first client of each, by pid.
+ */
+async function clientOnEachWorker(port: number, workers: number, opened: RawClient[]): Promise<Map<string, RawClient>> {
+  const byWorker = new Map<string, RawClient>();
+  for (let attempt = 0; attempt < 20 && byWorker.size < workers; attempt++) {
+    const client = await RawClient.connect(port);
+    opened.push(client);
+    const pid = infoField(await client.call('INFO', 'cachee'), 'process_id')!;
+    if (!byWorker.has(pid)) byWorker.set(pid, client);
+  }
+  assert.equal(byWorker.size, workers, `${workers} worker processes answer`);
+  return byWorker;
+}
+
 describe('cachee start, no upstream: the embedded store', () => {
   it('serves, reports through cachee status, and exits 0 on SIGTERM', async () => {
     const { dir, cleanup } = tempDir();
     const port = await freePort();
-    const cli = runCachee(['start', '--port', String(port), '--l1-memory', '8mb'], dir);
+    const cli = runCachee(['start', '--port', String(port), '--admin-port', '0', '--l1-memory', '8mb'], dir);
     try {
-      await lineMatching(cli, new RegExp(`listening on 127\\.0\\.0\\.1:${port}, no upstream: serving from the embedded store \\(8 MB`));
+      await lineMatching(cli, new RegExp(`listening on 127\\.0\\.0\\.1:${port}, admin on http://127\\.0\\.0\\.1:\\d+/metrics, no upstream: serving from the embedded store \\(8 MB`));
       const client = await RawClient.connect(port);
       assert.equal(s(await client.call('SET', 'greeting', 'hello')), '+OK\r\n');
       assert.equal(s(await client.call('GET', 'greeting')), '$5\r\nhello\r\n');
@@ -92,7 +109,7 @@ describe('cachee start, no upstream: the embedded store', () => {
   it('refuses --workers 2, naming the flag, exit 2', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const cli = runCachee(['start', '--workers', '2', '--port', String(await freePort())], dir);
+      const cli = runCachee(['start', '--workers', '2', '--port', String(await freePort()), '--admin-port', '0'], dir);
       assert.equal(await cli.exited, 2);
       assert.deepEqual(cli.lines, ['error: --workers: must be 1 without an upstream: workers cannot share one embedded store, so each would serve different data (got "2")']);
     } finally {
@@ -113,7 +130,7 @@ describe('cachee start --workers 2, in front of Redis', () => {
   it('runs two workers that both serve from L1 and are both invalidated, replaces one that dies; SIGTERM stops them, exit 0', async () => {
     const { dir, cleanup } = tempDir();
     const port = await freePort();
-    const cli = runCachee(['start', '--upstream', redis.url, '--workers', '2', '--port', String(port)], dir);
+    const cli = runCachee(['start', '--upstream', redis.url, '--workers', '2', '--port', String(port), '--admin-port', '0'], dir);
     const clients: RawClient[] = [];
     const direct = await RawClient.connect(redis.port);
     try {
@@ -121,15 +138,7 @@ describe('cachee start --workers 2, in front of Redis', () => {
       await lineMatching(cli, /worker 1: invalidation: tracking/);
       await lineMatching(cli, /worker 2: invalidation: tracking/);
 
-      // The primary hands connections to the workers in turn: connect until both have one.
-      const byWorker = new Map<string, RawClient>();
-      for (let attempt = 0; attempt < 20 && byWorker.size < 2; attempt++) {
-        const client = await RawClient.connect(port);
-        clients.push(client);
-        const pid = infoField(await client.call('INFO', 'cachee'), 'process_id')!;
-        if (!byWorker.has(pid)) byWorker.set(pid, client);
-      }
-      assert.equal(byWorker.size, 2, 'two worker processes answer');
+      const byWorker = await clientOnEachWorker(port, 2, clients);
       assert.ok(![...byWorker.keys()].includes(String(cli.child.pid)), 'the primary serves no client');
 
       await direct.call('SET', 'shared', 'old');
@@ -163,6 +172,76 @@ describe('cachee start --workers 2, in front of Redis', () => {
     } finally {
       for (const client of clients) client.close();
       direct.close();
+      cli.child.kill('SIGKILL');
+      cleanup();
+    }
+  });
+});
+
+describe('cachee start --workers 2: the primary\'s admin port', () => {
+  let redis: RedisServer;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+
+  it('sums the workers\' counters in /metrics and merges their hot keys', async () => {
+    const { dir, cleanup } = tempDir();
+    const port = await freePort();
+    const cli = runCachee(['start', '--upstream', redis.url, '--workers', '2', '--port', String(port), '--admin-port', '0'], dir);
+    const clients: RawClient[] = [];
+    try {
+      const listening = await lineMatching(cli, /listening on .*, 2 workers\)$/);
+      const admin = { host: '127.0.0.1', port: Number(/admin on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(listening)?.[1]) };
+      assert.ok(admin.port > 0, listening);
+      await lineMatching(cli, /worker 1: invalidation: tracking/);
+      await lineMatching(cli, /worker 2: invalidation: tracking/);
+
+      const byWorker = await clientOnEachWorker(port, 2, clients);
+      // Read each worker's own key until that worker answers from L1 (its first read fills L1,
+      // unless Redis's report of the SET lands after it and drops the copy).
+      let gets = 0;
+      for (const [pid, client] of byWorker) {
+        await client.call('SET', `key-${pid}`, 'v');
+        await waitFor(async () => {
+          gets++;
+          await client.call('GET', `key-${pid}`);
+          return Number(infoField(await client.call('INFO', 'cachee'), 'l1_hits')) > 0;
+        }, 5000, `worker ${pid} to hit`);
+        await client.call('SET', 'replay', 'x');
+      }
+      const infos = await Promise.all([...byWorker.values()].map((client) => client.call('INFO', 'cachee')));
+      const sum = (field: string) => infos.reduce((total, info) => total + Number(infoField(info, field)), 0);
+      const metrics = await scrape(admin);
+      assert.equal(metrics.value('cachee_l1_hits_total'), sum('l1_hits'));
+      assert.ok(infos.every((info) => Number(infoField(info, 'l1_hits')) > 0), 'both workers hit');
+      assert.equal(metrics.value('cachee_l1_misses_total'), sum('l1_misses'));
+      assert.equal(metrics.value('cachee_l2_requests_total'), sum('l2_requests'));
+      assert.equal(metrics.value('cachee_l1_entries'), sum('l1_entries'));
+      assert.equal(metrics.value('cachee_l1_max_bytes'), sum('l1_max_bytes'));
+      assert.equal(metrics.value('cachee_connected_clients'), clients.length);
+      assert.equal(metrics.value('cachee_commands_total', { command: 'get' }), gets);
+      assert.equal(metrics.value('cachee_upstream_up'), 1);
+      assert.equal(metrics.value('cachee_upstream_state', { state: 'connected' }), 1);
+      assert.equal(metrics.value('cachee_invalidation_state', { state: 'tracking' }), 1);
+      // The summaries come from the workers' histograms, merged.
+      assert.equal(metrics.value('cachee_l2_latency_seconds_count'), sum('l2_requests'));
+      assert.equal(metrics.value('cachee_l1_latency_seconds_count'), 2, 'each worker timed its first hit');
+      assert.ok(metrics.value('cachee_l2_latency_seconds', { quantile: '0.99' }) > 0);
+      assert.equal(metrics.family('process_cpu_user_seconds_total').type, 'counter', "the workers' process metrics");
+
+      const { keys } = JSON.parse((await adminGet(admin, '/api/hot-keys?limit=10')).text) as { keys: { key: string }[] };
+      for (const pid of byWorker.keys()) assert.ok(keys.some((k) => k.key === `key-${pid}`), `worker ${pid}'s key: ${JSON.stringify(keys)}`);
+      assert.equal((await adminGet(admin, '/healthz')).status, 200);
+
+      for (const client of clients) client.close();
+      cli.child.kill('SIGTERM');
+      assert.equal(await cli.exited, 0, cli.lines.join('\n'));
+      await assert.rejects(adminGet(admin, '/healthz'), 'the admin server closed with the proxy');
+    } finally {
+      for (const client of clients) client.close();
       cli.child.kill('SIGKILL');
       cleanup();
     }

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig, type RunningProxy } from '../../src/proxy/config.js';
 import { runCli, type StartProxy } from '../../src/cli/index.js';
-import { fakeDeps, tempDir, tick } from './helpers.js';
+import { startProxy as realStartProxy } from '../../src/proxy/server.js';
+import { waitFor } from '../support/proxy.js';
+import { closedPort, fakeDeps, tempDir, tick } from './helpers.js';
 
 /** A startProxy that records its calls; close() resolves when `release` is called (or at once). */
 function fakeProxy(options: { holdClose?: boolean; fail?: Error } = {}) {
@@ -147,5 +150,44 @@ describe('cachee start', () => {
     assert.equal(await runCli(['start'], deps), 1);
     assert.equal(deps.stderrText(), 'cachee start: cannot start the proxy on 127.0.0.1:6380: address already in use\n');
     assert.equal(deps.listeners, 0);
+  });
+
+  it('says where the admin server listens, and the real proxy serves /metrics there until SIGTERM', async () => {
+    const port = await closedPort();
+    const deps = fakeDeps({ startProxy: realStartProxy });
+    const running = runCli(['start', '--port', String(port), '--admin-port', '0'], deps);
+    await waitFor(() => deps.out.some((line) => line.includes('listening on')), 10_000, 'the listening line');
+    const listening = deps.out.find((line) => line.includes('listening on'))!;
+    const match = new RegExp(`listening on 127\\.0\\.0\\.1:${port}, admin on http://127\\.0\\.0\\.1:(\\d+)/metrics, no upstream`).exec(listening);
+    assert.ok(match, listening);
+    const response = await fetch(`http://127.0.0.1:${match[1]}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /^cachee_upstream_state\{state="embedded"\} 1$/m);
+    deps.signal('SIGTERM');
+    assert.equal(await running, 0);
+    await assert.rejects(fetch(`http://127.0.0.1:${match[1]}/metrics`), 'the admin server closed with the proxy');
+  });
+
+  it('reports an admin port in use in one line, exit 1, and frees the proxy port it had taken', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    const port = await closedPort();
+    try {
+      const deps = fakeDeps({ startProxy: realStartProxy });
+      assert.equal(await runCli(['start', '--port', String(port), '--admin-port', String(taken)], deps), 1);
+      assert.equal(
+        deps.stderrText(),
+        `cachee start: cannot start the admin server on 127.0.0.1:${taken}: address already in use (--admin-port: another port, or off)\n`,
+      );
+      const again = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        again.once('error', reject);
+        again.listen(port, '127.0.0.1', resolve);
+      });
+      await new Promise((resolve) => again.close(resolve));
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 });

@@ -283,6 +283,19 @@ describe('the INFO cachee contract', () => {
     assert.match(text, /^Upstream: +none \(embedded store\)$/m);
   });
 
+  it('shows the optional latency percentiles when the proxy sends them', () => {
+    const withPercentiles = { ...EXAMPLE, l1_p50_latency_ns: 28, l1_p99_latency_ns: 950, l2_p50_latency_us: 310, l2_p99_latency_us: 1200 };
+    const report = buildReport(parseInfo(infoBody(withPercentiles)), 'x');
+    assert.equal(report.l1.p99LatencyNs, 950);
+    assert.equal(report.l2.p50LatencyUs, 310);
+    const text = formatReport(report);
+    assert.match(text, /^L1 avg latency: +31ns\nL1 p50 \/ p99: +28ns \/ 950ns \(last minute\)\nL2 fallback rate:/m);
+    assert.match(text, /^L2 p50 \/ p99: +0\.31ms \/ 1\.2ms \(last minute\)$/m);
+    const idle = formatReport(buildReport(parseInfo(infoBody({ ...withPercentiles, l1_p50_latency_ns: 0, l1_p99_latency_ns: 0 })), 'x'));
+    assert.match(idle, /^L1 p50 \/ p99: +n\/a \(none in the last minute\)$/m);
+    assert.equal(formatReport(buildReport(parseInfo(infoBody(EXAMPLE)), 'x')), EXPECTED_REPORT, 'without them, as before');
+  });
+
   it('parses the RESP replies INFO can produce, waiting for the whole bulk', () => {
     assert.equal(parseReply(Buffer.from('$5\r\nab')), undefined);
     assert.deepEqual(parseReply(Buffer.from('$5\r\nabcde\r\n')), { kind: 'text', text: 'abcde' });

@@ -1,4 +1,7 @@
-/** Throwaway proxies for tests: over a throwaway redis-server, or over the embedded store. */
+/**
+ * Throwaway proxies for tests: over a throwaway redis-server, or over the embedded store; the
+ * admin server on a free port (`proxy.admin`), unless the config says otherwise.
+ */
 import net from 'node:net';
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig, type RunningProxy } from '../../src/proxy/config.js';
 import { startProxy } from '../../src/proxy/server.js';
@@ -17,7 +20,7 @@ export interface ProxyUnderTest {
 export async function startProxyOverRedis(config: Partial<ProxyConfig> = {}, redisArgs: string[] = []): Promise<ProxyUnderTest> {
   const redis = await startRedis(redisArgs);
   const log: string[] = [];
-  const proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, upstream: redis.url, ...config }, (line) => log.push(line));
+  const proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, adminPort: 0, upstream: redis.url, ...config }, (line) => log.push(line));
   await waitFor(() => log.some((l) => l.includes('invalidation:') || l.includes('warning:')), 5000);
   return {
     redis,
@@ -41,7 +44,7 @@ export interface EmbeddedUnderTest {
 /** The proxy with no upstream (the embedded store), on a free port. */
 export async function startEmbeddedProxy(config: Partial<ProxyConfig> = {}): Promise<EmbeddedUnderTest> {
   const log: string[] = [];
-  const proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, ...config, upstream: undefined }, (line) => log.push(line));
+  const proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, adminPort: 0, ...config, upstream: undefined }, (line) => log.push(line));
   return { proxy, port: proxy.port, log, stop: () => proxy.close() };
 }
 

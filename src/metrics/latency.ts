@@ -1,0 +1,127 @@
+/**
+ * Latency figures from a real histogram (HdrHistogram, via hdr-histogram-js), not a running mean:
+ * the mean and the total since start, plus percentiles over a sliding window of about the last
+ * minute. The window is a ring of histograms, one per 10-second slot (./window.ts); recording
+ * goes to the current slot, and a slot is cleared when the ring comes round to it again, so the
+ * percentiles cover the last 50 to 60 seconds. Values are nanoseconds, kept to 2 significant digits (1%).
+ *
+ * Pure computation, no I/O: the proxy, the embedded store and TieredCache record into it, the
+ * metrics and `INFO cachee` read it.
+ */
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import { SLOT_MS, WINDOW_SLOTS } from './window.js';
+
+/** Up to 60 s in ns; a longer value is recorded as this. */
+const HIGHEST_NS = 60e9;
+const SIGNIFICANT_DIGITS = 2;
+const BIT_BUCKET_SIZE = 32;
+
+function newHistogram(): Histogram {
+  return build({
+    bitBucketSize: BIT_BUCKET_SIZE,
+    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_NS,
+    autoResize: false,
+  });
+}
+
+/** What a worker sends of its recorder, for the primary to merge (see ./cluster.ts). */
+export interface EncodedLatency {
+  /** The window's histogram, hdr-histogram's compressed base64 encoding. */
+  window: string;
+  /** Since start, ns. */
+  sum: number;
+  count: number;
+}
+
+/** The figures a summary shows: percentiles over the window, sum and count since start. */
+export interface LatencyView {
+  /** ns at percentile `p` (0..100) of the window; NaN when the window is empty. */
+  percentile(p: number): number;
+  readonly sum: number;
+  readonly count: number;
+}
+
+export class LatencyRecorder implements LatencyView {
+  private readonly slots: Histogram[] = [];
+  private current = 0;
+  private slotEnd: number;
+  /** The window's slots added up; rebuilt when read after a change. */
+  private readonly merged = newHistogram();
+  private mergedValid = false;
+  /** ns, since start. */
+  sum = 0;
+  count = 0;
+
+  constructor(private readonly now: () => number = () => performance.now()) {
+    for (let i = 0; i < WINDOW_SLOTS; i++) this.slots.push(newHistogram());
+    this.slotEnd = now() + SLOT_MS;
+  }
+
+  record(nanoseconds: number): void {
+    const now = this.now();
+    if (now >= this.slotEnd) this.rotate(now);
+    const value = nanoseconds <= 0 ? 0 : nanoseconds >= HIGHEST_NS ? HIGHEST_NS : Math.round(nanoseconds);
+    this.slots[this.current].recordValue(value);
+    this.mergedValid = false;
+    this.sum += nanoseconds;
+    this.count++;
+  }
+
+  /** Mean since start, ns; 0 before the first value. */
+  get mean(): number {
+    return this.count === 0 ? 0 : this.sum / this.count;
+  }
+
+  percentile(p: number): number {
+    const window = this.window();
+    return window.totalCount === 0 ? NaN : window.getValueAtPercentile(p);
+  }
+
+  encode(): EncodedLatency {
+    return { window: encodeIntoCompressedBase64(this.window()), sum: this.sum, count: this.count };
+  }
+
+  /** The window's histogram (owned by the recorder: read it, do not keep it). */
+  private window(): Histogram {
+    const now = this.now();
+    if (now >= this.slotEnd) this.rotate(now);
+    if (!this.mergedValid) {
+      this.merged.reset();
+      for (const slot of this.slots) if (slot.totalCount > 0) this.merged.add(slot);
+      this.mergedValid = true;
+    }
+    return this.merged;
+  }
+
+  /** Moves to the slot `now` falls in, clearing the slots passed (all of them after a long pause). */
+  private rotate(now: number): void {
+    const steps = Math.floor((now - this.slotEnd) / SLOT_MS) + 1;
+    for (let i = 0; i < Math.min(steps, WINDOW_SLOTS); i++) {
+      this.current = (this.current + 1) % WINDOW_SLOTS;
+      this.slots[this.current].reset();
+    }
+    this.slotEnd += steps * SLOT_MS;
+    this.mergedValid = false;
+  }
+}
+
+/** Several recorders' figures as one (the workers' latencies at the primary). */
+export function mergeLatencies(parts: readonly EncodedLatency[]): LatencyView {
+  const merged = newHistogram();
+  let sum = 0;
+  let count = 0;
+  for (const part of parts) {
+    const histogram = decodeFromCompressedBase64(part.window, BIT_BUCKET_SIZE, false);
+    merged.add(histogram);
+    histogram.destroy();
+    sum += part.sum;
+    count += part.count;
+  }
+  return {
+    sum,
+    count,
+    percentile: (p) => (merged.totalCount === 0 ? NaN : merged.getValueAtPercentile(p)),
+  };
+}
