@@ -4,6 +4,7 @@
  * primary builds an AdminSource over IPC (./workers.ts).
  */
 import { startAdminServer } from '../admin/server.js';
+import { dashboardRoutes } from '../admin/dashboard.js';
 import { adminRoutes, type AdminSource } from '../admin/routes.js';
 import type { ProxyConfig, RunningProxy } from './config.js';
 import type { FrontTelemetry } from './telemetry.js';
@@ -27,7 +28,7 @@ export async function withAdminServer(config: ProxyConfig, running: RunningProxy
   if (config.adminPort === undefined) return running;
   let admin;
   try {
-    admin = await startAdminServer({ host: config.host, port: config.adminPort, routes: adminRoutes(source) });
+    admin = await startAdminServer({ host: config.host, port: config.adminPort, routes: { ...adminRoutes(source), ...dashboardRoutes() } });
   } catch (error) {
     await running.close();
     throw error;
