@@ -81,6 +81,12 @@ function sizeOfVariants(v: Variants, key: string): number {
   return bytes;
 }
 
+/** Whether a key starts with a digit, the first sign it could read as `db NUL key` (see entryKey). */
+export function mayLookPrefixed(key: string): boolean {
+  const first = key.charCodeAt(0);
+  return first >= 48 && first <= 57;
+}
+
 /** The Redis key of an entry key (`entryKey`'s inverse, less the database). */
 function redisKeyOf(entryKey: string): string {
   const separator = entryKey.indexOf('\u0000');
@@ -105,8 +111,14 @@ export class ReplyCache {
     });
   }
 
+  /**
+   * The engine's key for a Redis key: database 0's keys as they are (the common case costs
+   * nothing), others as `db NUL key`. A database-0 key that itself looks like `digits NUL ...`
+   * is written `0 NUL key`, so that no two (database, key) pairs share an entry.
+   */
   static entryKey(db: number, key: string): string {
-    return db === 0 ? key : `${db}\u0000${key}`;
+    if (db !== 0) return `${db}\u0000${key}`;
+    return mayLookPrefixed(key) && /^\d+\u0000/.test(key) ? `0\u0000${key}` : key;
   }
 
   /** The stored reply (latin1 RESP), or undefined. `entryKey` comes from `ReplyCache.entryKey`. */

@@ -12,7 +12,7 @@ import type net from 'node:net';
 import { ClientConnection, errorReply } from './client-connection.js';
 import { CACHEABLE_READS, SESSION_STATE_COMMANDS, switchesToRawMode } from './commands.js';
 import type { ProxyCore } from './core.js';
-import { ReplyCache } from './reply-cache.js';
+import { mayLookPrefixed, ReplyCache } from './reply-cache.js';
 import { infoReply, isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
 import type { ReadTicket } from '../tier/read-guard.js';
 import { isErrorReply, type Expectation, type UpstreamConnection } from '../tier/redis-connection.js';
@@ -218,7 +218,7 @@ export class ClientSession extends ClientConnection {
       }
       const timed = (stats.l1Hits & TIMING_SAMPLE_MASK) === 0;
       const started = timed ? process.hrtime.bigint() : 0n;
-      const hit = cache!.get(db === 0 ? key : ReplyCache.entryKey(db, key), variant);
+      const hit = cache!.get(db === 0 && !mayLookPrefixed(key) ? key : ReplyCache.entryKey(db, key), variant);
       if (hit !== undefined) {
         if (timed) stats.recordL1Latency(Number(process.hrtime.bigint() - started));
         stats.l1Hits++;

@@ -35,6 +35,24 @@ describe('ReplyCache', () => {
     assert.equal(cache.get(ReplyCache.entryKey(3, 'k'), 'get'), undefined);
   });
 
+  it('never lets a database-0 key that looks like `db NUL key` share an entry with that key in that database', () => {
+    const cache = new ReplyCache({ maxBytes: 1 << 20, ttl: 0 });
+    cache.put(5, 'foo', 'get', reply('$2\r\nd5\r\n'));
+    cache.put(0, '5\u0000foo', 'get', reply('$2\r\nd0\r\n'));
+    cache.put(0, '0\u0000bar', 'get', reply('$1\r\nz\r\n'));
+    assert.equal(cache.get(ReplyCache.entryKey(5, 'foo'), 'get'), '$2\r\nd5\r\n');
+    assert.equal(cache.get(ReplyCache.entryKey(0, '5\u0000foo'), 'get'), '$2\r\nd0\r\n');
+    assert.equal(cache.get(ReplyCache.entryKey(0, 'bar'), 'get'), undefined, "'0 NUL bar' in database 0 is not 'bar'");
+    assert.equal(cache.get(ReplyCache.entryKey(0, '0\u0000bar'), 'get'), '$1\r\nz\r\n');
+    cache.invalidateIn(5, 'foo');
+    assert.equal(cache.get(ReplyCache.entryKey(0, '5\u0000foo'), 'get'), '$2\r\nd0\r\n', 'the database-0 key stays');
+    assert.deepEqual(
+      cache.hottestKeys(10).map((k) => k.key).sort(),
+      ['0\u0000bar', '5\u0000foo'].sort(),
+      'hot keys name the Redis keys as written',
+    );
+  });
+
   it('expires every variant of a key at the earliest deadline it was stored with', () => {
     let now = 1000.5;
     const cache = new ReplyCache({ maxBytes: 1 << 20, ttl: 10_000, now: () => now });

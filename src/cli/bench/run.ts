@@ -220,7 +220,8 @@ async function startProxyHere(options: BenchOptions): Promise<RunningProxy> {
     lines.push(line);
     if (/^(invalidation: |warning: )/.test(line)) ready(); // L1 serves from here on
   };
-  const config = { ...options.config, host: '127.0.0.1', port: 0, workers: 1, l1Keys: undefined };
+  // No admin port: nothing watches this proxy, and the user's (or the default 6381) may be taken.
+  const config = { ...options.config, host: '127.0.0.1', port: 0, adminPort: undefined, workers: 1, l1Keys: undefined };
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new CliError(`cachee bench: the proxy started here was not serving within ${PROXY_READY_MS / 1000}s: ${lines.at(-1) ?? 'no word from it'}`, 1)), PROXY_READY_MS);
