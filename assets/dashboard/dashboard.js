@@ -23,7 +23,7 @@ function chart(element, series, scales = {}) {
       height: 220,
       scales: { x: { time: true }, ...scales },
       series: [{}, ...series.map(([label, stroke, dash]) => ({ label, stroke, width: 2, dash, spanGaps: true }))],
-      axes: [{}, { size: 60 }],
+      axes: [{}, { size: 72 }],
       legend: { live: false },
     },
     [[], ...series.map(() => [])],
