@@ -3,13 +3,11 @@
  * the application owns, read from stats() on each scrape (the TieredCache over a real Redis).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import { Counter, Registry } from 'prom-client';
 import { Cache, TieredCache } from '../../src/index.js';
 import { PromText } from '../support/prometheus.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { connectedCache, waitFor } from '../support/tiered.js';
+import { connectedCache, redisForTests, waitFor } from '../support/tiered.js';
 
 async function scrapeRegistry(registry: Registry): Promise<PromText> {
   return new PromText(await registry.metrics());
@@ -74,29 +72,18 @@ describe('Cache({ metrics })', () => {
 });
 
 describe('TieredCache({ metrics })', () => {
-  let redis: RedisServer;
-  let plain: Redis;
-  const open: TieredCache<string>[] = [];
-  before(async () => {
-    redis = await startRedis();
-    plain = new Redis(redis.port, '127.0.0.1');
-  });
-  after(async () => {
-    await Promise.all(open.map((c) => c.close()));
-    plain.disconnect();
-    await redis.stop();
-  });
+  const env = redisForTests();
 
   it('exports L1, L2 and invalidations by source, agreeing with stats(), and leaves the registry on close', async () => {
     const registry = new Registry();
-    const cache = await connectedCache<string>({ redis: redis.url, namespace: 'm1', l1: { maxEntries: 100 }, metrics: { registry, labels: { cache: 'm1' } } });
-    open.push(cache);
+    const cache = await connectedCache<string>({ redis: env.redis.url, namespace: 'm1', l1: { maxEntries: 100 }, metrics: { registry, labels: { cache: 'm1' } } });
+    env.open.push(cache);
     const labels = { cache: 'm1' };
     await cache.set('a', 'one');
-    await plain.set('m1:b', JSON.stringify('two'));
+    await env.plain.set('m1:b', JSON.stringify('two'));
     assert.equal(await cache.get('b'), 'two'); // an L2 hit, promoted
     assert.equal(await cache.get('missing'), undefined); // an L2 miss
-    await plain.set('m1:b', JSON.stringify('three')); // tracked: drops b from L1
+    await env.plain.set('m1:b', JSON.stringify('three')); // tracked: drops b from L1
     await waitFor(() => cache.stats().invalidationsReceived >= 2, 5000, 'the tracking reports');
     await cache.delete('a');
 
@@ -127,10 +114,10 @@ describe('TieredCache({ metrics })', () => {
     const registry = new Registry();
     const [a, b] = await Promise.all(
       ['a', 'b'].map((name) =>
-        connectedCache<string>({ redis: redis.url, namespace: 'm2', invalidation: 'pubsub', l1: { maxEntries: 100 }, metrics: { registry, labels: { cache: name } } }),
+        connectedCache<string>({ redis: env.redis.url, namespace: 'm2', invalidation: 'pubsub', l1: { maxEntries: 100 }, metrics: { registry, labels: { cache: name } } }),
       ),
     );
-    open.push(a, b);
+    env.open.push(a, b);
     await a.set('k', 'v');
     await waitFor(() => b.stats().invalidationsReceived === 1, 5000, 'b to hear of the write');
     const metrics = await scrapeRegistry(registry);
@@ -140,6 +127,6 @@ describe('TieredCache({ metrics })', () => {
   });
 
   it('refuses bad metrics options like its other options', () => {
-    assert.throws(() => new TieredCache({ redis: redis.url, namespace: 'x', metrics: { registry: 1 } as never }), /^TypeError: TieredCache: metrics\.registry must be a prom-client Registry$/);
+    assert.throws(() => new TieredCache({ redis: env.redis.url, namespace: 'x', metrics: { registry: 1 } as never }), /^TypeError: TieredCache: metrics\.registry must be a prom-client Registry$/);
   });
 });

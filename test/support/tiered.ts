@@ -1,10 +1,37 @@
 /** Helpers for TieredCache tests and its benchmark: instances on a test Redis, waits, the stampede. */
+import { after, before } from 'node:test';
+import { Redis } from 'ioredis';
 import { TieredCache, type TieredCacheOptions } from '../../src/index.js';
 import { waitFor } from './proxy.js';
+import { startRedis, type RedisServer } from './redis-server.js';
 
 export { waitFor };
 
 export type Mode = 'tracking' | 'pubsub';
+
+export interface RedisForTests {
+  /** Set once the hooks' `before` ran. */
+  redis: RedisServer;
+  /** A plain ioredis client of that server, as a program that does not use cachee. */
+  plain: Redis;
+  /** Caches to close after the tests. */
+  open: { close(): Promise<void> }[];
+}
+
+/** A throwaway redis-server for the tests around the call (a file or a suite), stopped after them. */
+export function redisForTests(): RedisForTests {
+  const fixture = { open: [] } as unknown as RedisForTests;
+  before(async () => {
+    fixture.redis = await startRedis();
+    fixture.plain = new Redis(fixture.redis.port, '127.0.0.1');
+  });
+  after(async () => {
+    await Promise.all(fixture.open.map((c) => c.close()));
+    fixture.plain.disconnect();
+    await fixture.redis.stop();
+  });
+  return fixture;
+}
 
 /** A cache whose invalidation channel is up (so every later write reaches it). */
 export async function connectedCache<V>(options: TieredCacheOptions<V>): Promise<TieredCache<V>> {

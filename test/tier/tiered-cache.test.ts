@@ -1,34 +1,21 @@
 /** TieredCache against a real redis-server: two or more instances in one process, in both modes. */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { TieredCache, type TieredCacheOptions } from '../../src/index.js';
 import { startDelayRelay } from '../../bench/support/delay-relay.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { connectedCache, waitFor, type Mode } from '../support/tiered.js';
+import { connectedCache, redisForTests, waitFor, type Mode } from '../support/tiered.js';
 
-let redis: RedisServer;
-let plain: Redis;
-const open: TieredCache<unknown>[] = [];
+const env = redisForTests();
 let counter = 0;
-
-before(async () => {
-  redis = await startRedis();
-  plain = new Redis(redis.port, '127.0.0.1');
-});
-after(async () => {
-  await Promise.all(open.map((c) => c.close()));
-  plain.disconnect();
-  await redis.stop();
-});
 
 /** Instances sharing a fresh namespace. */
 async function fleet<V>(mode: Mode | 'none', count: number, extra: Partial<TieredCacheOptions<V>> = {}): Promise<{ ns: string; caches: TieredCache<V>[] }> {
   const ns = `t${++counter}`;
   const caches = await Promise.all(
-    Array.from({ length: count }, () => connectedCache<V>({ redis: redis.url, namespace: ns, invalidation: mode, l1: { maxEntries: 1000 }, ...extra })),
+    Array.from({ length: count }, () => connectedCache<V>({ redis: env.redis.url, namespace: ns, invalidation: mode, l1: { maxEntries: 1000 }, ...extra })),
   );
-  open.push(...(caches as TieredCache<unknown>[]));
+  env.open.push(...caches);
   return { ns, caches };
 }
 
@@ -59,8 +46,8 @@ for (const mode of ['tracking', 'pubsub'] as const) {
       assert.deepEqual(await a.getOrLoad('u1', loader), { name: 'loaded u1' });
       assert.equal(loads, 1);
       // The Redis layout: JSON text under ns:key, with the ttl.
-      assert.equal(await plain.get(`${ns}:u1`), '{"name":"loaded u1"}');
-      const pttl = await plain.pttl(`${ns}:u1`);
+      assert.equal(await env.plain.get(`${ns}:u1`), '{"name":"loaded u1"}');
+      const pttl = await env.plain.pttl(`${ns}:u1`);
       assert.ok(pttl > 50_000 && pttl <= 60_000, `PTTL ${pttl}`);
       // b: L1 miss, L2 hit, promoted; the loader is not called.
       assert.equal(b.getLocal('u1'), undefined);
@@ -69,7 +56,7 @@ for (const mode of ['tracking', 'pubsub'] as const) {
       assert.deepEqual(b.getLocal('u1'), { name: 'loaded u1' });
       assert.equal(b.stats().l2Hits, 1);
       // get() promotes too; a miss everywhere is undefined.
-      await plain.set(`${ns}:u2`, '{"name":"written elsewhere"}');
+      await env.plain.set(`${ns}:u2`, '{"name":"written elsewhere"}');
       assert.deepEqual(await a.get('u2'), { name: 'written elsewhere' });
       assert.deepEqual(a.getLocal('u2'), { name: 'written elsewhere' });
       assert.equal(await a.get('nobody'), undefined);
@@ -84,7 +71,7 @@ for (const mode of ['tracking', 'pubsub'] as const) {
       for (const cache of [b, c]) assert.equal(await cache.get('k'), 'v1');
       assert.equal(b.getLocal('k'), 'v1');
       await a.set('k', 'v2');
-      assert.equal(await plain.get(`${ns}:k`), '"v2"');
+      assert.equal(await env.plain.get(`${ns}:k`), '"v2"');
       await eventually('b and c to drop v1', () => b.getLocal('k') === undefined && c.getLocal('k') === undefined);
       assert.equal(await b.get('k'), 'v2');
       assert.equal(await c.get('k'), 'v2');
@@ -106,14 +93,14 @@ for (const mode of ['tracking', 'pubsub'] as const) {
       }
 
       await a.delete('d');
-      assert.equal(await plain.exists(`${ns}:d`), 0);
+      assert.equal(await env.plain.exists(`${ns}:d`), 0);
       await eventually('b to drop d', () => b.getLocal('d') === undefined);
       assert.equal(await b.get('d'), undefined);
 
       await b.invalidateTags(['red']);
-      assert.equal(await plain.exists(`${ns}:t1`, `${ns}:t2`), 0, 'tagged keys gone from L2');
-      assert.equal(await plain.get(`${ns}:t3`), '4', 'a key without the tag stays');
-      assert.equal(await plain.exists(`${ns}#tag:red`), 0, 'the tag set itself is gone');
+      assert.equal(await env.plain.exists(`${ns}:t1`, `${ns}:t2`), 0, 'tagged keys gone from L2');
+      assert.equal(await env.plain.get(`${ns}:t3`), '4', 'a key without the tag stays');
+      assert.equal(await env.plain.exists(`${ns}#tag:red`), 0, 'the tag set itself is gone');
       assert.equal(b.getLocal('t1'), undefined, 'the caller drops them at once');
       await eventually('a to drop t1 and t2', () => a.getLocal('t1') === undefined && a.getLocal('t2') === undefined);
       assert.equal(a.getLocal('t3'), 4);
@@ -131,8 +118,8 @@ for (const mode of ['tracking', 'pubsub'] as const) {
       await a.getOrLoad('only-in-l1', absent, { negativeTtl: 60_000 });
       assert.equal(negativeLoads, 1);
       await b.clear();
-      assert.equal((await plain.keys(`${ns}:*`)).length, 0);
-      assert.equal((await plain.keys(`${ns}#tag:*`)).length, 0);
+      assert.equal((await env.plain.keys(`${ns}:*`)).length, 0);
+      assert.equal((await env.plain.keys(`${ns}#tag:*`)).length, 0);
       await eventually('a to flush', () => a.getLocal('t3') === undefined && a.getLocal('x') === undefined);
       assert.equal(await a.get('t3'), undefined);
       // The cached miss was never in Redis: only clear()'s own broadcast could remove it.
@@ -148,7 +135,7 @@ for (const mode of ['tracking', 'pubsub'] as const) {
         caches: [a, b],
       } = await fleet<string | null>(mode, 2);
       await a.set('n', null);
-      assert.equal(await plain.get(`${ns}:n`), 'null');
+      assert.equal(await env.plain.get(`${ns}:n`), 'null');
       assert.equal(await b.get('n'), null);
       assert.equal(b.getLocal('n'), null);
       let loads = 0;
@@ -159,7 +146,7 @@ for (const mode of ['tracking', 'pubsub'] as const) {
       assert.equal(await a.getOrLoad('absent', missing), undefined);
       assert.equal(await a.getOrLoad('absent', missing), undefined);
       assert.equal(loads, 2, 'without negativeTtl every miss asks the loader');
-      assert.equal(await plain.exists(`${ns}:absent`), 0, 'a miss is never written to Redis');
+      assert.equal(await env.plain.exists(`${ns}:absent`), 0, 'a miss is never written to Redis');
       assert.equal(await a.getOrLoad('absent', missing, { negativeTtl: 60_000 }), undefined);
       assert.equal(await a.getOrLoad('absent', missing, { negativeTtl: 60_000 }), undefined);
       assert.equal(loads, 3, 'the cached miss answers');
@@ -182,7 +169,7 @@ for (const mode of ['tracking', 'pubsub'] as const) {
       const results = await Promise.allSettled([a.getOrLoad('e', failing), a.getOrLoad('e', failing), a.getOrLoad('e', failing)]);
       assert.equal(calls, 1, 'one loader call shared by the three');
       for (const r of results) assert.equal(r.status === 'rejected' && (r.reason as Error).message, 'origin down');
-      assert.equal(await plain.exists(`${ns}:e`), 0);
+      assert.equal(await env.plain.exists(`${ns}:e`), 0);
       assert.equal(a.getLocal('e'), undefined);
 
       const first = async () => 'first';
@@ -190,7 +177,7 @@ for (const mode of ['tracking', 'pubsub'] as const) {
       assert.equal(await a.getOrLoad('s', first, staleOptions), 'first');
       assert.equal(await a.getOrLoad('p', first, { ttl: 300 }), 'first');
       await eventually('s in L1', async () => (await a.getOrLoad('s', first, staleOptions)) === 'first' && a.getLocal('s') === 'first');
-      await eventually('Redis to expire both', async () => (await plain.exists(`${ns}:s`, `${ns}:p`)) === 0);
+      await eventually('Redis to expire both', async () => (await env.plain.exists(`${ns}:s`, `${ns}:p`)) === 0);
       await eventually('the L1 copy to stop being fresh', () => a.getLocal('s') === undefined);
       assert.equal(await a.getOrLoad('s', failing, staleOptions), 'first');
       assert.equal(a.stats().staleServed, 1);
@@ -216,15 +203,15 @@ for (const mode of ['tracking', 'pubsub'] as const) {
     it('the read-in-flight race: a reply overtaken by an invalidation is returned but not cached', async () => {
       // The reader's L2 commands go through a relay adding 100 ms each way; its invalidation
       // channel connects straight to Redis (ioredis's options name the real port for it).
-      const relay = await startDelayRelay(redis.port, 100);
+      const relay = await startDelayRelay(env.redis.port, 100);
       const slowClient = new Redis(relay.port, '127.0.0.1');
       try {
         await slowClient.ping();
-        slowClient.options.port = redis.port;
+        slowClient.options.port = env.redis.port;
         const ns = `race-${mode}`;
         const reader = await connectedCache<string>({ redis: slowClient, namespace: ns, invalidation: mode, l1: { maxEntries: 10 }, l2Timeout: 2000 });
-        const writer = await connectedCache<string>({ redis: redis.url, namespace: ns, invalidation: mode, l1: { maxEntries: 10 } });
-        open.push(reader as TieredCache<unknown>, writer as TieredCache<unknown>);
+        const writer = await connectedCache<string>({ redis: env.redis.url, namespace: ns, invalidation: mode, l1: { maxEntries: 10 } });
+        env.open.push(reader, writer);
         await writer.set('k', 'old');
         const read = reader.get('k'); // reaches Redis at ~100 ms, its reply arrives at ~200 ms
         await new Promise((resolve) => setTimeout(resolve, 150));
@@ -244,7 +231,7 @@ for (const mode of ['tracking', 'pubsub'] as const) {
       } = await fleet<string>(mode, 1, { l2Timeout: 100, ttl: 60_000 });
       await a.set('warm', 'in L1');
       await warm(a, 'warm');
-      const pauser = new Redis(redis.port, '127.0.0.1');
+      const pauser = new Redis(env.redis.port, '127.0.0.1');
       try {
         await pauser.client('PAUSE', 600, 'ALL');
         assert.equal(a.getLocal('warm'), 'in L1');
@@ -265,22 +252,22 @@ describe('TieredCache, tracking: writes by any Redis client', () => {
       ns,
       caches: [a, b],
     } = await fleet<string>('tracking', 2);
-    await plain.set(`${ns}:k`, '"v1"');
-    await plain.set(`${ns}:other`, '"o"');
+    await env.plain.set(`${ns}:k`, '"v1"');
+    await env.plain.set(`${ns}:other`, '"o"');
     assert.equal(await a.get('k'), 'v1');
     assert.equal(await b.get('k'), 'v1');
-    await plain.set(`${ns}:k`, '"v2"');
+    await env.plain.set(`${ns}:k`, '"v2"');
     await eventually('both to drop v1', () => a.getLocal('k') === undefined && b.getLocal('k') === undefined);
     assert.equal(await a.get('k'), 'v2');
-    await plain.del(`${ns}:k`);
+    await env.plain.del(`${ns}:k`);
     await eventually('a to drop v2', () => a.getLocal('k') === undefined);
     assert.equal(await a.get('k'), undefined);
     await a.get('other');
-    await plain.pexpire(`${ns}:other`, 1);
+    await env.plain.pexpire(`${ns}:other`, 1);
     await eventually('a to drop the expired key', () => a.getLocal('other') === undefined);
     await a.set('f', 'x');
     await b.get('f');
-    await plain.flushall();
+    await env.plain.flushall();
     await eventually('FLUSHALL to empty both L1s', () => a.getLocal('f') === undefined && b.getLocal('f') === undefined);
   });
 
@@ -292,8 +279,8 @@ describe('TieredCache, tracking: writes by any Redis client', () => {
     await a.set('k', 'mine');
     await warm(a, 'k');
     const received = a.stats().invalidationsReceived;
-    await plain.set(`${otherNs}:k`, '"theirs"');
-    await plain.set('k', 'no namespace');
+    await env.plain.set(`${otherNs}:k`, '"theirs"');
+    await env.plain.set('k', 'no namespace');
     // A later write in a's namespace: reports arrive in order, so once it is in, so are the others'.
     await a.set('marker', 'x');
     await eventually('the marker', () => a.stats().invalidationsReceived > received);
@@ -327,7 +314,7 @@ describe('TieredCache, invalidation: none', () => {
     } = await fleet<string>('none', 1, { l1: { maxEntries: 100, ttl: 50 } });
     assert.equal(a.invalidationState, 'off');
     await a.set('k', 'v1');
-    await plain.set(`${ns}:k`, '"v2"');
+    await env.plain.set(`${ns}:k`, '"v2"');
     assert.equal(a.getLocal('k'), 'v1', 'nobody tells it');
     await eventually('the L1 copy to expire', () => a.getLocal('k') === undefined);
     assert.equal(await a.get('k'), 'v2');
@@ -343,7 +330,7 @@ describe('TieredCache TTL jitter', () => {
       caches: [a],
     } = await fleet<number>('none', 1, { ttl: 100_000, ttlJitter: 0.5 });
     for (let i = 0; i < 20; i++) await a.set(`j${i}`, i);
-    const ttls = await Promise.all(Array.from({ length: 20 }, (_, i) => plain.pttl(`${ns}:j${i}`)));
+    const ttls = await Promise.all(Array.from({ length: 20 }, (_, i) => env.plain.pttl(`${ns}:j${i}`)));
     for (const ttl of ttls) assert.ok(ttl >= 49_000 && ttl <= 150_000, `PTTL ${ttl}`);
     assert.ok(Math.max(...ttls) - Math.min(...ttls) > 5_000, `spread ${Math.min(...ttls)}..${Math.max(...ttls)}`);
   });
