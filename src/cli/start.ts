@@ -81,7 +81,7 @@ export async function runStart(input: StartInput, deps: CliDeps): Promise<number
           return undefined;
         }
         running = proxy;
-        const admin = proxy.admin === undefined ? '' : `, admin on http://${formatAddress(proxy.admin.host, proxy.admin.port)}/metrics`;
+        const admin = proxy.admin === undefined ? '' : `, dashboard on http://${formatAddress(proxy.admin.host, proxy.admin.port)}/ (metrics at /metrics)`;
         log(`listening on ${formatAddress(proxy.host, proxy.port)}${admin}, ${describeConfig(config)}`);
         return proxy;
       },

@@ -76,7 +76,7 @@ describe('cachee start, no upstream: the embedded store', () => {
     const port = await freePort();
     const cli = runCachee(['start', '--port', String(port), '--admin-port', '0', '--l1-memory', '8mb'], dir);
     try {
-      await lineMatching(cli, new RegExp(`listening on 127\\.0\\.0\\.1:${port}, admin on http://127\\.0\\.0\\.1:\\d+/metrics, no upstream: serving from the embedded store \\(8 MB`));
+      await lineMatching(cli, new RegExp(`listening on 127\\.0\\.0\\.1:${port}, dashboard on http://127\\.0\\.0\\.1:\\d+/ \\(metrics at /metrics\\), no upstream: serving from the embedded store \\(8 MB`));
       const client = await RawClient.connect(port);
       assert.equal(s(await client.call('SET', 'greeting', 'hello')), '+OK\r\n');
       assert.equal(s(await client.call('GET', 'greeting')), '$5\r\nhello\r\n');
@@ -194,7 +194,7 @@ describe('cachee start --workers 2: the primary\'s admin port', () => {
     const clients: RawClient[] = [];
     try {
       const listening = await lineMatching(cli, /listening on .*, 2 workers\)$/);
-      const admin = { host: '127.0.0.1', port: Number(/admin on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(listening)?.[1]) };
+      const admin = { host: '127.0.0.1', port: Number(/dashboard on http:\/\/127\.0\.0\.1:(\d+)\//.exec(listening)?.[1]) };
       assert.ok(admin.port > 0, listening);
       await lineMatching(cli, /worker 1: invalidation: tracking/);
       await lineMatching(cli, /worker 2: invalidation: tracking/);

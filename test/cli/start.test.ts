@@ -158,7 +158,7 @@ describe('cachee start', () => {
     const running = runCli(['start', '--port', String(port), '--admin-port', '0'], deps);
     await waitFor(() => deps.out.some((line) => line.includes('listening on')), 10_000, 'the listening line');
     const listening = deps.out.find((line) => line.includes('listening on'))!;
-    const match = new RegExp(`listening on 127\\.0\\.0\\.1:${port}, admin on http://127\\.0\\.0\\.1:(\\d+)/metrics, no upstream`).exec(listening);
+    const match = new RegExp(`listening on 127\\.0\\.0\\.1:${port}, dashboard on http://127\\.0\\.0\\.1:(\\d+)/ \\(metrics at /metrics\\), no upstream`).exec(listening);
     assert.ok(match, listening);
     const response = await fetch(`http://127.0.0.1:${match[1]}/metrics`);
     assert.equal(response.status, 200);
