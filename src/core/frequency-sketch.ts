@@ -11,6 +11,11 @@
  * forgets old popularity and tracks the recent distribution; 4 bits suffice because counts are
  * bounded by the reset period (Caffeine uses 10x the cache's capacity, and so do we).
  *
+ * The halving visits only the blocks that hold a count (listed when first added to, dropped once
+ * halved to zero): the table's size is fixed while the period follows the number of entries, so
+ * a 512 KiB sketch in front of a thousand hot keys would otherwise be swept whole every ten
+ * thousand accesses, about 4% of the proxy's CPU.
+ *
  * Counting and adding are separate calls so that a cache can keep the counts of the keys it
  * holds next to its entries and write them here only when the entry leaves (see cache.ts).
  *
@@ -19,6 +24,11 @@
 export class FrequencySketch {
   private readonly table: Uint32Array;
   private readonly blockMask: number;
+  /** Per block, 1 while it is in `active`. */
+  private readonly listed: Uint8Array;
+  /** The blocks that may hold a nonzero counter, `activeCount` of them. */
+  private readonly active: Int32Array;
+  private activeCount = 0;
   private additions = 0;
   /** A one-entry memo of `frequencyMemoized`, cleared by any change to the memoized key's block. */
   private memoHash = -1;
@@ -31,6 +41,8 @@ export class FrequencySketch {
     let blocks = 1;
     while (blocks * 2 * 64 <= bytes) blocks *= 2;
     this.table = new Uint32Array(blocks * 16);
+    this.listed = new Uint8Array(blocks);
+    this.active = new Int32Array(blocks);
     this.blockMask = blocks - 1;
     this.sampleSize = Math.max(1, sampleSize);
   }
@@ -48,7 +60,12 @@ export class FrequencySketch {
   /** Adds `n` occurrences to the key's counters (each saturating at 15) without counting them. */
   add(hash: number, n: number): void {
     const t = this.table;
-    const block = (hash & this.blockMask) << 4;
+    const index = hash & this.blockMask;
+    if (this.listed[index] === 0) {
+      this.listed[index] = 1;
+      this.active[this.activeCount++] = index;
+    }
+    const block = index << 4;
     const h = rehash(hash);
     for (let i = 0; i < 4; i++) {
       const bits = h >>> (i << 3);
@@ -102,18 +119,30 @@ export class FrequencySketch {
   /** Halves every counter; the odd remainders lost are subtracted from the sample count. */
   private halve(): void {
     const t = this.table;
+    const active = this.active;
     let odd = 0;
-    for (let i = 0; i < t.length; i++) {
-      const w = t[i];
-      odd += popcountNibbleLows(w & 0x11111111);
-      t[i] = (w >>> 1) & 0x77777777;
+    let kept = 0;
+    for (let a = 0; a < this.activeCount; a++) {
+      const index = active[a];
+      const start = index << 4;
+      let left = 0;
+      for (let i = start; i < start + 16; i++) {
+        const w = t[i];
+        odd += popcountNibbleLows(w & 0x11111111);
+        left |= t[i] = (w >>> 1) & 0x77777777;
+      }
+      if (left === 0) this.listed[index] = 0;
+      else active[kept++] = index;
     }
+    this.activeCount = kept;
     this.additions = (this.additions - (odd >>> 2)) >>> 1;
     this.memoHash = -1;
   }
 
   clear(): void {
     this.table.fill(0);
+    this.listed.fill(0);
+    this.activeCount = 0;
     this.additions = 0;
     this.memoHash = -1;
   }

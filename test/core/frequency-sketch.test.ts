@@ -40,6 +40,26 @@ describe('FrequencySketch', () => {
     assert.equal(sketch.frequency(h('hot')), 6);
   });
 
+  it('halving visits only the blocks holding counts: every counter reads halved, and emptied blocks count again when added to', () => {
+    // sampleSize 1: each countAdditions(1) is one halving; add() does not count.
+    const sketch = new FrequencySketch(64 * 1024, 1);
+    const keys = Array.from({ length: 2000 }, (_, k) => h(`k${k}`));
+    keys.forEach((key, k) => sketch.add(key, k % 16));
+    const before = keys.map((key) => sketch.frequency(key));
+    for (const halvings of [1, 2, 3, 4]) {
+      const fresh = new FrequencySketch(64 * 1024, 1);
+      keys.forEach((key, k) => fresh.add(key, k % 16));
+      for (let n = 0; n < halvings; n++) assert.equal(fresh.countAdditions(1), true);
+      // min over a key's counters commutes with halving each: floor(min / 2^n).
+      keys.forEach((key, k) => assert.equal(fresh.frequency(key), before[k] >>> halvings, `key ${k} after ${halvings}`));
+    }
+    // Halved to zero, the blocks leave the halving's list; nothing comes back, and adding lists them again.
+    for (let n = 0; n < 300; n++) sketch.countAdditions(1);
+    keys.forEach((key) => assert.equal(sketch.frequency(key), 0));
+    sketch.add(keys[0], 7);
+    assert.equal(sketch.frequency(keys[0]), 7, 'counts again from there');
+  });
+
   it('keeps its memory fixed whatever the number of keys', () => {
     const sketch = new FrequencySketch(1024, 1000);
     const before = sketch.byteLength;
