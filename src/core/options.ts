@@ -26,7 +26,8 @@ export interface CacheOptions<K, V> {
    * fixed at construction and never grows with the number of distinct keys seen. Default: 8 bytes
    * per entry of `maxEntries` rounded up to a power of two, at most 2 MiB (Caffeine's ratio: too
    * large a sketch for the cache hurts loops, whose keys then tie), or 512 KiB when only
-   * `maxBytes` bounds the cache.
+   * `maxBytes` bounds the cache. The table's index of the blocks in use (for halving) adds
+   * 5 bytes per 64.
    */
   sketchBytes?: number;
   /** Called after an entry leaves the cache, once the cache is consistent again. */
