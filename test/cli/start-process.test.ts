@@ -176,18 +176,8 @@ describe('cachee start --workers 2, in front of Redis', () => {
       cleanup();
     }
   });
-});
 
-describe('cachee start --workers 2: the primary\'s admin port', () => {
-  let redis: RedisServer;
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    await redis?.stop();
-  });
-
-  it('sums the workers\' counters in /metrics and merges their hot keys', async () => {
+  it('the primary\'s admin port sums the workers\' counters in /metrics and merges their hot keys', async () => {
     const { dir, cleanup } = tempDir();
     const port = await freePort();
     const cli = runCachee(['start', '--upstream', redis.url, '--workers', '2', '--port', String(port), '--admin-port', '0'], dir);
