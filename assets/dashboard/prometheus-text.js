@@ -25,7 +25,7 @@ function parseLabels(body) {
   const labels = {};
   const pattern = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
   for (let m = pattern.exec(body); m; m = pattern.exec(body)) {
-    labels[m[1]] = m[2].replace(/\\n/g, '\n').replace(/\\(.)/g, '$1');
+    labels[m[1]] = m[2].replace(/\\(.)/g, (_, c) => (c === 'n' ? '\n' : c)); // one pass, so an escaped backslash before an n stays a backslash
   }
   return labels;
 }

@@ -88,7 +88,7 @@ const QUEUE_TRANSFER_LIMIT = 1000;
 const INITIAL_SLOTS = 1024;
 const EXPIRY_SWEEP_MS = 1000;
 /** Entries `hottest` looks at by default. */
-const HOTTEST_SAMPLE = 4096;
+export const HOTTEST_SAMPLE = 4096;
 
 /**
  * Bookkeeping bytes per entry that the default size estimate adds to the key and the value:
@@ -288,8 +288,7 @@ export class Cache<K, V> {
     for (const q of [PROTECTED, PROBATION, WINDOW]) {
       for (let i = this.last(q); i !== NONE && sampled.length < sampleSize; i = this.previous(i)) {
         if (this.expiring && this.isExpired(i)) continue;
-        const estimate = this.sketch.frequency(hashKey(this.keys[i], this.seed)) + this.pendingOf(i);
-        sampled.push({ key: this.keys[i] as K, frequency: Math.min(PENDING_MAX, estimate) });
+        sampled.push({ key: this.keys[i] as K, frequency: this.frequency(i) });
       }
     }
     sampled.sort((a, b) => b.frequency - a.frequency);

@@ -3,6 +3,7 @@
  * (Cache.hottest). Entries are merged by key name where one name has several entries (the proxy's
  * databases, the embedded store's databases, the workers): their estimates are summed.
  */
+import { HOTTEST_SAMPLE } from '../core/cache.js';
 
 export interface HotKey {
   key: string;
@@ -18,4 +19,9 @@ export function mergeHotKeys(lists: Iterable<readonly HotKey[]>, limit: number):
     .map(([key, frequency]) => ({ key, frequency }))
     .sort((a, b) => b.frequency - a.frequency)
     .slice(0, limit);
+}
+
+/** An engine's `limit` hottest entries by name (`nameOf` its entry key): its whole sample, merged by name. */
+export function hottestByName<K>(engine: { hottest(limit: number): { key: K; frequency: number }[] }, nameOf: (key: K) => string, limit: number): HotKey[] {
+  return mergeHotKeys([engine.hottest(HOTTEST_SAMPLE).map(({ key, frequency }) => ({ key: nameOf(key), frequency }))], limit);
 }

@@ -59,8 +59,8 @@ export class LatencyRecorder implements LatencyView {
     this.slotEnd = now() + SLOT_MS;
   }
 
-  record(nanoseconds: number): void {
-    const now = this.now();
+  /** `now`: this recorder's clock, when the caller has just read it (timing the sample). */
+  record(nanoseconds: number, now = this.now()): void {
     if (now >= this.slotEnd) this.rotate(now);
     const value = nanoseconds <= 0 ? 0 : nanoseconds >= HIGHEST_NS ? HIGHEST_NS : Math.round(nanoseconds);
     this.slots[this.current].recordValue(value);

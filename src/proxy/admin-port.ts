@@ -7,6 +7,7 @@ import { startAdminServer } from '../admin/server.js';
 import { dashboardRoutes } from '../admin/dashboard.js';
 import { adminRoutes, type AdminSource } from '../admin/routes.js';
 import type { ProxyConfig, RunningProxy } from './config.js';
+import { runningProxy } from './front.js';
 import type { FrontTelemetry } from './telemetry.js';
 
 /** A single front's answers; its registry is made now, so the process metrics count from the start. */
@@ -33,13 +34,9 @@ export async function withAdminServer(config: ProxyConfig, running: RunningProxy
     await running.close();
     throw error;
   }
-  let closing: Promise<void> | undefined;
   return {
-    host: running.host,
-    port: running.port,
+    // Both at once: the proxy stops accepting as soon as close is called.
+    ...runningProxy(running, () => Promise.all([running.close(), admin.close()]).then(() => undefined)),
     admin: { host: admin.host, port: admin.port },
-    close: () =>
-      // Both at once: the proxy stops accepting as soon as close is called.
-      (closing ??= Promise.all([running.close(), admin.close()]).then(() => undefined)),
   };
 }

@@ -9,6 +9,7 @@ import type net from 'node:net';
 import { RequestParser, RespProtocolError, type RespCommand } from '../resp/request-parser.js';
 import { AccessRecorder, MAX_BACKLOG, parseRecordCommand, Recording, recordEndText, recordMessage, type RecordingHost } from './recording.js';
 import { ReplyWriter } from './reply-writer.js';
+import { Replies } from '../resp/encode.js';
 
 /** Stop reading from a client whose replies pile up unread beyond this many bytes. */
 const OUTPUT_HIGH_WATER = 64 * 1024 * 1024;
@@ -33,7 +34,6 @@ export function errorReply(message: string): Buffer {
   return Buffer.from(`-${message.replace(/[\r\n]+/g, ' ')}\r\n`);
 }
 
-const QUIT_OK = Buffer.from('+OK\r\n');
 const RECORDING_ONLY_QUIT = errorReply('ERR only QUIT is allowed while this connection records (CACHEE RECORD)');
 
 export abstract class ClientConnection implements ClientHandle {
@@ -174,7 +174,7 @@ export abstract class ClientConnection implements ClientHandle {
         this.out.push(RECORDING_ONLY_QUIT);
         return true;
       }
-      this.endRecording(QUIT_OK);
+      this.endRecording(Replies.OK);
       return false;
     });
     if (failure !== undefined) this.out.push(ClientConnection.protocolErrorReply(failure));

@@ -8,5 +8,8 @@ import { globMatcher } from '../store/glob.js';
 export function keyMatcher(patterns: readonly string[] | undefined): (key: string) => boolean {
   if (patterns === undefined || patterns.length === 0) return () => true;
   const matchers = patterns.map(globMatcher);
-  return (key) => matchers.some((matches) => matches(key));
+  return (key) => {
+    for (let i = 0; i < matchers.length; i++) if (matchers[i](key)) return true;
+    return false;
+  };
 }

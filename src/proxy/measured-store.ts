@@ -12,7 +12,8 @@ import { LatencyRecorder } from '../metrics/latency.js';
 import { Store, type ConnectionInfo, type Session } from '../store/index.js';
 import { errorReply } from './client-connection.js';
 import { AccessRecorder, type RecordingHost } from './recording.js';
-import { cacheeInfoSection, EvictionRate, infoFigures, infoReply, isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
+import { cacheeInfoSection, EvictionRate, infoFigures, isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
+import { encodeBulkString } from '../resp/encode.js';
 
 export interface MeasuredStoreOptions {
   maxBytes: number;
@@ -55,7 +56,7 @@ export class MeasuredStore implements RecordingHost {
   /** The reply bytes of one command; `INFO cachee` is answered here, everything else by the store. */
   execute(session: Session, args: Buffer[]): Buffer {
     if (args.length > 0) this.commands.countName(args[0]);
-    if (isInfoCachee(args)) return infoReply(this.infoSection());
+    if (isInfoCachee(args)) return encodeBulkString(this.infoSection());
     if (this.recorder !== undefined) return this.executeRecorded(session, args, this.recorder);
     return this.executeMeasured(session, args);
   }

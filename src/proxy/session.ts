@@ -12,12 +12,12 @@ import type net from 'node:net';
 import { ClientConnection, errorReply } from './client-connection.js';
 import { CACHEABLE_READS, SESSION_STATE_COMMANDS, switchesToRawMode } from './commands.js';
 import type { ProxyCore } from './core.js';
-import { mayLookPrefixed, ReplyCache } from './reply-cache.js';
-import { infoReply, isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
+import { ReplyCache } from './reply-cache.js';
+import { isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
+import { encodeBulkString, Replies } from '../resp/encode.js';
 import type { ReadTicket } from '../tier/read-guard.js';
 import { isErrorReply, type Expectation, type UpstreamConnection } from '../tier/redis-connection.js';
 
-const OK = Buffer.from('+OK\r\n');
 
 /** Reply bytes: a Buffer, or a latin1 string as L1 stores them. */
 type Reply = Buffer | string;
@@ -218,7 +218,7 @@ export class ClientSession extends ClientConnection {
       }
       const timed = (stats.l1Hits & TIMING_SAMPLE_MASK) === 0;
       const started = timed ? process.hrtime.bigint() : 0n;
-      const hit = cache!.get(db === 0 && !mayLookPrefixed(key) ? key : ReplyCache.entryKey(db, key), variant);
+      const hit = cache!.get(ReplyCache.entryKey(db, key), variant);
       if (hit !== undefined) {
         if (timed) stats.recordL1Latency(Number(process.hrtime.bigint() - started));
         stats.l1Hits++;
@@ -261,12 +261,12 @@ export class ClientSession extends ClientConnection {
 
     switch (name) {
       case 'quit':
-        this.emit(OK);
+        this.emit(Replies.OK);
         this.closing = true;
         return;
       case 'info':
         if (isInfoCachee(args)) {
-          this.emit(infoReply(core.infoSection()));
+          this.emit(encodeBulkString(core.infoSection()));
           return;
         }
         break;
@@ -619,7 +619,8 @@ export class ClientSession extends ClientConnection {
     batch.push(raw);
     expectations.push({
       onReply: (reply) => {
-        stats.recordL2Latency((performance.now() - sentAt) * 1e6);
+        const now = performance.now();
+        stats.recordL2Latency((now - sentAt) * 1e6, now);
         onReply?.(reply);
         slot.bytes = reply;
         this.releaseReady();

@@ -82,11 +82,6 @@ export function isInfoCachee(args: readonly Buffer[]): boolean {
   );
 }
 
-/** The section as a bulk string reply. */
-export function infoReply(section: string): Buffer {
-  return Buffer.from(`$${Buffer.byteLength(section)}\r\n${section}\r\n`);
-}
-
 /**
  * The INFO figures of a front: its FrontFigures, its latency recorders (ns), and, beyond the
  * contract, the latency percentiles over the recorders' window (0 while it is empty).
@@ -148,8 +143,9 @@ export class ProxyStats {
     this.commands = new CommandCounter(commandNames);
   }
 
-  recordL2Latency(nanoseconds: number): void {
-    this.l2Latency.record(nanoseconds);
+  /** `now`: performance.now() at the reply, which the caller read to time it. */
+  recordL2Latency(nanoseconds: number, now?: number): void {
+    this.l2Latency.record(nanoseconds, now);
   }
 
   recordL1Latency(nanoseconds: number): void {

@@ -114,16 +114,28 @@ export class KeySampler {
     this.threshold = rate * 2 ** 32;
   }
 
+  /** Hashes already made, so a hot key costs one SHA-256 per recording, not one per read. */
+  private readonly hashes = new Map<string, string>();
+
   /** Cheap (the fast hash the engine's sketch uses): it runs on every read while recording. */
   sampled(key: string): boolean {
-    return hashString(key, this.sampleSeed) >>> 0 < this.threshold;
+    return this.rate === 1 || hashString(key, this.sampleSeed) >>> 0 < this.threshold;
   }
 
-  /** The key's hash in the log: costly (SHA-256), so only for sampled keys. */
+  /** The key's hash in the log: SHA-256, made once per key (up to HASH_MEMO_KEYS remembered). */
   hash(key: string): string {
-    return createHash('sha256').update(this.salt).update(key, 'latin1').digest('hex').slice(0, 16);
+    let hash = this.hashes.get(key);
+    if (hash === undefined) {
+      hash = createHash('sha256').update(this.salt).update(key, 'latin1').digest('hex').slice(0, 16);
+      if (this.hashes.size >= HASH_MEMO_KEYS) this.hashes.clear();
+      this.hashes.set(key, hash);
+    }
+    return hash;
   }
 }
+
+/** Keys whose log hash a recording remembers at once (about 10 MB at most). */
+const HASH_MEMO_KEYS = 100_000;
 
 const HASH = /^[0-9a-f]{16}$/;
 const COUNT = /^\d+$/;

@@ -27,7 +27,8 @@ class Matcher {
 
   constructor(
     private readonly pattern: string,
-    private readonly subject: string,
+    /** Set again by a reusable predicate (globMatcher) for each subject. */
+    public subject: string,
   ) {}
 
   /** The pattern's byte at `i`; 0 past the end, as the NUL terminator of the sds would read. */
@@ -135,8 +136,24 @@ export function globMatch(pattern: string, subject: string): boolean {
   return new Matcher(pattern, subject).match(0, pattern.length, 0, subject.length, 0);
 }
 
-/** A reusable predicate; `*` alone matches everything without scanning. */
+/**
+ * A reusable predicate, for a pattern matched against many subjects (the proxy's --l1-keys, on
+ * every GET): `*` alone matches everything (KEYS and SCAN special-case it so), a literal is a comparison, a literal followed only by
+ * stars is a prefix test; anything else reuses one Matcher instead of making one per subject.
+ */
 export function globMatcher(pattern: string): (subject: string) => boolean {
-  if (pattern === '*') return () => true;
-  return (subject) => globMatch(pattern, subject);
+  const special = pattern.search(/[*?[\\]/);
+  if (special < 0) return (subject) => subject === pattern;
+  if (/^\**$/.test(pattern.slice(special))) {
+    const prefix = pattern.slice(0, special);
+    if (pattern === '*') return () => true;
+    // Stars alone do not match the empty string (the matching loop never starts), as in Redis.
+    return prefix === '' ? (subject) => subject.length > 0 : (subject) => subject.startsWith(prefix);
+  }
+  const matcher = new Matcher(pattern, '');
+  return (subject) => {
+    matcher.subject = subject;
+    matcher.skipLongerMatches = false;
+    return matcher.match(0, pattern.length, 0, subject.length, 0);
+  };
 }

@@ -10,7 +10,7 @@
  */
 import { constants } from 'node:buffer';
 import { Cache } from '../core/cache.js';
-import { mergeHotKeys, type HotKey } from '../metrics/hot-keys.js';
+import { hottestByName, type HotKey } from '../metrics/hot-keys.js';
 import type { EvictionReason } from '../core/options.js';
 import { cString, isKeyword, text, upperAscii } from './arguments.js';
 import type { CommandContext, Server, ServerStats } from './command-context.js';
@@ -39,8 +39,6 @@ const { MAX_STRING_LENGTH } = constants;
 /** Redis prints at most this much of an unknown command's name and arguments. */
 const ECHO_LIMIT = 128;
 const NOTHING = Buffer.alloc(0);
-/** Entries the hot-key sample looks at. */
-const HOTTEST_SAMPLE = 4096;
 const STRING_TOO_LONG = error('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
 
 export class Store implements Server {
@@ -185,8 +183,7 @@ export class Store implements Server {
    * never a full scan), a key held in several databases counted once with its estimates summed.
    */
   hottestKeys(limit: number): HotKey[] {
-    const sampled = this.engine.hottest(HOTTEST_SAMPLE, HOTTEST_SAMPLE);
-    return mergeHotKeys([sampled.map(({ key, frequency }) => ({ key: key.slice(this.prefixWidth), frequency }))], limit);
+    return hottestByName(this.engine, (key) => key.slice(this.prefixWidth), limit);
   }
 
   get commandSpecs(): readonly CommandSpec[] {

@@ -1,7 +1,7 @@
 /** Redis's glob matching, including its odd corners (the differential tests compare many more). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { globMatch } from '../../src/store/glob.js';
+import { globMatch, globMatcher } from '../../src/store/glob.js';
 
 describe('glob', () => {
   it('matches like stringmatchlen', () => {
@@ -25,6 +25,18 @@ describe('glob', () => {
     for (const [pattern, subject, expected] of cases) {
       assert.equal(globMatch(pattern, subject), expected, `${JSON.stringify(pattern)} ~ ${JSON.stringify(subject)}`);
     }
+  });
+
+  it('a reusable matcher answers as globMatch, its shortcuts for literals and prefixes included', () => {
+    const patterns = ['user:*', 'user:**', 'user:', '**', 'h?llo', 'h*llo', 'a\\*b', '[abc', 'us*r:*', ''];
+    const subjects = ['', 'user:', 'user:1', 'user', 'hello', 'hllo', 'a*b', 'axb', 'a', 'usr:x', 'user:\u00e9'];
+    for (const pattern of patterns) {
+      const matches = globMatcher(pattern);
+      for (const subject of subjects) {
+        assert.equal(matches(subject), globMatch(pattern, subject), `${JSON.stringify(pattern)} ~ ${JSON.stringify(subject)}`);
+      }
+    }
+    assert.equal(globMatcher('*')(''), true, 'KEYS * and SCAN MATCH * take every key, as Redis special-cases them');
   });
 
   // Exponential matching would not finish: the runner's timeout is the guard, not a timing goal.
