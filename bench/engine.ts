@@ -7,16 +7,10 @@
  */
 import { LRUCache } from 'lru-cache';
 import { Cache } from '../dist/index.js';
-import { compare, formatTable, median, type Subject, type Timing } from './harness.js';
+import { compare, formatTable, lcg, median, type Subject, type Timing } from './harness.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 
-function seededRandom(seed: number): () => number {
-  return () => {
-    seed = (Math.imul(seed, 1664525) + 1013904223) | 0;
-    return (seed >>> 0) / 2 ** 32;
-  };
-}
 
 function ratioRows(timings: Timing[], baseline: string): (string | number)[][] {
   const base = timings.find((t) => t.name === baseline)!.nsPerOp;
@@ -26,7 +20,7 @@ function ratioRows(timings: Timing[], baseline: string): (string | number)[][] {
 export function benchGetHit(): { table: string; timings: Timing[] } {
   const entries = 100_000;
   const operations = 2_000_000;
-  const random = seededRandom(42);
+  const random = lcg(42);
   const keys = Array.from({ length: entries }, (_, i) => `user:${i}:profile`);
   const values = keys.map((_, i) => ({ id: i }));
   const input = Array.from({ length: operations }, () => keys[Math.floor(random() * entries)]);
@@ -49,7 +43,7 @@ export function benchSetEvicting(): { table: string; timings: Timing[] } {
   const bound = 100_000;
   const distinct = 1_000_000;
   const operations = 1_000_000;
-  const random = seededRandom(7);
+  const random = lcg(7);
   const keys = Array.from({ length: distinct }, (_, i) => `user:${i}:profile`);
   const input = Array.from({ length: operations }, () => keys[Math.floor(random() * distinct)]);
   const value = { id: 1 };

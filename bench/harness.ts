@@ -28,6 +28,18 @@ export function compileLoop(body: string): (target: unknown, input: unknown[]) =
   ) => number;
 }
 
+/** Nearest-rank percentile (p in 0..100) of an ascending array; NaN when empty. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** A deterministic PRNG (a 32-bit LCG), so every run and round asks for the same keys. */
+export function lcg(seed: number): () => number {
+  let s = seed;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) | 0) >>> 0) / 2 ** 32;
+}
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -64,7 +76,7 @@ const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
 
 /** `compare` for loop bodies that await (`body` may use `await`): one compiled async loop per subject. */
 export async function compareAsync(subjects: Subject[], body: string, input: unknown[], rounds: number): Promise<Timing[]> {
-  const loops = subjects.map(() => new AsyncFunction('t', 'input', `let sum = 0; for (let i = 0; i < input.length; i++) { ${body} } return sum;`));
+  const loops = subjects.map((s) => new AsyncFunction('t', 'input', `let sum = 0; for (let i = 0; i < input.length; i++) { ${s.body ?? body} } return sum;`));
   const targets = await Promise.all(subjects.map((s) => s.setup()));
   const samples: number[][] = subjects.map(() => []);
   for (let round = 0; round < rounds + 1; round++) {

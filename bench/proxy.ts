@@ -23,7 +23,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort, startRedis, type RedisServer } from '../test/support/redis-server.js';
-import { formatTable, median } from './harness.js';
+import { formatTable, lcg, median, percentile } from './harness.js';
+import { parseInfoLines } from '../src/cli/status.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RELAY_MAIN = path.join(HERE, 'support', 'relay-process.ts');
@@ -177,12 +178,7 @@ async function startProxyProcess(upstreamPort: number, flags: string[] = []): Pr
 }
 
 function parseInfo(text: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    const colon = line.indexOf(':');
-    if (colon > 0) fields[line.slice(0, colon)] = line.slice(colon + 1);
-  }
-  return fields;
+  return Object.fromEntries(parseInfoLines(text));
 }
 
 async function startRelay(targetPort: number, oneWayMs: number): Promise<{ port: number; stop(): Promise<void> }> {
@@ -229,12 +225,6 @@ async function pipelined(client: Redis, keys: string[], command: (p: ReturnType<
   }
 }
 
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
 const ms = (n: number, digits = 3) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : 'n/a');
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -242,12 +232,6 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
 const spread = (values: number[], format: (n: number) => string) =>
   `${format(Math.min(...values))} – ${format(Math.max(...values))}`;
-
-/** A deterministic PRNG, so every round asks for the same keys. */
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) | 0) >>> 0) / 2 ** 32;
-}
 
 const hitRatio = (before: Record<string, string>, after: Record<string, string>) => {
   const hits = Number(after.l1_hits) - Number(before.l1_hits);

@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { Cache, TieredCache } from '../dist/index.js';
 import { startRedis, type RedisServer } from '../test/support/redis-server.js';
 import { stampede, untilConnected } from '../test/support/tiered.js';
-import { compare, compareAsync, formatTable, type Subject, type Timing } from './harness.js';
+import { compare, compareAsync, formatTable, lcg, percentile, type Subject, type Timing } from './harness.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const ENTRIES = 100_000;
@@ -21,11 +21,7 @@ const ENTRIES = 100_000;
 type Value = { id: number };
 
 function seededKeys(count: number, operations: number): { keys: string[]; input: string[] } {
-  let seed = 42;
-  const random = () => {
-    seed = (Math.imul(seed, 1664525) + 1013904223) | 0;
-    return (seed >>> 0) / 2 ** 32;
-  };
+  const random = lcg(42);
   const keys = Array.from({ length: count }, (_, i) => `user:${i}:profile`);
   return { keys, input: Array.from({ length: operations }, () => keys[Math.floor(random() * count)]) };
 }
@@ -76,10 +72,6 @@ export async function benchAsyncHit(redis: RedisServer): Promise<string> {
   await tiered.close();
   await bento.disconnectAll();
   return formatTable(['await, L1 hit, 10k entries', 'ns/op', 'vs await map.get'], ratioRows(timings, 'await map.get(k)'));
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 async function connectedCache<V>(options: ConstructorParameters<typeof TieredCache<V>>[0]): Promise<TieredCache<V>> {

@@ -150,10 +150,12 @@ export class ArcReader extends LineReader {
   protected line(text: string, lineNumber: number): void {
     const t = text.trim();
     if (t === '') return;
-    const fields = t.split(' ');
-    const start = Number(fields[0]);
-    const count = Number(fields[1]);
-    if (fields.length < 2 || !Number.isSafeInteger(start) || !Number.isSafeInteger(count) || count < 0) {
+    // The first two fields by indexOf: a split would allocate an array for each of millions of lines.
+    const first = t.indexOf(' ');
+    const second = first < 0 ? -1 : t.indexOf(' ', first + 1);
+    const start = Number(t.slice(0, first));
+    const count = Number(second < 0 ? t.slice(first + 1) : t.slice(first + 1, second));
+    if (first < 0 || !Number.isSafeInteger(start) || !Number.isSafeInteger(count) || count < 0) {
       this.fail(lineNumber, t, 'an ARC request (startBlock blockCount ignored requestNo)');
     }
     for (let k = 0; k < count; k++) this.emitKey(start + k);
@@ -171,9 +173,11 @@ export class KeyLineReader extends LineReader {
   }
 }
 
+const NO_BYTES = Buffer.alloc(0);
+
 /** Consecutive big-endian 64-bit integers (Java's DataOutputStream#writeLong), one key each. */
 export class Binary64Reader implements TraceReader {
-  private carry = Buffer.alloc(0);
+  private carry = NO_BYTES;
   private bytes = 0;
 
   constructor(private readonly emitKey: (key: RawKey) => unknown) {}
@@ -183,7 +187,8 @@ export class Binary64Reader implements TraceReader {
     const data = this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk]);
     const whole = data.length - (data.length % 8);
     for (let off = 0; off < whole; off += 8) this.emitKey(data.toString('latin1', off, off + 8));
-    this.carry = Buffer.from(data.subarray(whole));
+    // A copy only of a partial key (a view would pin the whole chunk).
+    this.carry = whole === data.length ? NO_BYTES : Buffer.from(data.subarray(whole));
   }
 
   end(): void {
