@@ -10,7 +10,7 @@ import type { Writable } from 'node:stream';
 import type { CliDeps } from './deps.js';
 import { CliError, messageOf } from './errors.js';
 import { ProgressLine } from './progress.js';
-import { connectErrorReason, formatAddress, formatCount } from './status.js';
+import { connectToProxy, formatAddress, formatCount } from './status.js';
 import { trim } from './units.js';
 import { decodeReply, RespError, RespPush, type RespValue } from '../resp/decode.js';
 import { encodeCommand } from '../resp/encode.js';
@@ -38,26 +38,6 @@ export interface RecordSummary {
   seen?: number;
   /** How it ended. */
   end: 'duration' | 'signal' | 'closed';
-}
-
-function connect(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
-  const address = formatAddress(host, port);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new CliError(`cachee record: no proxy answering on ${address} (timed out after ${trim(timeoutMs / 1000, 3)}s)`, 1));
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new CliError(`cachee record: no proxy answering on ${address} (${connectErrorReason(err)})`, 1));
-    });
-  });
 }
 
 /** Text of a bulk string, or of anything else that prints. */
@@ -184,7 +164,7 @@ function streamFeed(
 
 export async function runRecord(options: RecordOptions, deps: CliDeps): Promise<number> {
   const address = formatAddress(options.host, options.port);
-  const socket = await connect(options.host, options.port, options.timeoutMs);
+  const socket = await connectToProxy('cachee record', options.host, options.port, options.timeoutMs);
   let file: FileHandle;
   try {
     file = await openOut(options.out);

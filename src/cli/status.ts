@@ -356,13 +356,12 @@ export function connectErrorReason(err: NodeJS.ErrnoException): string {
  * Sends INFO cachee and returns the bulk reply's text. Failures are CliErrors (exit 1) whose one
  * line says what happened: `cachee status: no proxy answering on 127.0.0.1:6380 (connection refused)`.
  */
-export function fetchInfo(host: string, port: number, timeoutMs: number): Promise<string> {
+export async function fetchInfo(host: string, port: number, timeoutMs: number): Promise<string> {
   const address = formatAddress(host, port);
+  const socket = await connectToProxy('cachee status', host, port, timeoutMs);
   return new Promise((resolve, reject) => {
-    let connected = false;
     let settled = false;
     let buffer: Buffer = Buffer.alloc(0);
-    const socket = net.connect({ host, port });
     const finish = (err: CliError | undefined, body?: string) => {
       if (settled) return;
       settled = true;
@@ -370,18 +369,13 @@ export function fetchInfo(host: string, port: number, timeoutMs: number): Promis
       if (err) reject(err);
       else resolve(body!);
     };
-    const notAnswering = (reason: string) => new CliError(`cachee status: no proxy answering on ${address} (${reason})`, 1);
     const badReply = (reason: string) => new CliError(`cachee status: ${address} is not a cachee proxy, or not this version: ${reason}`, 1);
 
     socket.setTimeout(timeoutMs);
     socket.on('timeout', () => {
-      const after = `${trim(timeoutMs / 1000, 3)}s`;
-      finish(connected ? new CliError(`cachee status: ${address} accepted the connection but did not answer within ${after}`, 1) : notAnswering(`timed out after ${after}`));
+      finish(new CliError(`cachee status: ${address} accepted the connection but did not answer within ${trim(timeoutMs / 1000, 3)}s`, 1));
     });
-    socket.on('connect', () => {
-      connected = true;
-      socket.write(INFO_REQUEST);
-    });
+    socket.write(INFO_REQUEST);
     socket.on('data', (chunk: Buffer) => {
       buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
       let reply: RespReply | undefined;
@@ -401,11 +395,39 @@ export function fetchInfo(host: string, port: number, timeoutMs: number): Promis
       }
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      const reason = connectErrorReason(err);
-      finish(connected ? new CliError(`cachee status: lost the connection to ${address} (${reason})`, 1) : notAnswering(reason));
+      finish(new CliError(`cachee status: lost the connection to ${address} (${connectErrorReason(err)})`, 1));
     });
     socket.on('close', () => {
-      finish(connected ? new CliError(`cachee status: ${address} closed the connection without answering`, 1) : notAnswering('connection closed'));
+      finish(new CliError(`cachee status: ${address} closed the connection without answering`, 1));
+    });
+  });
+}
+
+/**
+ * A connection to the proxy for `command` (`cachee status`, `cachee record`); failing to connect
+ * is a CliError (exit 1): `cachee status: no proxy answering on 127.0.0.1:6380 (connection refused)`.
+ */
+export function connectToProxy(command: string, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  const notAnswering = (reason: string) => new CliError(`${command}: no proxy answering on ${formatAddress(host, port)} (${reason})`, 1);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(notAnswering(`timed out after ${trim(timeoutMs / 1000, 3)}s`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      socket.removeAllListeners('close');
+      resolve(socket);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(notAnswering(connectErrorReason(err)));
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      reject(notAnswering('connection closed'));
     });
   });
 }
