@@ -47,6 +47,7 @@ import { FrequencySketch } from './frequency-sketch.js';
 import { hashKey } from './hash.js';
 import {
   checkTtl,
+  MAX_ENTRIES,
   resolveOptions,
   type CacheOptions,
   type CacheStats,
@@ -73,7 +74,6 @@ const SLOT_MASK = 0x0fffffff;
 const HIGH_MASK = ~SLOT_MASK;
 const HIGH_SHIFT = 28;
 const PENDING_MAX = 15;
-const MAX_ENTRIES = SLOT_MASK - FIRST_SLOT - 8;
 /** Pace of the count sweep before each halving (see sweepCountsToSketch). */
 const SWEEP_SLOTS_PER_ACCESS = 4;
 /** The climber's ghosts take non-negative 30-bit hashes. */
@@ -142,6 +142,8 @@ export class Cache<K, V> {
   private totalBytes = 0;
   /** Entries the cache holds when full, for sample sizes; learned when only bytes bound it. */
   private capacityEstimate: number;
+  /** The climber's sample length for capacityEstimate, kept with it (maintain reads it on every write). */
+  private climberSampleSize: number;
 
   private readonly climber: WindowClimber;
   /** Window weight the climber still wants moved (+: grow the window); applied over several maintenance runs. */
@@ -198,6 +200,7 @@ export class Cache<K, V> {
     this.capacityEstimate = o.maxEntries === Infinity ? 1024 : o.maxEntries;
     this.sketch = new FrequencySketch(o.sketchBytes, 10 * this.capacityEstimate);
     this.climber = new WindowClimber(this.maxWeight, this.sketch.byteLength);
+    this.climberSampleSize = this.climber.sampleSize(this.capacityEstimate);
     this.seed = randomInt32();
     this.random = randomInt32() | 1;
 
@@ -460,6 +463,7 @@ export class Cache<K, V> {
     if (this.count > this.capacityEstimate && this.maxCount === Infinity) {
       this.capacityEstimate = this.count;
       this.sketch.sampleSize = 10 * this.count;
+      this.climberSampleSize = this.climber.sampleSize(this.count);
     }
     return i;
   }
@@ -653,7 +657,7 @@ export class Cache<K, V> {
     const candidates = this.windowWeight > this.windowMax ? this.evictFromWindow() : 0;
     if (this.totalWeight > this.maxWeight || this.count > this.maxCount) this.evictFromMain(candidates);
     if (this.protectedWeight > this.protectedMax) this.demoteFromProtected();
-    if (this.hitCount + this.missCount - this.sampleHitsStart - this.sampleMissesStart >= this.climber.sampleSize(this.capacityEstimate)) {
+    if (this.hitCount + this.missCount - this.sampleHitsStart - this.sampleMissesStart >= this.climberSampleSize) {
       this.endSample();
     }
     if (this.adjustment !== 0) this.adjustWindow();

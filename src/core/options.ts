@@ -104,6 +104,12 @@ export function checkTtl(name: string, ttl: unknown): number {
   return positive(name, ttl, true) ?? 0;
 }
 
+/**
+ * Most entries one cache holds: its slot numbers take 28 bits, less the three queue sentinels
+ * and some spare (see the layout at the top of cache.ts).
+ */
+export const MAX_ENTRIES = 2 ** 28 - 12;
+
 export function resolveOptions<K, V>(options: CacheOptions<K, V>): ResolvedOptions<K, V> {
   if (options === null || typeof options !== 'object') {
     throw new TypeError('Cache options must be an object with maxEntries and/or maxBytes');
@@ -116,8 +122,8 @@ export function resolveOptions<K, V>(options: CacheOptions<K, V>): ResolvedOptio
   if (maxEntries !== undefined && !Number.isInteger(maxEntries)) {
     throw new RangeError(`maxEntries must be an integer, got ${maxEntries}`);
   }
-  if (maxEntries !== undefined && maxEntries > 2 ** 30) {
-    throw new RangeError(`maxEntries must be at most 2^30, got ${maxEntries}`);
+  if (maxEntries !== undefined && maxEntries > MAX_ENTRIES) {
+    throw new RangeError(`maxEntries must be at most ${MAX_ENTRIES} (the engine numbers its slots in 28 bits), got ${maxEntries}`);
   }
   const sizeOf = optionalFunction<(value: V, key: K) => number>('sizeOf', options.sizeOf);
   const ttl = checkTtl('ttl', options.ttl);

@@ -266,6 +266,7 @@ describe('Cache options', () => {
     ['negative maxEntries', { maxEntries: -1 }, /maxEntries/],
     ['zero maxEntries', { maxEntries: 0 }, /maxEntries/],
     ['fractional maxEntries', { maxEntries: 1.5 }, /integer/],
+    ['maxEntries past what 28-bit slot numbers hold', { maxEntries: 2 ** 29 }, /at most 268435444/],
     ['NaN maxBytes', { maxBytes: NaN }, /maxBytes/],
     ['infinite maxBytes', { maxBytes: Infinity }, /maxBytes/],
     ['string maxEntries', { maxEntries: '10' }, /number/],
