@@ -493,7 +493,7 @@ export class Cache<K, V> {
     const q = m[i * STRIDE] >>> HIGH_SHIFT;
     const pending = m[i * STRIDE + 1] >>> HIGH_SHIFT;
     // The accesses the entry counted itself go to the sketch now that it leaves.
-    if (pending !== 0) this.sketch.add(this.remembered(i), pending);
+    if (pending !== 0) this.sketch.add(this.hashOf(i), pending);
     if (i === this.victimMemoSlot) this.victimMemoSlot = NONE;
     if (i === this.hashMemoSlot) this.hashMemoSlot = NONE;
     this.unlink(i);
@@ -745,8 +745,8 @@ export class Cache<K, V> {
   private admit(candidate: number, victim: number): boolean {
     // The victim usually stays the same while newcomers are rejected: remember its hash.
     if (victim !== this.victimMemoSlot) {
-      this.victimMemoSlot = victim;
       this.victimMemoHash = this.hashOf(victim);
+      this.victimMemoSlot = victim;
     }
     const victimFrequency = Math.min(PENDING_MAX, this.sketch.frequencyMemoized(this.victimMemoHash) + this.pendingOf(victim));
     const candidateFrequency = this.frequency(candidate);
@@ -765,16 +765,13 @@ export class Cache<K, V> {
    * leaves, and the last one is remembered: a rejected candidate is hashed once, not twice.
    */
   private hashOf(i: number): number {
+    // The victim's memo too: an entry leaving or counted is often the victim just compared.
+    if (i === this.victimMemoSlot) return this.victimMemoHash;
     if (i !== this.hashMemoSlot) {
       this.hashMemoSlot = i;
       this.hashMemo = hashKey(this.keys[i], this.seed);
     }
     return this.hashMemo;
-  }
-
-  /** hashOf, using the victim's memo too: an entry leaving is often the victim just compared. */
-  private remembered(i: number): number {
-    return i === this.victimMemoSlot ? this.victimMemoHash : this.hashOf(i);
   }
 
   /**
@@ -805,7 +802,7 @@ export class Cache<K, V> {
       const word = m[i * STRIDE + 1];
       const pending = word >>> HIGH_SHIFT;
       if (pending === 0) continue;
-      this.sketch.add(this.remembered(i), pending);
+      this.sketch.add(this.hashOf(i), pending);
       m[i * STRIDE + 1] = word & SLOT_MASK;
     }
     this.sweepCursor = i;
@@ -824,7 +821,7 @@ export class Cache<K, V> {
   private evict(i: number, rejected: boolean, candidate = rejected): void {
     this.evictionCount++;
     if (rejected) this.rejectionCount++;
-    this.climber.recordEviction(this.remembered(i) >>> GHOST_HASH_SHIFT, candidate);
+    this.climber.recordEviction(this.hashOf(i) >>> GHOST_HASH_SHIFT, candidate);
     this.removeSlot(i, 'size');
   }
 
