@@ -242,6 +242,16 @@ export function bindMetrics<F>(
     identities.delete(identity);
     for (const remove of removers) remove();
   };
+  // One read per scrape for all the definitions (they are collected in the same turn): the
+  // figures are built once, and every series of the scrape is of the same instant.
+  let current: { figures: F | undefined } | undefined;
+  const readOnce = (): F | undefined => {
+    if (current === undefined) {
+      current = { figures: read() };
+      queueMicrotask(() => (current = undefined));
+    }
+    return current.figures;
+  };
   const removers = definitions.map((definition) => {
     const metric = scrapedMetric(registry, {
       name: prefix + definition.name,
@@ -250,7 +260,7 @@ export function bindMetrics<F>(
       aggregator: definition.aggregator,
     });
     return metric.add(() => {
-      const figures = gone ? undefined : read();
+      const figures = gone ? undefined : readOnce();
       if (figures === undefined) {
         release();
         return undefined;
