@@ -9,7 +9,7 @@ import { keyMatcher } from './glob.js';
 import { ReplyCache } from './reply-cache.js';
 import { AccessRecorder, type RecordingHost } from './recording.js';
 import type { FrontFigures } from '../metrics/definitions.js';
-import { cacheeInfoSection, infoFigures, ProxyStats, type InvalidationState, type UpstreamState } from './stats.js';
+import { cacheeInfoSection, ProxyStats, type InvalidationState, type UpstreamState } from './stats.js';
 import { ReadGuard } from '../tier/read-guard.js';
 import { UpstreamConnection, type UpstreamTarget } from '../tier/redis-connection.js';
 import { encodeCommand } from '../resp/encode.js';
@@ -126,6 +126,6 @@ export class ProxyCore implements RecordingHost {
 
   infoSection(): string {
     const { stats } = this;
-    return cacheeInfoSection(infoFigures(this.figures(), { l1: stats.l1Latency, l2: stats.l2Latency }, stats.evictionRate, { l1_stale_hits: stats.l1StaleHits, ...AccessRecorder.info(this) }));
+    return cacheeInfoSection(this.figures(), { l1: stats.l1Latency, l2: stats.l2Latency }, stats.evictionRate, { l1_stale_hits: stats.l1StaleHits, ...AccessRecorder.info(this) });
   }
 }

@@ -12,7 +12,7 @@ import { LatencyRecorder } from '../metrics/latency.js';
 import { Store, type ConnectionInfo, type Session } from '../store/index.js';
 import { errorReply } from './client-connection.js';
 import { AccessRecorder, type RecordingHost } from './recording.js';
-import { cacheeInfoSection, EvictionRate, infoFigures, isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
+import { cacheeInfoSection, EvictionRate, isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
 import { encodeBulkString } from '../resp/encode.js';
 
 export interface MeasuredStoreOptions {
@@ -117,6 +117,6 @@ export class MeasuredStore implements RecordingHost {
   }
 
   infoSection(): string {
-    return cacheeInfoSection(infoFigures(this.figures(), { l1: this.hitLatency, l2: this.l2Latency }, this.evictionRate, AccessRecorder.info(this)));
+    return cacheeInfoSection(this.figures(), { l1: this.hitLatency, l2: this.l2Latency }, this.evictionRate, AccessRecorder.info(this));
   }
 }

@@ -29,48 +29,6 @@ export class EvictionRate {
   }
 }
 
-/** One `INFO cachee` reply's worth of figures. */
-export interface CacheeFigures {
-  l1Hits: number;
-  l1Misses: number;
-  l1Entries: number;
-  l1Bytes: number;
-  l1MaxBytes: number;
-  l1Evictions: number;
-  l1EvictionsPerSec: number;
-  l1AvgLatencyNs: number;
-  l2Requests: number;
-  l2AvgLatencyUs: number;
-  upstream: FrontFigures['upstream'];
-  invalidation: FrontFigures['invalidation'];
-  /** Fields beyond the contract, appended as they are. */
-  extra?: Record<string, number | string>;
-}
-
-/** The section in Redis's INFO layout. */
-export function cacheeInfoSection(figures: CacheeFigures): string {
-  const fields: Record<string, number | string> = {
-    l1_hits: figures.l1Hits,
-    l1_misses: figures.l1Misses,
-    l1_entries: figures.l1Entries,
-    l1_bytes: figures.l1Bytes,
-    l1_max_bytes: figures.l1MaxBytes,
-    l1_evictions: figures.l1Evictions,
-    l1_evictions_per_sec: round(figures.l1EvictionsPerSec),
-    l1_avg_latency_ns: round(figures.l1AvgLatencyNs),
-    l2_requests: figures.l2Requests,
-    l2_avg_latency_us: round(figures.l2AvgLatencyUs),
-    upstream: figures.upstream,
-    invalidation: figures.invalidation,
-    // Which process answered: with --workers, each worker has its own figures.
-    process_id: process.pid,
-    ...figures.extra,
-  };
-  return `# Cachee\r\n${Object.entries(fields)
-    .map(([k, v]) => `${k}:${v}`)
-    .join('\r\n')}\r\n`;
-}
-
 /** Whether a command is `INFO cachee`, which the front answers itself (lengths first: no string for a GET). */
 export function isInfoCachee(args: readonly Buffer[]): boolean {
   return (
@@ -83,40 +41,44 @@ export function isInfoCachee(args: readonly Buffer[]): boolean {
 }
 
 /**
- * The INFO figures of a front: its FrontFigures, its latency recorders (ns), and, beyond the
- * contract, the latency percentiles over the recorders' window (0 while it is empty).
+ * The `INFO cachee` section of a front, in Redis's INFO layout: its FrontFigures and latency
+ * recorders (ns) as the contract's fields (src/cli/status.ts), then, beyond the contract,
+ * process_id (with --workers each worker has its own figures), the latency percentiles over the
+ * recorders' window (0 while it is empty), and `extra`.
  */
-export function infoFigures(
+export function cacheeInfoSection(
   front: FrontFigures,
   latency: { l1: LatencyRecorder; l2: LatencyRecorder },
   evictionRate: EvictionRate,
   extra: Record<string, number | string> = {},
-): CacheeFigures {
+): string {
   const at = (recorder: LatencyRecorder, p: number, unit: number) => {
     const value = recorder.percentile(p);
     return Number.isNaN(value) ? 0 : value / unit;
   };
-  return {
-    l1Hits: front.l1.hits,
-    l1Misses: front.l1.misses,
-    l1Entries: front.l1.entries,
-    l1Bytes: front.l1.bytes,
-    l1MaxBytes: front.l1.maxBytes,
-    l1Evictions: front.l1.evictions,
-    l1EvictionsPerSec: evictionRate.perSecond(front.l1.evictions),
-    l1AvgLatencyNs: latency.l1.mean,
-    l2Requests: front.l2Requests,
-    l2AvgLatencyUs: latency.l2.mean / 1000,
+  const fields: Record<string, number | string> = {
+    l1_hits: front.l1.hits,
+    l1_misses: front.l1.misses,
+    l1_entries: front.l1.entries,
+    l1_bytes: front.l1.bytes,
+    l1_max_bytes: front.l1.maxBytes,
+    l1_evictions: front.l1.evictions,
+    l1_evictions_per_sec: round(evictionRate.perSecond(front.l1.evictions)),
+    l1_avg_latency_ns: round(latency.l1.mean),
+    l2_requests: front.l2Requests,
+    l2_avg_latency_us: round(latency.l2.mean / 1000),
     upstream: front.upstream,
     invalidation: front.invalidation,
-    extra: {
-      l1_p50_latency_ns: round(at(latency.l1, 50, 1)),
-      l1_p99_latency_ns: round(at(latency.l1, 99, 1)),
-      l2_p50_latency_us: round(at(latency.l2, 50, 1000)),
-      l2_p99_latency_us: round(at(latency.l2, 99, 1000)),
-      ...extra,
-    },
+    process_id: process.pid,
+    l1_p50_latency_ns: round(at(latency.l1, 50, 1)),
+    l1_p99_latency_ns: round(at(latency.l1, 99, 1)),
+    l2_p50_latency_us: round(at(latency.l2, 50, 1000)),
+    l2_p99_latency_us: round(at(latency.l2, 99, 1000)),
+    ...extra,
   };
+  return `# Cachee\r\n${Object.entries(fields)
+    .map(([k, v]) => `${k}:${v}`)
+    .join('\r\n')}\r\n`;
 }
 
 /** The proxy's counters: plain fields, bumped on the paths they count, read on INFO and scrape. */
