@@ -48,7 +48,11 @@ export class Database {
    * counts as an access for eviction, and as a keyspace hit or miss.
    */
   get(key: string, now: number): Entry | undefined {
-    const entry = this.getForWrite(key, now);
+    return this.countRead(this.getForWrite(key, now));
+  }
+
+  /** Counts a read's lookup as a keyspace hit or miss; returns its entry. */
+  countRead(entry: Entry | undefined): Entry | undefined {
     if (entry !== undefined) this.counters.keyspaceHits++;
     else this.counters.keyspaceMisses++;
     return entry;
@@ -65,10 +69,7 @@ export class Database {
 
   /** A read that is not an access for eviction (TTL, TYPE, EXISTS: Redis's LOOKUP_NOTOUCH); still a hit or miss. */
   getNoTouch(key: string, now: number): Entry | undefined {
-    const entry = this.peek(key, now);
-    if (entry !== undefined) this.counters.keyspaceHits++;
-    else this.counters.keyspaceMisses++;
-    return entry;
+    return this.countRead(this.peek(key, now));
   }
 
   /** The entry if live, neither an access nor a hit or miss. */

@@ -170,10 +170,11 @@ const scan: CommandHandler = (ctx) => {
   if (isReply(options)) return options;
   const found: string[] = [];
   const start = cursor > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(cursor);
-  const next = ctx.db.scan(start, options.count, ctx.now, (key) => {
+  const next = ctx.db.scan(start, options.count, ctx.now, (key, entry) => {
     if (options.pattern !== undefined && !options.pattern(key)) return;
-    // Redis looks the key up for its type, a read that counts as a keyspace hit.
-    if (options.type !== undefined && ctx.db.getNoTouch(key, ctx.now)?.type !== options.type) return;
+    // Redis looks the key up for its type, a read that counts as a keyspace hit (the scan's
+    // entry is that lookup: it is live at the same `now`).
+    if (options.type !== undefined && ctx.db.countRead(entry)!.type !== options.type) return;
     found.push(key);
   });
   return array([bulk(String(next)), bulks(found)]);
