@@ -47,6 +47,7 @@ import { FrequencySketch } from './frequency-sketch.js';
 import { hashKey } from './hash.js';
 import {
   checkTtl,
+  jitteredTtl,
   MAX_ENTRIES,
   resolveOptions,
   type CacheOptions,
@@ -549,8 +550,7 @@ export class Cache<K, V> {
 
   private scheduleExpiry(i: number, ttl: number): void {
     if (!this.expiring) this.startExpiring();
-    const jitter = this.ttlJitter === 0 ? 1 : 1 + this.ttlJitter * (2 * Math.random() - 1);
-    this.wheel!.schedule(i, this.clock() + ttl * jitter);
+    this.wheel!.schedule(i, this.clock() + jitteredTtl(ttl, this.ttlJitter));
   }
 
   private startExpiring(): void {

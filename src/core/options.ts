@@ -152,3 +152,8 @@ function nextPowerOfTwo(n: number): number {
   while (p < n) p *= 2;
   return p;
 }
+
+/** `ttl` spread by up to ±`jitter` (a fraction, 0 to 1) at random, so keys set together do not expire together. */
+export function jitteredTtl(ttl: number, jitter: number): number {
+  return jitter === 0 ? ttl : ttl * (1 + jitter * (2 * Math.random() - 1));
+}

@@ -27,7 +27,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Cache } from '../core/cache.js';
 import { coarseNow } from '../core/clock.js';
-import type { CacheStats } from '../core/options.js';
+import { jitteredTtl, type CacheStats } from '../core/options.js';
 import type { TieredFigures } from '../metrics/definitions.js';
 import { bindTieredCacheMetrics } from '../metrics/tiered-metrics.js';
 import { DistributedLock } from './distributed-lock.js';
@@ -512,8 +512,9 @@ export class TieredCache<V> {
   }
 
   private jittered(ttl: number): number {
+    // Whole ms of at least 1: Redis's PX.
     if (ttl <= 0 || this.o.ttlJitter === 0) return ttl;
-    return Math.max(1, Math.round(ttl * (1 + this.o.ttlJitter * (2 * Math.random() - 1))));
+    return Math.max(1, Math.round(jitteredTtl(ttl, this.o.ttlJitter)));
   }
 
   private checkOpen(): void {
