@@ -46,7 +46,7 @@ export async function runBench(options: BenchOptions, deps: CliDeps): Promise<nu
   const warnings: string[] = [];
   try {
     await prepareOutDir(options.outDir);
-    upstream = await connectUpstream(options);
+    upstream = await BenchClient.connect(options.upstream, 'the upstream', options.config.upstreamTimeout);
     proxy = await openProxy(options, deps);
     const info = await proxyInfo(proxy.client);
     checkProxy(info, options);
@@ -170,15 +170,6 @@ async function readUntilL1Hit(proxy: BenchClient, key: string, value: Buffer, co
     `cachee bench: GET ${key} through the proxy on ${proxy.display} was no L1 hit in ${L1_ATTEMPTS} reads (invalidation: ${info.invalidation}; is the key outside its --l1-keys?)`,
     1,
   );
-}
-
-async function connectUpstream(options: BenchOptions): Promise<BenchClient> {
-  try {
-    return await BenchClient.connect(options.upstream, 'the upstream', options.config.upstreamTimeout);
-  } catch (err) {
-    if (err instanceof ConnectRefused) throw new CliError(`cachee bench: cannot reach the upstream ${options.upstream.display} (connection refused)`, 1);
-    throw err;
-  }
 }
 
 /**
