@@ -15,7 +15,7 @@ import { runSimulate } from './simulate-command.js';
 import { runStart } from './start.js';
 import { runStatus } from './status-command.js';
 import { connectHost } from './status.js';
-import { UnitError, formatDuration, formatSize, parseCount, parseDuration } from './units.js';
+import { formatDuration, formatSize, parseCount, parseDuration, parseFlag } from './units.js';
 import { DEFAULT_PROXY_CONFIG } from '../proxy/config.js';
 import { isSampleRate } from '../sim/record-format.js';
 import { isTraceFormat, TRACE_FORMATS, type TraceFormat } from '../sim/trace-file.js';
@@ -216,13 +216,7 @@ function sampleFlag(value: string): number {
 
 function sizesFlag(value: string): number[] {
   const sizes = value.split(',').map((part) => {
-    let size: number;
-    try {
-      size = parseCount(part.trim());
-    } catch (err) {
-      if (err instanceof UnitError) throw new CliError(`error: --sizes: ${err.message}`, 2);
-      throw err;
-    }
+    const size = parseFlag('--sizes', part.trim(), parseCount);
     if (size < 1) throw new CliError(`error: --sizes: a cache of ${size} entries holds nothing; sizes start at 1`, 2);
     return size;
   });
@@ -236,13 +230,7 @@ function formatFlag(value: string | undefined): TraceFormat | undefined {
 }
 
 function durationFlag(flag: string, value: string, min: number): number {
-  let ms: number;
-  try {
-    ms = parseDuration(value);
-  } catch (err) {
-    if (err instanceof UnitError) throw new CliError(`error: ${flag}: ${err.message}`, 2);
-    throw err;
-  }
+  const ms = parseFlag(flag, value, parseDuration);
   if (ms < min) throw new CliError(`error: ${flag}: must be at least ${min}ms (got ${JSON.stringify(value)})`, 2);
   return ms;
 }

@@ -6,11 +6,22 @@
  * milliseconds. Each parser returns a whole number (bytes, ms) or throws a UnitError whose
  * message quotes the bad value; the caller prefixes the flag, variable or field it came from.
  */
+import { CliError } from './errors.js';
 
 export class UnitError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UnitError';
+  }
+}
+
+/** `parse(text)` for a command-line flag: a UnitError becomes the flag's usage error (exit 2). */
+export function parseFlag<T>(flag: string, text: string, parse: (text: string) => T): T {
+  try {
+    return parse(text);
+  } catch (err) {
+    if (err instanceof UnitError) throw new CliError(`error: ${flag}: ${err.message}`, 2);
+    throw err;
   }
 }
 

@@ -4,7 +4,7 @@ import type { ProxyConfig } from '../../proxy/config.js';
 import { redactUrl } from '../config.js';
 import { CliError } from '../errors.js';
 import { connectHost, formatAddress } from '../status.js';
-import { UnitError, formatSize, parseSize } from '../units.js';
+import { formatSize, parseFlag, parseSize } from '../units.js';
 import type { Endpoint } from './client.js';
 import { checkPrefix } from './keys.js';
 
@@ -83,13 +83,7 @@ export function parseSizes(text: string): { bytes: number; label: string }[] {
   if (items.length === 0) throw new CliError('error: --sizes: give at least one size, e.g. 64b,1kb,1mb', 2);
   const sizes = new Set<number>();
   for (const item of items) {
-    let bytes: number;
-    try {
-      bytes = parseSize(item);
-    } catch (err) {
-      if (err instanceof UnitError) throw new CliError(`error: --sizes: ${err.message}`, 2);
-      throw err;
-    }
+    const bytes = parseFlag('--sizes', item, parseSize);
     if (bytes < 1) throw new CliError(`error: --sizes: a value must have at least 1 byte (got ${JSON.stringify(item)})`, 2);
     if (bytes > MAX_VALUE_BYTES) throw new CliError(`error: --sizes: ${JSON.stringify(item)} is more than the 512mb Redis stores in one value`, 2);
     sizes.add(bytes);
