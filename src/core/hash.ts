@@ -1,7 +1,8 @@
 /**
  * Seeded 32-bit hashing of cache keys for the frequency sketch.
  *
- * Hand-written because it runs once per inserted key on the write path. The per-instance seed
+ * Hand-written because it runs on the write path, whenever an entry competes for admission or
+ * leaves (the engine does not store it: see Cache.hashOf). The per-instance seed
  * makes the hash unpredictable from outside the process, so an attacker cannot pick keys that
  * collide in the sketch (hash flooding).
  */

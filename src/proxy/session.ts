@@ -151,10 +151,14 @@ export class ClientSession extends ClientConnection {
     const expectations = this.expectations;
     const fastEnd = this.parser.bufferedBytes === 0 ? this.scanGets(chunk, batch, expectations) : 0;
     if (fastEnd < chunk.length) this.parser.feed(fastEnd === 0 ? chunk : chunk.subarray(fastEnd));
-    const failure = this.readCommands((command) => {
-      this.dispatch(command.args, command.raw, batch, expectations);
-      return !(this.raw || this.closing || this.recordingActive);
-    });
+    // A chunk of GETs alone, all answered above, leaves the parser nothing: no handler to make.
+    const failure =
+      fastEnd === chunk.length
+        ? undefined
+        : this.readCommands((command) => {
+            this.dispatch(command.args, command.raw, batch, expectations);
+            return !(this.raw || this.closing || this.recordingActive);
+          });
     this.sendForwarded(batch, expectations);
     if (failure !== undefined) this.emit(ClientConnection.protocolErrorReply(failure));
     if (this.raw) {
