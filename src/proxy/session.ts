@@ -26,6 +26,9 @@ interface Slot {
   bytes: Reply | undefined;
 }
 
+/** answerMgetFromL1: every key hit and the reply is sent. */
+const ANSWERED = -1;
+
 /**
  * One string per GET variant (user and protocol), shared by every session, so that the variant
  * check of an L1 hit compares two references to one string instead of their characters.
@@ -333,9 +336,11 @@ export class ClientSession extends ClientConnection {
     }
 
     if (name === 'mget' && args.length > 1 && this.mayReadL1()) {
-      if (this.answerMgetFromL1(args)) return;
-      if (this.mgetCacheable(args)) {
-        this.forwardMgetCacheable(args, raw, batch, expectations);
+      const mgetKeys = args.slice(1).map((a) => a.toString('latin1'));
+      const checked = this.answerMgetFromL1(mgetKeys);
+      if (checked === ANSWERED) return;
+      if (this.mgetCacheable(mgetKeys, checked)) {
+        this.forwardMgetCacheable(mgetKeys, raw, batch, expectations);
         return;
       }
     }
@@ -438,30 +443,33 @@ export class ClientSession extends ClientConnection {
   }
 
   /** MGET of keys that are all in L1 (as GET replies): assemble the array reply. */
-  private answerMgetFromL1(args: Buffer[]): boolean {
+  /**
+   * Answers an MGET from L1 if every key hits: ANSWERED; else the index of the first key that
+   * missed or may not be read from L1 (the keys before it may).
+   */
+  private answerMgetFromL1(keys: readonly string[]): number {
     const core = this.core;
-    let reply = `*${args.length - 1}\r\n`;
+    let reply = `*${keys.length}\r\n`;
     // Logged once the whole MGET is answered here; else forwardMgetCacheable logs every key.
     const lengths: number[] | undefined = core.recorder === undefined ? undefined : [];
-    for (let i = 1; i < args.length; i++) {
-      const key = args[i].toString('latin1');
-      if (!core.keyAllowed(key) || this.writePending(key)) return false;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (!core.keyAllowed(key) || this.writePending(key)) return i;
       const hit = core.cache!.get(ReplyCache.entryKey(this.db, key), this.getVariant);
-      if (hit === undefined) return false;
+      if (hit === undefined) return i;
       lengths?.push(hit.length);
       reply += hit;
     }
-    core.stats.l1Hits += args.length - 1;
-    if (lengths !== undefined) lengths.forEach((length, i) => core.recorder?.access(args[i + 1].toString('latin1'), length));
+    core.stats.l1Hits += keys.length;
+    if (lengths !== undefined) lengths.forEach((length, i) => core.recorder?.access(keys[i], length));
     this.emit(reply);
-    return true;
+    return ANSWERED;
   }
 
-  /** Whether every key of an MGET may be read into L1 now. */
-  private mgetCacheable(args: Buffer[]): boolean {
-    for (let i = 1; i < args.length; i++) {
-      const key = args[i].toString('latin1');
-      if (!this.core.keyAllowed(key) || this.writePending(key)) return false;
+  /** Whether every key of an MGET from `from` on may be read into L1 now (the earlier ones were checked). */
+  private mgetCacheable(keys: readonly string[], from: number): boolean {
+    for (let i = from; i < keys.length; i++) {
+      if (!this.core.keyAllowed(keys[i]) || this.writePending(keys[i])) return false;
     }
     return true;
   }
@@ -472,9 +480,8 @@ export class ClientSession extends ClientConnection {
    * asked right behind). Nil elements are not stored: MGET says nil for a key of another type,
    * where GET answers WRONGTYPE.
    */
-  private forwardMgetCacheable(args: Buffer[], raw: Buffer, batch: Buffer[], expectations: Expectation[]): void {
+  private forwardMgetCacheable(keys: readonly string[], raw: Buffer, batch: Buffer[], expectations: Expectation[]): void {
     const core = this.core;
-    const keys = args.slice(1).map((a) => a.toString('latin1'));
     const tickets = keys.map((key) => core.guard.begin(key));
     let settled = false;
     const settleAll = (): boolean[] => {
