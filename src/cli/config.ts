@@ -9,7 +9,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_PROXY_CONFIG, embeddedModeConflicts, type ProxyConfig } from '../proxy/config.js';
-import { CliError, messageOf } from './errors.js';
+import { CliError, fileErrorReason, messageOf } from './errors.js';
 import { CONFIG_ENV, DEFAULT_CONFIG_FILE, SETTINGS, type Setting, type SettingKey } from './settings.js';
 import { UnitError, formatDuration, formatSize, parseDuration, parseSize } from './units.js';
 
@@ -325,7 +325,7 @@ export async function readConfigFile(location: ConfigLocation): Promise<ConfigFi
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !location.explicit) return undefined;
-    const what = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : messageOf(err);
+    const what = fileErrorReason(err) ?? messageOf(err);
     const prefix = location.namedBy ? `${location.namedBy}: ` : '';
     throw new CliError(`error: ${prefix}${location.display}: ${what}`, 2);
   }
@@ -380,7 +380,7 @@ export async function writeConfigFile(location: ConfigLocation, config: ProxyCon
     if (code === 'EEXIST') {
       throw new CliError(`cachee init: ${location.display} already exists (use --force to overwrite it)`, 1);
     }
-    const what = code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a folder' : messageOf(err);
+    const what = fileErrorReason(err) ?? messageOf(err);
     throw new CliError(`cachee init: cannot write ${location.display}: ${what}`, 1);
   }
 }

@@ -20,6 +20,16 @@ export class CliError extends Error {
 }
 
 /** The message of anything thrown, without its stack. */
+/** A file system error in a few words, the same for every command; undefined for another code. */
+export function fileErrorReason(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  if (code === 'ENOTDIR') return 'not a directory';
+  return undefined;
+}
+
 export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   return String(err);

@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CliDeps } from './deps.js';
-import { CliError, messageOf } from './errors.js';
+import { CliError, fileErrorReason, messageOf } from './errors.js';
 import { ProgressLine } from './progress.js';
 import { formatCount } from './status.js';
 import { humanSize } from './units.js';
@@ -38,13 +38,6 @@ export interface SimulateJsonRow {
   simulatedSize?: number;
 }
 
-const FILE_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'no such file',
-};
-
 function fail(file: string, reason: string): CliError {
   return new CliError(`cachee simulate: ${file}: ${reason}`, 1);
 }
@@ -55,7 +48,9 @@ async function load(options: SimulateOptions, progress: ProgressLine): Promise<L
     return await loadTraceFile(file, { format, onProgress: (requests) => progress.update(`reading ${file}: ${formatCount(requests)} requests`) });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== undefined && FILE_ERRORS[code] !== undefined) throw fail(file, `cannot read it (${FILE_ERRORS[code]})`);
+    // A path through a file (ENOTDIR) names no file either.
+    const reason = code === 'ENOTDIR' ? 'no such file' : fileErrorReason(err);
+    if (reason !== undefined) throw fail(file, `cannot read it (${reason})`);
     if (err instanceof TraceFormatError) {
       const hint = format === undefined && !(err instanceof EmptyTraceError) ? '; if it is in another format, name it with --format' : '';
       throw fail(file, `${err.message}${hint}`);

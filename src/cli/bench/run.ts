@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Cache } from '../../core/cache.js';
 import type { RunningProxy } from '../../proxy/config.js';
 import type { CliDeps } from '../deps.js';
-import { CliError, messageOf } from '../errors.js';
+import { CliError, fileErrorReason, messageOf } from '../errors.js';
 import { ContractError, formatAddress, parseInfo, type CacheeInfo } from '../status.js';
 import { humanSize } from '../units.js';
 import { BenchClient, ConnectRefused } from './client.js';
@@ -269,10 +269,10 @@ async function writeOut(dir: string, name: string, content: string): Promise<voi
 }
 
 function fileError(err: unknown): string {
+  // mkdir on a path that is (or runs through) a file.
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EACCES') return 'permission denied';
   if (code === 'ENOTDIR' || code === 'EEXIST') return 'not a folder';
-  return messageOf(err);
+  return fileErrorReason(err) ?? messageOf(err);
 }
 
 /** Deletes the bench's keys; a failure is a warning line, not a second error over the first. */
