@@ -11,6 +11,7 @@ import { CliError, fileErrorReason, messageOf } from './errors.js';
 import { ProgressLine } from './progress.js';
 import { formatCount } from './status.js';
 import { humanSize } from './units.js';
+import { alignColumns } from '../report/text-table.js';
 import { lineChart } from '../report/line-chart.js';
 import { simulate, SizeTooSmallError, type Simulation } from '../sim/simulate.js';
 import { loadTraceFile, type LoadedTrace, type TraceFormat } from '../sim/trace-file.js';
@@ -83,8 +84,7 @@ export function formatSimulation(loaded: LoadedTrace, simulation: Simulation, fi
     percent(row.opt),
     row.memoryBytes === undefined ? 'n/a' : humanSize(row.memoryBytes),
   ]);
-  const widths = header.map((name, i) => Math.max(name.length, ...rows.map((row) => row[i].length)));
-  for (const row of [header, ...rows]) lines.push(row.map((cell, i) => cell.padStart(widths[i])).join('  '));
+  lines.push(...alignColumns([header, ...rows]));
   lines.push('');
   lines.push(`Hit ratios of all requests, cold misses included; cachee is the engine (median of ${ENGINE_RUNS} runs), OPT is Bélády's clairvoyant optimum.`);
   if (simulation.sampleRate < 1) {

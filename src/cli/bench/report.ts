@@ -1,5 +1,6 @@
 /** What `cachee bench` prints and writes: the table, cachee-bench.json and cachee-bench.svg. */
 import os from 'node:os';
+import { alignColumns } from '../../report/text-table.js';
 import { lineChart, type ChartSeries } from '../../report/line-chart.js';
 import { humanSize } from '../units.js';
 import { ENGINE_BATCH, PATH_NAMES, type PathName, type Percentiles } from './measure.js';
@@ -76,13 +77,10 @@ export function formatTable(results: readonly SizeResult[]): string {
     `${formatFigure(r.speedup.directOverProxy)}x`,
     `${formatFigure(r.speedup.directOverEngine)}x`,
   ]);
-  const widths = HEADERS.map((header, i) => Math.max(header.length, ...rows.map((row) => row[i].length)));
-  // The size left-aligned, the figures right-aligned under their headers.
-  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   return [
     `GET latency in µs. ${PATH_NAMES.map((name) => `${name}: ${PATH_TITLES[name]}`).join('; ')}. Ratios: of the p50s.`,
-    line(HEADERS),
-    ...rows.map(line),
+    // The size left-aligned, the figures right-aligned under their headers.
+    ...alignColumns([HEADERS, ...rows], [0]),
   ]
     .map((text) => `${text}\n`)
     .join('');
