@@ -30,8 +30,10 @@ function fakeProxy(options: { holdClose?: boolean; fail?: Error } = {}) {
   return { startProxy, calls, closes: () => closes, release: () => release() };
 }
 
+/** Waits (up to 10 s) for `condition`: by time, not by turns, since the config file's read may wait behind other tests' work on libuv's thread pool. */
 async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await tick();
+  const deadline = Date.now() + 10_000;
+  while (!condition() && Date.now() < deadline) await tick();
   assert.ok(condition(), 'condition never held');
 }
 
