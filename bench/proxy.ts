@@ -153,9 +153,10 @@ interface ProxyProcess {
 async function startProxyProcess(upstreamPort: number, flags: string[] = []): Promise<ProxyProcess> {
   const port = await freePort();
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'cachee-bench-'));
-  // No admin server (nothing here reads it, and 6381 may be taken); a variable, which a build
-  // from before --admin-port (--proxy=PATH) ignores, where it would refuse the flag.
-  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CACHEE_'))), CACHEE_ADMIN_PORT: 'off' };
+  // The admin server on any free port (6381 may be taken): a default start runs one, and the memory
+  // section counts what it costs. A variable, which a build from before --admin-port (--proxy=PATH)
+  // ignores, where it would refuse the flag.
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CACHEE_'))), CACHEE_ADMIN_PORT: '0' };
   const args = [PROXY_MAIN, 'start', '--upstream', `redis://127.0.0.1:${upstreamPort}`, '--port', String(port), ...flags];
   const child = spawnOn(SERVER_CPU, process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForOutput(child, /invalidation: tracking|warning:/, 20_000, 'cachee start');

@@ -8,28 +8,26 @@
  * Pure computation, no I/O: the proxy, the embedded store and TieredCache record into it, the
  * metrics and `INFO cachee` read it.
  */
-import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+// The library's plain-JS histogram, imported on its own: its main entry also loads the WebAssembly
+// build and the zlib port (pako) behind the compressed encoding, ~9 MB of RSS in a process that
+// never uses them (the proxy's memory bench, RSS against --l1-memory, is over its bound with them).
+import Int32HistogramModule from 'hdr-histogram-js/dist/Int32Histogram.js';
 import { SLOT_MS, WINDOW_SLOTS } from './window.js';
 
 /** Up to 60 s in ns; a longer value is recorded as this. */
 const HIGHEST_NS = 60e9;
 const SIGNIFICANT_DIGITS = 2;
-const BIT_BUCKET_SIZE = 32;
+const Int32Histogram = Int32HistogramModule.default;
+type Histogram = InstanceType<typeof Int32Histogram>;
 
 function newHistogram(): Histogram {
-  return build({
-    bitBucketSize: BIT_BUCKET_SIZE,
-    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: HIGHEST_NS,
-    autoResize: false,
-  });
+  return new Int32Histogram(1, HIGHEST_NS, SIGNIFICANT_DIGITS);
 }
 
 /** What a worker sends of its recorder, for the primary to merge (see ./cluster.ts). */
 export interface EncodedLatency {
-  /** The window's histogram, hdr-histogram's compressed base64 encoding. */
-  window: string;
+  /** The window's histogram: value, count, value, count ... of its non-empty buckets (a bucket's lowest value). */
+  window: number[];
   /** Since start, ns. */
   sum: number;
   count: number;
@@ -80,7 +78,13 @@ export class LatencyRecorder implements LatencyView {
   }
 
   encode(): EncodedLatency {
-    return { window: encodeIntoCompressedBase64(this.window()), sum: this.sum, count: this.count };
+    const window = this.window();
+    const buckets: number[] = [];
+    for (let i = 0; i < window.countsArrayLength; i++) {
+      const count = window.getCountAtIndex(i);
+      if (count > 0) buckets.push(window.valueFromIndex(i), count);
+    }
+    return { window: buckets, sum: this.sum, count: this.count };
   }
 
   /** The window's histogram (owned by the recorder: read it, do not keep it). */
@@ -113,9 +117,8 @@ export function mergeLatencies(parts: readonly EncodedLatency[]): LatencyView {
   let sum = 0;
   let count = 0;
   for (const part of parts) {
-    const histogram = decodeFromCompressedBase64(part.window, BIT_BUCKET_SIZE, false);
-    merged.add(histogram);
-    histogram.destroy();
+    const buckets = part.window;
+    for (let i = 0; i < buckets.length; i += 2) merged.recordValueWithCount(buckets[i], buckets[i + 1]);
     sum += part.sum;
     count += part.count;
   }

@@ -51,6 +51,19 @@ describe('LatencyRecorder', () => {
     near(merged.percentile(99), 60e9);
     assert.ok(Number.isNaN(mergeLatencies([]).percentile(50)));
   });
+
+  it('encodes only the buckets it has counts in, and survives the JSON of a worker message', () => {
+    const recorder = new LatencyRecorder(() => 0);
+    for (let i = 1; i <= 1000; i++) recorder.record(i * 1000);
+    const encoded = JSON.parse(JSON.stringify(recorder.encode()));
+    const counts = encoded.window.filter((_: number, i: number) => i % 2 === 1);
+    assert.ok(counts.every((c: number) => c > 0));
+    assert.equal(counts.reduce((a: number, b: number) => a + b, 0), 1000);
+    // 2 significant digits: neighbouring values share buckets.
+    assert.ok(counts.length < 1000, String(counts.length));
+    const merged = mergeLatencies([encoded]);
+    for (const p of [1, 50, 90, 99, 100]) assert.equal(merged.percentile(p), recorder.percentile(p), `p${p}`);
+  });
 });
 
 describe('CommandCounter', () => {
