@@ -103,21 +103,21 @@ async function invalidationLatency(writes: ((i: number) => Promise<unknown>)[], 
   await writes[0](-1);
   while ((await reader.get('hot')) !== -1) await nextTurn();
   for (let i = 0; i < count * writes.length; i++) {
-    const way = samples[i % writes.length];
+    const way = i % writes.length;
     const started = performance.now();
     let acked = NaN;
-    const written = writes[i % writes.length](i).then(() => {
+    const written = writes[way](i).then(() => {
       acked = performance.now();
     });
     // Poll: an L1 hit returns the old value until the invalidation lands, then get() reads L2.
     while ((await reader.get('hot')) !== i) await nextTurn();
     const visible = performance.now();
     await written;
-    way.fromCall.push((visible - started) * 1000);
-    way.fromAck.push(Math.max(0, visible - acked) * 1000);
-    way.ack.push((acked - started) * 1000);
+    samples[way].fromCall.push((visible - started) * 1000);
+    samples[way].fromAck.push(Math.max(0, visible - acked) * 1000);
+    samples[way].ack.push((acked - started) * 1000);
   }
-  for (const way of samples) for (const list of [way.fromCall, way.fromAck, way.ack]) list.sort((a, b) => a - b);
+  for (const { fromCall, fromAck, ack } of samples) for (const list of [fromCall, fromAck, ack]) list.sort((a, b) => a - b);
   return samples;
 }
 
