@@ -39,7 +39,7 @@
  * 3. Density (Caffeine's newer climber, "The Adaptive Window, From the Ground Up"): when the ghosts
  *    are blocked, or are silent while the regions' hits per unit of capacity differ a lot, move
  *    towards the denser region, by a step proportional to the log of their ratio. Window hits are
- *    read from the access counts entries carry when they leave the window (no work on a hit).
+ *    counted as the cache replays its buffered reads (no work on a get itself).
  *    This is what walks a window out of a loop after a recency phase left it large.
  * Steps start at 6.25% of the capacity, grow 1.5x while the direction holds and halve when it
  * turns (a bold driver), within [1/64, 1/4] of the capacity; the window stays within
@@ -53,7 +53,7 @@
  * remembered (spatial sampling, as in SHARDS, Waldspurger et al., FAST 2015), which scales both
  * counts alike. Work per insertion or eviction is O(1): one table probe.
  *
- * The cache owns the queues: it reports insertions, evictions and window exits, asks
+ * The cache owns the queues: it reports insertions, evictions and window hits, asks
  * `sampleSize`, reports each finished sample and applies the adjustment returned (in policy
  * weight: entries, or bytes with maxBytes).
  */
@@ -177,14 +177,9 @@ export class WindowClimber {
     else this.victimGhost.add(hash, this.victims);
   }
 
-  /** An entry left the window with `accesses` counted (its insertion and its hits there). */
-  recordWindowExit(accesses: number): void {
-    this.windowHits += Math.max(0, accesses - 1);
-  }
-
-  /** An entry moved from the main space into the window: its counts are not window hits. */
-  recordWindowEntry(accesses: number): void {
-    this.windowHits -= Math.max(0, accesses - 1);
+  /** A hit on an entry in the window, as the cache replays its buffered reads. */
+  recordWindowHit(): void {
+    this.windowHits++;
   }
 
   /**

@@ -185,6 +185,25 @@ describe('Cache bound by entries', () => {
     checkInvariants(cache);
   });
 
+  it('tells the window climber of each hit on a window entry when the hit is replayed, not when the entry leaves', () => {
+    // Just after the window grows few entries leave it; counting hits at exit read it as idle.
+    const cache = new Cache<number, number>({ maxEntries: 1000 });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const climber = (cache as any).climber;
+    let windowHits = 0;
+    const recordWindowHit = climber.recordWindowHit.bind(climber);
+    climber.recordWindowHit = () => {
+      windowHits++;
+      recordWindowHit();
+    };
+    cache.set(1, 1);
+    for (let n = 0; n < 3; n++) cache.get(1);
+    cache.set(2, 2); // a write replays the buffered hits first
+    assert.equal(windowHits, 3);
+    assert.ok(cache.has(1));
+    checkInvariants(cache);
+  });
+
   it('reports a declined newcomer with false', () => {
     // Entries larger than the admission window go straight to the main space's admission test.
     const cache = new Cache<string, string>({ maxBytes: 1000, sizeOf: (v) => v.length });

@@ -64,7 +64,8 @@ function ghostSample(
     climber.recordInsertion(hash);
   }
   const hits = hitRate * SAMPLE_REQUESTS;
-  climber.recordWindowExit(1 + Math.round((hits * windowMax) / 1000));
+  const windowHits = Math.round((hits * windowMax) / 1000);
+  for (let i = 0; i < windowHits; i++) climber.recordWindowHit();
   return climber.onSample(hits, SAMPLE_REQUESTS, true, windowMax, 1000);
 }
 
