@@ -5,6 +5,12 @@
  * grow the series without bound.
  */
 
+/** A command's name in lower case, as the command tables know it; GET, the hot one, without allocating. */
+export function commandName(arg: Buffer): string {
+  if (arg.length === 3 && (arg[0] | 0x20) === 0x67 && (arg[1] | 0x20) === 0x65 && (arg[2] | 0x20) === 0x74) return 'get';
+  return arg.toString('latin1').toLowerCase();
+}
+
 /** The label of every command name outside the known set. */
 export const OTHER_COMMAND = 'other';
 /** Longer names are not looked up (no string is made of them): no known command is this long. */
@@ -41,15 +47,8 @@ export class CommandCounter {
 
   /** One command, by its name as the client sent it (any case). */
   countName(name: Buffer): void {
-    if (name.length === 3 && (name[0] | 0x20) === 0x67 && (name[1] | 0x20) === 0x65 && (name[2] | 0x20) === 0x74) {
-      this.gets++;
-      return;
-    }
-    if (name.length > MAX_NAME_LENGTH) {
-      this.other++;
-      return;
-    }
-    this.count(name.toString('latin1').toLowerCase());
+    if (name.length > MAX_NAME_LENGTH) this.other++;
+    else this.count(commandName(name));
   }
 
   /** Every label with a count above 0, and its count. */

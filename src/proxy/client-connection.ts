@@ -10,6 +10,7 @@ import { RequestParser, RespProtocolError, type RespCommand } from '../resp/requ
 import { AccessRecorder, MAX_BACKLOG, parseRecordCommand, Recording, recordEndText, recordMessage, type RecordingHost } from './recording.js';
 import { ReplyWriter } from './reply-writer.js';
 import { Replies } from '../resp/encode.js';
+import { isKeyword } from '../store/arguments.js';
 
 /** Stop reading from a client whose replies pile up unread beyond this many bytes. */
 const OUTPUT_HIGH_WATER = 64 * 1024 * 1024;
@@ -169,7 +170,7 @@ export abstract class ClientConnection implements ClientHandle {
   private onRecordingInput(chunk: Buffer): void {
     this.parser.feed(chunk);
     const failure = this.readCommands((command) => {
-      const quit = command.args[0].length === 4 && command.args[0].toString('latin1').toLowerCase() === 'quit';
+      const quit = command.args[0].length === 4 && isKeyword(command.args[0], 'quit');
       if (!quit) {
         this.out.push(RECORDING_ONLY_QUIT);
         return true;

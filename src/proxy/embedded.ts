@@ -27,12 +27,6 @@ export async function startEmbedded(config: ProxyConfig, log: Log): Promise<Serv
     maxClients: config.maxClients,
     onInternalError: (command, error) => log(`error: the embedded store failed on ${command}: ${error instanceof Error ? error.message : String(error)}`),
   });
-  const measured = store;
-  const telemetry = new FrontTelemetry({
-    figures: () => measured.figures(),
-    l1Latency: measured.hitLatency,
-    l2Latency: measured.l2Latency,
-    hottestKeys: (limit) => measured.hottestKeys(limit),
-  });
+  const telemetry = new FrontTelemetry(store);
   return { running: frontProxy(front, log), telemetry };
 }

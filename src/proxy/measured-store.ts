@@ -14,6 +14,7 @@ import { errorReply } from './client-connection.js';
 import { AccessRecorder, type RecordingHost } from './recording.js';
 import { cacheeInfoSection, EvictionRate, isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
 import { encodeBulkString } from '../resp/encode.js';
+import { isKeyword } from '../store/arguments.js';
 
 export interface MeasuredStoreOptions {
   maxBytes: number;
@@ -32,7 +33,7 @@ export class MeasuredStore implements RecordingHost {
   readonly recordSource = 'embedded';
   private readonly store: Store;
   /** ns. */
-  readonly hitLatency = new LatencyRecorder();
+  readonly l1Latency = new LatencyRecorder();
   /** Never recorded: there is no L2. */
   readonly l2Latency = new LatencyRecorder();
   private readonly evictionRate = new EvictionRate();
@@ -64,7 +65,7 @@ export class MeasuredStore implements RecordingHost {
   /** A GET is logged with its reply's length; a nil or an error reply (no value) as unknown. */
   private executeRecorded(session: Session, args: Buffer[], recorder: AccessRecorder): Buffer {
     const reply = this.executeMeasured(session, args);
-    if (args.length === 2 && args[0].length === 3 && args[0].toString('latin1').toLowerCase() === 'get') {
+    if (args.length === 2 && args[0].length === 3 && isKeyword(args[0], 'get')) {
       const isValue = reply[0] === 0x24 && reply[1] !== 0x2d;
       recorder.access(args[1].toString('latin1'), isValue ? reply.length : -1);
     }
@@ -79,7 +80,7 @@ export class MeasuredStore implements RecordingHost {
       if ((hits & TIMING_SAMPLE_MASK) !== 0) return this.store.execute(session, args);
       const start = process.hrtime.bigint();
       const reply = this.store.execute(session, args);
-      if (counters.keyspaceHits !== hits) this.hitLatency.record(Number(process.hrtime.bigint() - start));
+      if (counters.keyspaceHits !== hits) this.l1Latency.record(Number(process.hrtime.bigint() - start));
       return reply;
     } catch (error) {
       const command = args[0].toString('latin1').slice(0, 64);
@@ -117,6 +118,6 @@ export class MeasuredStore implements RecordingHost {
   }
 
   infoSection(): string {
-    return cacheeInfoSection(this.figures(), { l1: this.hitLatency, l2: this.l2Latency }, this.evictionRate, AccessRecorder.info(this));
+    return cacheeInfoSection(this.figures(), { l1: this.l1Latency, l2: this.l2Latency }, this.evictionRate, AccessRecorder.info(this));
   }
 }

@@ -28,6 +28,7 @@
  * read a SHA-256 and one message.
  */
 import { formatRecordLine, isSampleRate, KeySampler, type RecordSource } from '../sim/record-format.js';
+import { isKeyword } from '../store/arguments.js';
 
 /** Bytes a recording client may leave unread before reads are dropped instead of sent. */
 export const MAX_BACKLOG = 8 * 1024 * 1024;
@@ -46,7 +47,7 @@ export interface RecordRequest {
 
 /** Whether a command is CACHEE (any subcommand), which the front answers itself. */
 export function isCacheeCommand(args: readonly Buffer[]): boolean {
-  return args[0].length === 6 && args[0].toString('latin1').toLowerCase() === 'cachee';
+  return args[0].length === 6 && isKeyword(args[0], 'cachee');
 }
 
 /** `CACHEE RECORD <sample> <durationMs>`'s arguments, or the error message for a bad one. */

@@ -57,8 +57,16 @@ export interface ReplyCacheOptions {
   now?: () => number;
 }
 
-/** The GET variant's name of the `default` user on RESP2, as sessions build it (user, protocol, command). */
-const DEFAULT_GET_VARIANT = 'default\u00002\u0000get';
+/**
+ * The start of a variant's name: whose reply it is (the ACL user, '' when not known) and in which
+ * protocol; the command and its arguments follow.
+ */
+export function variantPrefix(user: string | undefined, protocol: number): string {
+  return `${user ?? ''}\u0000${protocol}\u0000`;
+}
+
+/** The GET variant's name of the `default` user on RESP2. */
+const DEFAULT_GET_VARIANT = `${variantPrefix('default', 2)}get`;
 
 /**
  * What L1 counts for a key read by GET alone (as `sizeOfVariants` does), from the lengths of the
@@ -78,10 +86,12 @@ function sizeOfVariants(v: Variants, key: string): number {
   return bytes;
 }
 
-/** Whether a key starts with a digit, the first sign it could read as `db NUL key` (see entryKey). */
-function mayLookPrefixed(key: string): boolean {
-  const first = key.charCodeAt(0);
-  return first >= 48 && first <= 57;
+/** Whether a key reads as `digits NUL ...`, as another database's entry key would (see entryKey). */
+function looksPrefixed(key: string): boolean {
+  // A loop, not a regular expression: entryKey runs on every GET hit.
+  let i = 0;
+  for (let c = key.charCodeAt(0); c >= 48 && c <= 57; c = key.charCodeAt(++i));
+  return i > 0 && key.charCodeAt(i) === 0;
 }
 
 /** The Redis key of an entry key (`entryKey`'s inverse, less the database). */
@@ -115,7 +125,7 @@ export class ReplyCache {
    */
   static entryKey(db: number, key: string): string {
     if (db !== 0) return `${db}\u0000${key}`;
-    return mayLookPrefixed(key) && /^\d+\u0000/.test(key) ? `0\u0000${key}` : key;
+    return looksPrefixed(key) ? `0\u0000${key}` : key;
   }
 
   /** The stored reply (latin1 RESP), or undefined. `entryKey` comes from `ReplyCache.entryKey`. */

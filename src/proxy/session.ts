@@ -12,7 +12,8 @@ import type net from 'node:net';
 import { ClientConnection, errorReply } from './client-connection.js';
 import { CACHEABLE_READS, SESSION_STATE_COMMANDS, switchesToRawMode } from './commands.js';
 import type { ProxyCore } from './core.js';
-import { ReplyCache } from './reply-cache.js';
+import { ReplyCache, variantPrefix } from './reply-cache.js';
+import { commandName } from '../metrics/command-counter.js';
 import { isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
 import { encodeBulkString, Replies } from '../resp/encode.js';
 import type { ReadTicket } from '../tier/read-guard.js';
@@ -44,12 +45,6 @@ function sharedGetVariant(variant: string): string {
 /** `latin1Slice` exists on every Node Buffer (`toString('latin1', ...)` calls it) but is not typed. */
 interface Latin1Sliceable {
   latin1Slice(start: number, end: number): string;
-}
-
-function lowerName(arg: Buffer): string {
-  // The hot command, without allocating.
-  if (arg.length === 3 && (arg[0] | 0x20) === 0x67 && (arg[1] | 0x20) === 0x65 && (arg[2] | 0x20) === 0x74) return 'get';
-  return arg.toString('latin1').toLowerCase();
 }
 
 /**
@@ -140,7 +135,7 @@ export class ClientSession extends ClientConnection {
   }
 
   private updateVariantPrefix(): void {
-    this.variantPrefix = `${this.user ?? ''}\u0000${this.protocol}\u0000`;
+    this.variantPrefix = variantPrefix(this.user, this.protocol);
     this.getVariant = sharedGetVariant(`${this.variantPrefix}get`);
   }
 
@@ -242,7 +237,7 @@ export class ClientSession extends ClientConnection {
   }
 
   private dispatch(args: Buffer[], raw: Buffer, batch: Buffer[], expectations: Expectation[]): void {
-    const name = lowerName(args[0]);
+    const name = commandName(args[0]);
     const core = this.core;
     core.stats.commands.count(name);
 
@@ -451,7 +446,8 @@ export class ClientSession extends ClientConnection {
     const core = this.core;
     let reply = `*${keys.length}\r\n`;
     // Logged once the whole MGET is answered here; else forwardMgetCacheable logs every key.
-    const lengths: number[] | undefined = core.recorder === undefined ? undefined : [];
+    const recorder = core.recorder;
+    const lengths: number[] | undefined = recorder === undefined ? undefined : [];
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
       if (!core.keyAllowed(key) || this.writePending(key)) return i;
@@ -461,7 +457,7 @@ export class ClientSession extends ClientConnection {
       reply += hit;
     }
     core.stats.l1Hits += keys.length;
-    if (lengths !== undefined) lengths.forEach((length, i) => core.recorder?.access(keys[i], length));
+    if (recorder !== undefined) lengths!.forEach((length, i) => recorder.access(keys[i], length));
     this.emit(reply);
     return ANSWERED;
   }

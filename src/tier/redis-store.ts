@@ -108,17 +108,21 @@ export class RedisStore {
     const started = performance.now();
     if (this.client.status !== 'ready') await this.untilReady();
     const left = this.timeout - (performance.now() - started);
+    const recordLatency = () => {
+      const now = performance.now();
+      this.latency.record((now - started) * 1e6, now);
+    };
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => reject(new L2UnavailableError(`Redis did not answer within ${this.timeout} ms`)), left);
       command(this.client).then(
         (value) => {
           clearTimeout(timer);
-          this.latency.record((performance.now() - started) * 1e6);
+          recordLatency();
           resolve(value);
         },
         (error: unknown) => {
           clearTimeout(timer);
-          if (error instanceof ReplyError) this.latency.record((performance.now() - started) * 1e6);
+          if (error instanceof ReplyError) recordLatency();
           // Redis's own error replies stay as they are; anything else is the connection failing.
           reject(error instanceof ReplyError ? error : new L2UnavailableError(`Redis is unavailable: ${(error as Error).message}`));
         },
