@@ -19,7 +19,6 @@ export class CliError extends Error {
   }
 }
 
-/** The message of anything thrown, without its stack. */
 /** A file system error in a few words, the same for every command; undefined for another code. */
 export function fileErrorReason(err: unknown): string | undefined {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
@@ -30,6 +29,7 @@ export function fileErrorReason(err: unknown): string | undefined {
   return undefined;
 }
 
+/** The message of anything thrown, without its stack. */
 export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   return String(err);

@@ -9,7 +9,7 @@ import { locateConfig, readConfigFile, resolveConfig, type FlagValues } from './
 import { DEFAULT_REQUESTS, DEFAULT_SIZES, parseBenchOptions, type BenchFlags } from './bench/options.js';
 import { BENCH_PREFIX } from './bench/keys.js';
 import { runInit } from './init.js';
-import { CONFIG_ENV, SETTINGS, settingFor, type Setting } from './settings.js';
+import { CONFIG_ENV, SETTINGS, settingFor, type Setting, type SettingKey } from './settings.js';
 import { runRecord } from './record-command.js';
 import { runSimulate } from './simulate-command.js';
 import { runStart } from './start.js';
@@ -85,20 +85,24 @@ export async function runCli(argv: readonly string[], overrides: Partial<CliDeps
       exitCode = await runInit(flagValues(command), location, options.force === true, deps);
     });
 
+  /** cachee.json as --config or the environment locates it, read, and resolved with `flags` (over `keys`, default all). */
+  const loadConfig = async (configFlag: string | undefined, flags: FlagValues, keys?: readonly SettingKey[]) => {
+    const location = await locateConfig(configFlag, deps.env, deps.cwd);
+    const file = await readConfigFile(location);
+    const { config } = resolveConfig({ flags, env: deps.env, file }, keys);
+    return { location, file, config };
+  };
+
   addSettingOptions(program.command('start').description('run the proxy until SIGTERM or SIGINT'), true)
     .addHelpText('after', UNITS_HELP)
     .action(async (options: { config?: string }, command: Command) => {
-      const location = await locateConfig(options.config, deps.env, deps.cwd);
-      const file = await readConfigFile(location);
-      const { config } = resolveConfig({ flags: flagValues(command), env: deps.env, file });
+      const { config, location, file } = await loadConfig(options.config, flagValues(command));
       exitCode = await runStart({ config, location, file }, deps);
     });
 
   /** Where a running proxy is, as `start` resolves its host and port (flag, environment, cachee.json). */
   const proxyAddress = async (options: AddressFlags): Promise<{ host: string; port: number }> => {
-    const location = await locateConfig(options.config, deps.env, deps.cwd);
-    const file = await readConfigFile(location);
-    const { config } = resolveConfig({ flags: { host: options.host, port: options.port }, env: deps.env, file }, ['host', 'port']);
+    const { config } = await loadConfig(options.config, { host: options.host, port: options.port }, ['host', 'port']);
     return { host: connectHost(config.host), port: config.port };
   };
 
@@ -133,9 +137,7 @@ export async function runCli(argv: readonly string[], overrides: Partial<CliDeps
     .option('--config <path>', `cachee.json to read the upstream and the proxy's settings from [${CONFIG_ENV}]`)
     .addHelpText('after', UNITS_HELP)
     .action(async (options: BenchFlags & { config?: string; upstream?: string }) => {
-      const location = await locateConfig(options.config, deps.env, deps.cwd);
-      const file = await readConfigFile(location);
-      const { config } = resolveConfig({ flags: { upstream: options.upstream }, env: deps.env, file });
+      const { config } = await loadConfig(options.config, { upstream: options.upstream });
       const bench = parseBenchOptions(options, config, deps.cwd);
       // Loaded here: its clients and histograms would slow every other command's start.
       const { runBench } = await import('./bench/run.js');

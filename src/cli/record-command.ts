@@ -10,8 +10,7 @@ import type { Writable } from 'node:stream';
 import type { CliDeps } from './deps.js';
 import { CliError, messageOf } from './errors.js';
 import { ProgressLine } from './progress.js';
-import { connectToProxy, formatAddress, formatCount } from './status.js';
-import { trim } from './units.js';
+import { connectToProxy, formatAddress, formatCount, proxyFailure } from './status.js';
 import { decodeReply, RespError, RespPush, type RespValue } from '../resp/decode.js';
 import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
@@ -73,6 +72,7 @@ function streamFeed(
   onRead: (reads: number) => void,
 ): { done: Promise<RecordSummary>; stop: () => void } {
   const address = formatAddress(options.host, options.port);
+  const failure = proxyFailure('cachee record', address);
   const scanner = new ReplyScanner();
   let started = false;
   let stopping = false;
@@ -93,10 +93,7 @@ function streamFeed(
       else resolve({ ...result, keys: keys.size });
     };
   });
-  const answerTimer = setTimeout(
-    () => settle(new CliError(`cachee record: ${address} accepted the connection but did not answer within ${trim(options.timeoutMs / 1000, 3)}s`, 1)),
-    options.timeoutMs,
-  );
+  const answerTimer = setTimeout(() => settle(failure.noAnswer(options.timeoutMs)), options.timeoutMs);
 
   const first = (value: RespValue): void => {
     if (value instanceof RespError) {
@@ -105,7 +102,7 @@ function streamFeed(
     }
     const source = /^OK source=(l1|embedded)$/.exec(typeof value === 'string' ? value : '')?.[1] as RecordSource | undefined;
     if (source === undefined) {
-      settle(new CliError(`cachee record: ${address} is not a cachee proxy, or not this version: it answered ${JSON.stringify(text(value)).slice(0, 60)}`, 1));
+      settle(failure.notCachee(`it answered ${JSON.stringify(text(value)).slice(0, 60)}`));
       return;
     }
     started = true;
@@ -147,7 +144,7 @@ function streamFeed(
   socket.on('error', () => {}); // 'close' follows
   socket.on('close', () => {
     if (started) settle({ reads, dropped: 0, end: stopping ? 'signal' : 'closed' });
-    else settle(new CliError(`cachee record: ${address} closed the connection without answering`, 1));
+    else settle(failure.closed());
   });
   socket.write(encodeCommand(['CACHEE', 'RECORD', String(options.sample), String(options.durationMs)]));
   const stop = () => {

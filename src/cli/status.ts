@@ -358,6 +358,7 @@ export function connectErrorReason(err: NodeJS.ErrnoException): string {
  */
 export async function fetchInfo(host: string, port: number, timeoutMs: number): Promise<string> {
   const address = formatAddress(host, port);
+  const failure = proxyFailure('cachee status', address);
   const socket = await connectToProxy('cachee status', host, port, timeoutMs);
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -369,11 +370,9 @@ export async function fetchInfo(host: string, port: number, timeoutMs: number): 
       if (err) reject(err);
       else resolve(body!);
     };
-    const badReply = (reason: string) => new CliError(`cachee status: ${address} is not a cachee proxy, or not this version: ${reason}`, 1);
-
     socket.setTimeout(timeoutMs);
     socket.on('timeout', () => {
-      finish(new CliError(`cachee status: ${address} accepted the connection but did not answer within ${trim(timeoutMs / 1000, 3)}s`, 1));
+      finish(failure.noAnswer(timeoutMs));
     });
     socket.write(INFO_REQUEST);
     socket.on('data', (chunk: Buffer) => {
@@ -382,14 +381,14 @@ export async function fetchInfo(host: string, port: number, timeoutMs: number): 
       try {
         reply = parseReply(buffer);
       } catch (err) {
-        finish(badReply(messageOf(err)));
+        finish(failure.notCachee(messageOf(err)));
         return;
       }
       if (!reply) return;
       if (reply.kind === 'error') {
         finish(new CliError(`cachee status: ${address} answered INFO cachee with an error: ${reply.text}`, 1));
       } else if (reply.kind === 'null') {
-        finish(badReply('INFO cachee returned nil'));
+        finish(failure.notCachee('INFO cachee returned nil'));
       } else {
         finish(undefined, reply.text);
       }
@@ -398,9 +397,24 @@ export async function fetchInfo(host: string, port: number, timeoutMs: number): 
       finish(new CliError(`cachee status: lost the connection to ${address} (${connectErrorReason(err)})`, 1));
     });
     socket.on('close', () => {
-      finish(new CliError(`cachee status: ${address} closed the connection without answering`, 1));
+      finish(failure.closed());
     });
   });
+}
+
+/**
+ * The CliErrors (exit 1) of `command` (`cachee status`, `cachee record`, `cachee bench`) talking to
+ * the proxy at `address`, worded the same by every command.
+ */
+export function proxyFailure(command: string, address: string) {
+  return {
+    /** `cachee status: no proxy answering on 127.0.0.1:6380 (connection refused)` */
+    notAnswering: (reason: string) => new CliError(`${command}: no proxy answering on ${address} (${reason})`, 1),
+    /** It answered, but not as the contract says. */
+    notCachee: (reason: string) => new CliError(`${command}: ${address} is not a cachee proxy, or not this version: ${reason}`, 1),
+    noAnswer: (timeoutMs: number) => new CliError(`${command}: ${address} accepted the connection but did not answer within ${trim(timeoutMs / 1000, 3)}s`, 1),
+    closed: () => new CliError(`${command}: ${address} closed the connection without answering`, 1),
+  };
 }
 
 /**
@@ -408,7 +422,7 @@ export async function fetchInfo(host: string, port: number, timeoutMs: number): 
  * is a CliError (exit 1): `cachee status: no proxy answering on 127.0.0.1:6380 (connection refused)`.
  */
 export function connectToProxy(command: string, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
-  const notAnswering = (reason: string) => new CliError(`${command}: no proxy answering on ${formatAddress(host, port)} (${reason})`, 1);
+  const { notAnswering } = proxyFailure(command, formatAddress(host, port));
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     const timer = setTimeout(() => {
@@ -477,7 +491,7 @@ export async function fetchReport(host: string, port: number, timeoutMs: number)
     return buildReport(parseInfo(body), address);
   } catch (err) {
     if (err instanceof ContractError) {
-      throw new CliError(`cachee status: ${address} is not a cachee proxy, or not this version: ${err.message}`, 1);
+      throw proxyFailure('cachee status', address).notCachee(err.message);
     }
     throw err;
   }

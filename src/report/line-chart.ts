@@ -155,7 +155,8 @@ function shortNumber(n: number): string {
   return trimZeros(n);
 }
 
-function trimZeros(n: number): string {
+/** Three significant digits, trailing zeros dropped: 0.0312, 52.1, 1230. */
+export function trimZeros(n: number): string {
   return String(Number(n.toPrecision(3)));
 }
 

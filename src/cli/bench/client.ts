@@ -50,9 +50,10 @@ export class BenchClient {
       if (pong !== 'PONG') throw new Error(`PING answered ${JSON.stringify(pong)}`);
     } catch (err) {
       redis.disconnect();
-      if (cause?.code === 'ECONNREFUSED') throw new ConnectRefused(what, endpoint.display);
       const reason = cause ? connectErrorReason(cause) : messageOf(err);
-      throw new CliError(`cachee bench: cannot reach ${what} ${endpoint.display} (${reason})`, 1);
+      const message = `cachee bench: cannot reach ${what} ${endpoint.display} (${reason})`;
+      if (cause?.code === 'ECONNREFUSED') throw new ConnectRefused(message, 1);
+      throw new CliError(message, 1);
     }
     return new BenchClient(redis, endpoint.display);
   }
@@ -82,8 +83,5 @@ export class BenchClient {
 
 /** Nothing listens at the address: a CliError as it is, or a cue to start a proxy (see openProxy). */
 export class ConnectRefused extends CliError {
-  constructor(what: string, readonly display: string) {
-    super(`cachee bench: cannot reach ${what} ${display} (connection refused)`, 1);
-    this.name = 'ConnectRefused';
-  }
+  override name = 'ConnectRefused';
 }

@@ -1,6 +1,7 @@
 /** `cachee bench`'s own flags, checked before anything connects: a bad one is one line and exit 2. */
 import path from 'node:path';
 import type { ProxyConfig } from '../../proxy/config.js';
+import { REQUEST_PARSER_DEFAULTS } from '../../resp/request-parser.js';
 import { redactUrl } from '../config.js';
 import { CliError } from '../errors.js';
 import { connectHost, formatAddress } from '../status.js';
@@ -12,7 +13,7 @@ export const DEFAULT_SIZES = '64b,512b,1kb,4kb,10kb,100kb,1mb';
 export const DEFAULT_REQUESTS = '2000';
 
 /** Redis's default proto-max-bulk-len: a larger value would not be stored. */
-const MAX_VALUE_BYTES = 512 * 1024 ** 2;
+const MAX_VALUE_BYTES = REQUEST_PARSER_DEFAULTS.maxBulkLength;
 
 export interface BenchFlags {
   proxy?: string;

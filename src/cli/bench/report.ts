@@ -1,7 +1,7 @@
 /** What `cachee bench` prints and writes: the table, cachee-bench.json and cachee-bench.svg. */
 import os from 'node:os';
 import { alignColumns } from '../../report/text-table.js';
-import { lineChart, type ChartSeries } from '../../report/line-chart.js';
+import { lineChart, trimZeros, type ChartSeries } from '../../report/line-chart.js';
 import { humanSize } from '../units.js';
 import { ENGINE_BATCH, PATH_NAMES, type PathName, type Percentiles } from './measure.js';
 
@@ -64,7 +64,7 @@ const PATH_TITLES: Readonly<Record<PathName, string>> = {
 
 /** Three significant digits, whole numbers from 100 up: 0.0312, 52.1, 1234. */
 export function formatFigure(n: number): string {
-  return n >= 100 ? String(Math.round(n)) : String(Number(n.toPrecision(3)));
+  return n >= 100 ? String(Math.round(n)) : trimZeros(n);
 }
 
 const HEADERS = ['size', 'direct p50', 'direct p99', 'proxy p50', 'proxy p99', 'engine p50', 'engine p99', 'direct/proxy', 'direct/engine'];

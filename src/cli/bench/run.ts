@@ -16,7 +16,7 @@ import { Cache } from '../../core/cache.js';
 import type { RunningProxy } from '../../proxy/config.js';
 import type { CliDeps } from '../deps.js';
 import { CliError, fileErrorReason, messageOf } from '../errors.js';
-import { ContractError, formatAddress, parseInfo, type CacheeInfo } from '../status.js';
+import { ContractError, formatAddress, parseInfo, proxyFailure, type CacheeInfo } from '../status.js';
 import { humanSize } from '../units.js';
 import { BenchClient, ConnectRefused } from './client.js';
 import { ENGINE_BATCH, PATH_NAMES, ROUNDS, measurePaths, percentiles, timeBatch, timeRead, warmupSamples, type TimedPath } from './measure.js';
@@ -182,7 +182,7 @@ async function openProxy(options: BenchOptions, deps: CliDeps): Promise<{ client
     return { client: await BenchClient.connect(options.proxy, 'the proxy', timeout) };
   } catch (err) {
     if (!(err instanceof ConnectRefused)) throw err;
-    if (options.proxyExplicit) throw new CliError(`cachee bench: no proxy answering on ${options.proxy.display} (connection refused)`, 1);
+    if (options.proxyExplicit) throw proxyFailure('cachee bench', options.proxy.display).notAnswering('connection refused');
   }
   const inProcess = await startProxyHere(options);
   try {
@@ -233,7 +233,7 @@ async function proxyInfo(proxy: BenchClient): Promise<CacheeInfo> {
   try {
     return parseInfo(await proxy.info('cachee'));
   } catch (err) {
-    if (err instanceof ContractError) throw new CliError(`cachee bench: ${proxy.display} is not a cachee proxy, or not this version: ${err.message}`, 1);
+    if (err instanceof ContractError) throw proxyFailure('cachee bench', proxy.display).notCachee(err.message);
     throw new CliError(`cachee bench: INFO cachee on ${proxy.display} failed: ${messageOf(err)}`, 1);
   }
 }
