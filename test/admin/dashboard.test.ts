@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startProxyOverRedis, RawClient, waitFor, type ProxyUnderTest } from '../support/proxy.js';
+import { admin, startProxyOverRedis, RawClient, waitFor, type ProxyUnderTest } from '../support/proxy.js';
 import { scrape } from '../support/prometheus.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,7 +26,7 @@ let adminUrl: string;
 before(async () => {
   if (skip) return;
   under = await startProxyOverRedis({ adminPort: 0 });
-  adminUrl = `http://${admin().host}:${admin().port}`;
+  adminUrl = `http://${admin(under).host}:${admin(under).port}`;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
 });
@@ -35,12 +35,6 @@ after(async () => {
   await browser?.close();
   await under?.stop();
 });
-
-function admin(): { host: string; port: number } {
-  const address = under.proxy.admin;
-  assert.ok(address, 'the proxy reports its admin address');
-  return address;
-}
 
 /** Waits until `expression` (JavaScript run in the page: it has a DOM, this file's types do not) is true. */
 async function inPage(expression: string, timeoutMs = 5000): Promise<void> {
@@ -66,14 +60,14 @@ test('the page shows the figures /metrics serves, the hottest key, and the upstr
     for (let round = 0; round < 3; round++) await client.pipeline(reads);
     // A write by someone else: an invalidation by tracking.
     await direct.call('SET', 'user:cold', 'changed');
-    await waitFor(async () => (await scrape(admin())).value('cachee_invalidations_total', { source: 'tracking' }) >= 1, 5000);
+    await waitFor(async () => (await scrape(admin(under))).value('cachee_invalidations_total', { source: 'tracking' }) >= 1, 5000);
   } finally {
     client.close();
     direct.close();
   }
 
   await page.goto(`${adminUrl}/`);
-  const metrics = await scrape(admin());
+  const metrics = await scrape(admin(under));
   const format = (n: number) => new Intl.NumberFormat('en-US').format(n);
   for (const metric of ['cachee_l1_hits_total', 'cachee_l1_misses_total', 'cachee_l1_entries', 'cachee_l2_requests_total']) {
     const expected = format(metrics.value(metric));

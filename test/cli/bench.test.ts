@@ -3,11 +3,8 @@
  * real proxy, and once through the bin. Figures are checked for shape, never for speed.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/index.js';
 import { BenchClient } from '../../src/cli/bench/client.js';
@@ -20,7 +17,7 @@ import { DEFAULT_PROXY_CONFIG } from '../../src/proxy/config.js';
 import { startProxy } from '../../src/proxy/server.js';
 import { RawClient, infoField, startEmbeddedProxy, startProxyOverRedis, waitFor, type ProxyUnderTest } from '../support/proxy.js';
 import { startRedis } from '../support/redis-server.js';
-import { FIXED_NOW, closedPort, fakeDeps, tempDir } from './helpers.js';
+import { FIXED_NOW, closedPort, fakeDeps, runBin, tempDir } from './helpers.js';
 
 const PATHS = ['direct', 'proxy', 'engine'] as const;
 /** Keys the bench must leave alone: outside its prefix, one of them only just. */
@@ -29,17 +26,6 @@ const FOREIGN = { 'user:1': 'keep', 'cachee:bench': 'no colon: not under the pre
 async function allKeys(client: RawClient): Promise<string[]> {
   const keys = decodeReply(await client.call('KEYS', '*'), { strings: 'string' }) as string[];
   return keys.sort();
-}
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
 }
 
 function assertPositiveFinite(value: unknown, what: string): void {
@@ -255,7 +241,7 @@ describe('cachee bench with no proxy at the configured address', () => {
       assert.equal(report.setup.proxy, `127.0.0.1:${match[1]}`);
       assert.equal(report.setup.upstream, under.redis.url);
       assert.deepEqual(report.sizes.map((s: { proxy: { notFromL1: number } }) => s.proxy.notFromL1), [0, 0]);
-      assert.ok(await refused(Number(match[1])), 'the proxy it started is closed');
+      await assert.rejects(RawClient.connect(Number(match[1])), 'the proxy it started is closed');
     } finally {
       cleanup();
       await under.stop();
@@ -268,7 +254,7 @@ describe('cachee bench against a password-protected Redis', () => {
     const redis = await startRedis(['--requirepass', 's3cret']);
     const upstream = `redis://:s3cret@127.0.0.1:${redis.port}`;
     const log: string[] = [];
-    const proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, upstream }, (line) => log.push(line));
+    const proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, adminPort: 0, upstream }, (line) => log.push(line));
     const { dir, cleanup } = tempDir();
     try {
       await waitFor(() => log.some((line) => line.startsWith('invalidation: ')), 5000, 'tracking');
@@ -325,24 +311,16 @@ describe('cachee bench, bad input', () => {
 });
 
 describe('cachee bench through the bin', () => {
-  const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-  const run = (args: string[], cwd: string, env: Record<string, string>) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['--import', import.meta.resolve('tsx'), main, 'bench', ...args], { cwd, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
-      );
-    });
-
   it('runs, writes its files, and fails bad input in one line', async () => {
     const under = await startProxyOverRedis();
     const { dir, cleanup } = tempDir();
     try {
-      const result = await run(['--upstream', under.redis.url, '--proxy', `127.0.0.1:${under.port}`, '--sizes', '64b,512b', '--requests', '5'], dir, {});
+      const result = await runBin(['bench', '--upstream', under.redis.url, '--proxy', `127.0.0.1:${under.port}`, '--sizes', '64b,512b', '--requests', '5'], { cwd: dir });
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(result.stdout.trimEnd().split('\n').slice(2).map((row) => row.split(/\s+/).slice(0, 2).join(' ')), ['64 B', '512 B']);
       assert.ok(existsSync(path.join(dir, 'cachee-bench.json')) && existsSync(path.join(dir, 'cachee-bench.svg')));
 
-      const bad = await run(['--sizes', '64q'], dir, { CACHEE_UPSTREAM: under.redis.url });
+      const bad = await runBin(['bench', '--sizes', '64q'], { cwd: dir, env: { CACHEE_UPSTREAM: under.redis.url } });
       assert.equal(bad.code, 2);
       assert.equal(bad.stderr, 'error: --sizes: "64q" is not a size (use b, kb, mb, gb)\n');
       assert.equal(bad.stdout, '');

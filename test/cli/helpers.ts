@@ -1,8 +1,10 @@
 /** Injected dependencies for runCli: captured output, a fixed clock, signals on demand. */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { CliDeps, ShutdownSignal } from '../../src/cli/index.js';
 
 export interface FakeDeps extends Partial<CliDeps> {
@@ -73,4 +75,15 @@ export function closedPort(): Promise<number> {
 /** Resolves on the next macrotask, after pending promise chains have run. */
 export function tick(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** Runs the bin (src/cli/main.ts under tsx) with `args`; `env` is added to this process's environment. */
+export function runBin(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env } }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
 }

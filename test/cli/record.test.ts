@@ -3,15 +3,13 @@
  * it wrote; and the one-line failures.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/index.js';
 import { RawClient, infoField, startProxyOverRedis, waitFor, type ProxyUnderTest } from '../support/proxy.js';
 import { startRedis } from '../support/redis-server.js';
-import { closedPort, fakeDeps, tempDir } from './helpers.js';
+import { closedPort, fakeDeps, runBin, tempDir } from './helpers.js';
 
 function lines(file: string): string[] {
   if (!existsSync(file)) return [];
@@ -132,12 +130,7 @@ describe('cachee record, failing', () => {
 
   it('says so from the bin too, without a stack trace', async () => {
     const port = await closedPort();
-    const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', main, 'record', '--port', String(port), '--out', path.join(dir, 'bin.log')], (err, _stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }),
-      );
-    });
+    const result = await runBin(['record', '--port', String(port), '--out', path.join(dir, 'bin.log')]);
     assert.equal(result.code, 1);
     assert.equal(result.stderr, `cachee record: no proxy answering on 127.0.0.1:${port} (connection refused)\n`);
   });

@@ -7,6 +7,7 @@ import { DEFAULT_PROXY_CONFIG, type ProxyConfig, type RunningProxy } from '../..
 import { runCli, type StartProxy } from '../../src/cli/index.js';
 import { startProxy as realStartProxy } from '../../src/proxy/server.js';
 import { waitFor } from '../support/proxy.js';
+import { adminGet } from '../support/prometheus.js';
 import { closedPort, fakeDeps, tempDir, tick } from './helpers.js';
 
 /** A startProxy that records its calls; close() resolves when `release` is called (or at once). */
@@ -32,8 +33,7 @@ function fakeProxy(options: { holdClose?: boolean; fail?: Error } = {}) {
 
 /** Waits (up to 10 s) for `condition`: by time, not by turns, since the config file's read may wait behind other tests' work on libuv's thread pool. */
 async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition() && Date.now() < deadline) await tick();
+  await waitFor(condition, 10_000, 'the condition').catch(() => {});
   assert.ok(condition(), 'condition never held');
 }
 
@@ -162,12 +162,13 @@ describe('cachee start', () => {
     const listening = deps.out.find((line) => line.includes('listening on'))!;
     const match = new RegExp(`listening on 127\\.0\\.0\\.1:${port}, dashboard on http://127\\.0\\.0\\.1:(\\d+)/ \\(metrics at /metrics\\), no upstream`).exec(listening);
     assert.ok(match, listening);
-    const response = await fetch(`http://127.0.0.1:${match[1]}/metrics`);
-    assert.equal(response.status, 200);
-    assert.match(await response.text(), /^cachee_upstream_state\{state="embedded"\} 1$/m);
+    const admin = { host: '127.0.0.1', port: Number(match[1]) };
+    const { status, text } = await adminGet(admin, '/metrics');
+    assert.equal(status, 200);
+    assert.match(text, /^cachee_upstream_state\{state="embedded"\} 1$/m);
     deps.signal('SIGTERM');
     assert.equal(await running, 0);
-    await assert.rejects(fetch(`http://127.0.0.1:${match[1]}/metrics`), 'the admin server closed with the proxy');
+    await assert.rejects(adminGet(admin, '/metrics'), 'the admin server closed with the proxy');
   });
 
   it('reports an admin port in use in one line, exit 1, and frees the proxy port it had taken', async () => {

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/index.js';
 import { INFO_FIELDS, INFO_REQUEST, buildReport, formatReport, parseInfo, parseReply } from '../../src/cli/status.js';
-import { closedPort, fakeDeps, tempDir } from './helpers.js';
+import { closedPort, fakeDeps, runBin, tempDir } from './helpers.js';
 
 const MB = 1024 ** 2;
 
@@ -224,12 +222,7 @@ describe('cachee status with no proxy', () => {
 
   it('says so from the bin too, without a stack trace', async () => {
     const port = await closedPort();
-    const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', main, 'status', '--port', String(port)], (err, stdout, stderr) =>
-        resolve({ code: err ? (err as { code?: number }).code ?? null : 0, stdout, stderr }),
-      );
-    });
+    const result = await runBin(['status', '--port', String(port)]);
     assert.equal(result.code, 1);
     assert.equal(result.stderr, `cachee status: no proxy answering on 127.0.0.1:${port} (connection refused)\n`);
     assert.equal(result.stdout, '');

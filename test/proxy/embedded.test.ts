@@ -179,7 +179,7 @@ describe('embedded store: failures', () => {
   });
 
   it('refuses --workers and --l1-keys, which it cannot honour', async () => {
-    const base = { ...DEFAULT_PROXY_CONFIG, port: 0 };
+    const base = { ...DEFAULT_PROXY_CONFIG, port: 0, adminPort: 0 };
     await assert.rejects(startProxy({ ...base, workers: 2 }), /workers must be 1 without an upstream/);
     await assert.rejects(startProxy({ ...base, l1Keys: ['session:*'] }), /l1Keys needs an upstream/);
   });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { infoField, RawClient, startEmbeddedProxy, startProxyOverRedis, waitFor, type EmbeddedUnderTest, type ProxyUnderTest } from '../support/proxy.js';
+import { admin, infoField, RawClient, startEmbeddedProxy, startProxyOverRedis, waitFor, type EmbeddedUnderTest, type ProxyUnderTest } from '../support/proxy.js';
 import { adminGet, scrape, type PromText } from '../support/prometheus.js';
 
 const s = (b: Buffer) => b.toString('latin1');
@@ -32,11 +32,6 @@ const CONTRACT: Record<string, string> = {
   cachee_l1_latency_seconds: 'summary',
   cachee_l2_latency_seconds: 'summary',
 };
-
-function admin(proxy: { proxy: { admin?: { host: string; port: number } } }): { host: string; port: number } {
-  assert.ok(proxy.proxy.admin, 'the proxy has an admin server');
-  return proxy.proxy.admin;
-}
 
 /** INFO cachee's fields, then a scrape, with nothing in between that moves the counters compared. */
 async function infoAndScrape(client: RawClient, env: { proxy: { admin?: { host: string; port: number } } }): Promise<{ info: Buffer; metrics: PromText }> {

@@ -142,8 +142,8 @@ function sameLabels(a: Record<string, string>, b: Record<string, string>): boole
 }
 
 /** GETs `path` from an admin server; the response's status, content type and text. */
-export async function adminGet(admin: { host: string; port: number }, path: string, method = 'GET'): Promise<{ status: number; type: string | null; text: string }> {
-  const response = await fetch(`http://${admin.host}:${admin.port}${path}`, { method });
+export async function adminGet(admin: { host: string; port: number }, path: string): Promise<{ status: number; type: string | null; text: string }> {
+  const response = await fetch(`http://${admin.host}:${admin.port}${path}`);
   return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
 }
 

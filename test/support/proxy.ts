@@ -2,6 +2,7 @@
  * Throwaway proxies for tests: over a throwaway redis-server, or over the embedded store; the
  * admin server on a free port (`proxy.admin`), unless the config says otherwise.
  */
+import assert from 'node:assert/strict';
 import net from 'node:net';
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig, type RunningProxy } from '../../src/proxy/config.js';
 import { startProxy } from '../../src/proxy/server.js';
@@ -46,6 +47,12 @@ export async function startEmbeddedProxy(config: Partial<ProxyConfig> = {}): Pro
   const log: string[] = [];
   const proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, adminPort: 0, ...config, upstream: undefined }, (line) => log.push(line));
   return { proxy, port: proxy.port, log, stop: () => proxy.close() };
+}
+
+/** The admin server's address of a proxy under test, which must have one. */
+export function admin(under: { proxy: { admin?: { host: string; port: number } } }): { host: string; port: number } {
+  assert.ok(under.proxy.admin, 'the proxy has an admin server');
+  return under.proxy.admin;
 }
 
 /** Requests Redis answers with a protocol error and then a closed connection. */
