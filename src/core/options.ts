@@ -25,9 +25,10 @@ export interface CacheOptions<K, V> {
    * Memory of the frequency sketch, in bytes (rounded down to a power of two, at least 64). It is
    * fixed at construction and never grows with the number of distinct keys seen. Default: 8 bytes
    * per entry of `maxEntries` rounded up to a power of two, at most 2 MiB (Caffeine's ratio: too
-   * large a sketch for the cache hurts loops, whose keys then tie), or 512 KiB when only
-   * `maxBytes` bounds the cache. The table's index of the blocks in use (for halving) adds
-   * 5 bytes per 64.
+   * large a sketch for the cache hurts loops, whose keys then tie). When only `maxBytes` bounds
+   * the cache: 512 KiB, made smaller once, when the cache first fills, if the entries it then
+   * holds call for less by the same ratio. The table's index of the blocks in use (for halving)
+   * adds 5 bytes per 64.
    */
   sketchBytes?: number;
   /** Called after an entry leaves the cache, once the cache is consistent again. */
@@ -80,6 +81,8 @@ export interface ResolvedOptions<K, V> {
   ttl: number;
   ttlJitter: number;
   sketchBytes: number;
+  /** No sketchBytes and no maxEntries: the cache resizes its sketch once it knows its capacity. */
+  sketchFitsOnFill: boolean;
   onEvict: ((key: K, value: V, reason: EvictionReason) => void) | undefined;
   now: (() => number) | undefined;
   metrics: MetricsOptions | undefined;
@@ -133,7 +136,8 @@ export function resolveOptions<K, V>(options: CacheOptions<K, V>): ResolvedOptio
   if (sketchBytes !== undefined && sketchBytes < 64) {
     throw new RangeError(`sketchBytes must be at least 64, got ${sketchBytes}`);
   }
-  sketchBytes ??= maxEntries === undefined ? DEFAULT_SKETCH_BYTES : Math.min(MAX_DEFAULT_SKETCH_BYTES, nextPowerOfTwo(8 * maxEntries));
+  const sketchFitsOnFill = sketchBytes === undefined && maxEntries === undefined;
+  sketchBytes ??= maxEntries === undefined ? DEFAULT_SKETCH_BYTES : defaultSketchBytes(maxEntries);
   return {
     maxEntries: maxEntries ?? Infinity,
     maxBytes: maxBytes ?? Infinity,
@@ -141,10 +145,16 @@ export function resolveOptions<K, V>(options: CacheOptions<K, V>): ResolvedOptio
     ttl,
     ttlJitter,
     sketchBytes,
+    sketchFitsOnFill,
     onEvict: optionalFunction('onEvict', options.onEvict),
     now: optionalFunction('now', options.now),
     metrics: checkMetricsOptions(options.metrics, 'metrics'),
   };
+}
+
+/** The default sketch for a cache of `entries` entries: 8 bytes each, a power of two, at most 2 MiB. */
+export function defaultSketchBytes(entries: number): number {
+  return Math.min(MAX_DEFAULT_SKETCH_BYTES, nextPowerOfTwo(8 * entries));
 }
 
 function nextPowerOfTwo(n: number): number {

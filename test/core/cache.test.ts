@@ -271,6 +271,42 @@ describe('Cache bound by bytes', () => {
     }
   });
 
+  it('learns its capacity in entries as it fills, so the sketch ages over 10x the entries it holds', () => {
+    // 3,000 entries: the sketch's period must grow from the starting guess (10 x 1,024) to
+    // 30,000 accesses. With the guess, the 18,000 accesses below would halve the hot key's count.
+    const byBytes = new Cache<string, number>({ maxBytes: 1 << 30, sizeOf: () => 1 });
+    const byEntries = new Cache<string, number>({ maxEntries: 3000 });
+    for (const cache of [byBytes, byEntries]) {
+      for (let i = 0; i < 3000; i++) cache.set(`k${i}`, i);
+      for (let n = 0; n < 12; n++) cache.get('k0');
+      for (let round = 0; round < 5; round++) for (let i = 1; i < 3000; i++) cache.get(`k${i}`);
+      cache.set('replay', -1); // a write replays the buffered reads
+      const [hottest] = cache.hottest(1);
+      assert.equal(hottest.key, 'k0');
+      assert.ok(hottest.frequency >= 12, `k0's estimate ${hottest.frequency} was halved`);
+      checkInvariants(cache);
+    }
+  });
+
+  it('once full, sizes its sketch as a cache bounded by that many entries would', () => {
+    // Until it fills, its capacity in entries is unknown and the sketch has the 512 KiB default;
+    // kept, that is 128 times what 500 entries get, and a loop's keys then tie in it.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const sketchBytes = (cache: Cache<number, number>): number => (cache as any).sketch.byteLength;
+    const byEntries = new Cache<number, number>({ maxEntries: 500 });
+    const byBytes = new Cache<number, number>({ maxBytes: 500, sizeOf: () => 1 });
+    const given = new Cache<number, number>({ maxBytes: 500, sizeOf: () => 1, sketchBytes: 1 << 16 });
+    assert.equal(sketchBytes(byBytes), 512 * 1024);
+    for (const cache of [byEntries, byBytes, given]) {
+      for (let round = 0; round < 3; round++) for (let key = 0; key < 600; key++) if (cache.get(key) === undefined) cache.set(key, key);
+      checkInvariants(cache);
+    }
+    assert.equal(sketchBytes(byBytes), sketchBytes(byEntries));
+    assert.equal(sketchBytes(byEntries), 4096);
+    assert.equal(sketchBytes(given), 1 << 16, 'a sketch size given in the options is kept');
+    assert.equal(byBytes.size, 500);
+  });
+
   it('rejects a sizeOf that returns a bad size, with a clear error', () => {
     const cache = new Cache<string, string>({ maxBytes: 100, sizeOf: () => NaN });
     assert.throws(() => cache.set('a', 'b'), TypeError);
