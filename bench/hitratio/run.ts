@@ -3,8 +3,10 @@
  * Bélády's OPT, judged against the published W-TinyLFU figures. The replay is `cachee
  * simulate`'s (src/sim/replay.ts), so both print the same figures for a trace.
  *
- *   node --import tsx bench/hitratio/run.ts [--trace NAME]... [--size N]... [--json]
+ *   node --import tsx bench/hitratio/run.ts [--trace NAME]... [--size N]... [--bytes] [--json]
  *
+ * `--bytes` replays caches bounded by bytes alone (`maxBytes: size`, each entry 1 byte), which
+ * learn their capacity in entries as they fill, instead of `maxEntries: size`.
  * `--trace` takes trace or workload names (repeatable, or comma-separated); `--size` replaces each
  * one's list of sizes. Protocol (Caffeine's and Otter's): for each request `get`, and on a miss
  * `set`; every request counts, cold misses included. The engine's figure is the median of 3 runs.
@@ -12,6 +14,7 @@
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Cache } from '../../src/core/cache.js';
 import { policyHits, type CacheFactory } from '../../src/sim/replay.js';
 import { referenceFor } from './references.js';
 import { loadWorkload, WORKLOAD_NAMES } from './synthetic.js';
@@ -161,6 +164,7 @@ function main(): void {
       trace: { type: 'string', multiple: true },
       size: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
+      bytes: { type: 'boolean', default: false },
     },
   });
   const names = values.trace?.flatMap((t) => t.split(','));
@@ -170,25 +174,30 @@ function main(): void {
     return n;
   });
   checkNames(names);
+  const factory = values.bytes ? bytesBoundFactory : undefined;
 
   if (values.json) {
-    console.log(JSON.stringify(runHitRatio({ names, sizes }), null, 2));
+    console.log(JSON.stringify(runHitRatio({ names, sizes, factory }), null, 2));
     return;
   }
 
   console.log(`# cachee hit ratios, ${new Date().toISOString().slice(0, 10)}`);
   console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; percent of all requests, no warm-up\n`);
-  console.log(hitRatioReport(names, sizes));
+  if (values.bytes) console.log('Caches bounded by bytes alone: maxBytes = size, sizeOf = () => 1.\n');
+  console.log(hitRatioReport(names, sizes, factory));
 }
 
+/** The engine bounded by bytes alone, one byte an entry: the same capacity, learned as it fills. */
+const bytesBoundFactory: CacheFactory = (size) => new Cache<number, number>({ maxBytes: size, sizeOf: () => 1 });
+
 /** The hit-ratio tables of the named traces and workloads (default: all), as markdown. */
-export function hitRatioReport(names?: string[], sizes?: number[]): string {
+export function hitRatioReport(names?: string[], sizes?: number[], factory?: CacheFactory): string {
   checkNames(names);
   const out: string[] = [];
   const start = performance.now();
   for (const name of TRACE_NAMES) {
     if (names !== undefined && !names.includes(name)) continue;
-    const rows = runHitRatio({ names: [name], sizes }).traces;
+    const rows = runHitRatio({ names: [name], sizes, factory }).traces;
     const trace = loadTrace(name);
     out.push(`## ${name} (${trace.keys.length.toLocaleString('en-US')} requests, ${trace.distinct.toLocaleString('en-US')} distinct keys)\n`);
     out.push(`${traceTable(rows)}\n`);
@@ -197,7 +206,7 @@ export function hitRatioReport(names?: string[], sizes?: number[]): string {
   if (workloads.length > 0) {
     out.push('## synthetic workloads\n');
     out.push(workloads.map((name) => `- ${name}: ${loadWorkload(name).description}`).join('\n') + '\n');
-    out.push(`${syntheticTable(runHitRatio({ names: workloads, sizes }).synthetic)}\n`);
+    out.push(`${syntheticTable(runHitRatio({ names: workloads, sizes, factory }).synthetic)}\n`);
   }
   out.push(`(${((performance.now() - start) / 1000).toFixed(1)} s)`);
   return out.join('\n');
