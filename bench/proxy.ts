@@ -4,7 +4,9 @@
  *
  * It starts its own redis-server on a free port and the proxy as a child process (`cachee start`
  * from dist/, so the proxy has an event loop and, pinned, a core of its own), and measures:
- *   get          redis-benchmark GET on L1 hits, 50 clients, pipeline 1 and 16: proxy vs direct
+ *   get          redis-benchmark GET on L1 hits, 50 clients, pipeline 1 and 16: proxy vs direct, and
+ *                a bare Node server answering from the engine (bench/support/floor-server.ts) as the
+ *                floor of what Node reaches here
  *   relay        sequential ioredis GETs with the upstream 0.3 ms away (bench/support/delay-relay.ts)
  *                at a 90% hit ratio: proxy p50 vs direct p50
  *   invalidation another client's SET acknowledged by Redis, then GETs through the proxy until they
@@ -28,6 +30,7 @@ import { parseInfoLines } from '../src/cli/status.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RELAY_MAIN = path.join(HERE, 'support', 'relay-process.ts');
+const FLOOR_MAIN = path.join(HERE, 'support', 'floor-server.ts');
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -178,6 +181,17 @@ async function startProxyProcess(upstreamPort: number, flags: string[] = []): Pr
   };
 }
 
+/** bench/support/floor-server.ts on the servers' core, holding the GET section's keys. */
+async function startFloorServer(): Promise<{ pid: number; port: number; stop(): Promise<void> }> {
+  const child = spawnOn(SERVER_CPU, process.execPath, ['--import', 'tsx', FLOOR_MAIN, String(KEYSPACE), String(VALUE_SIZE)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = await waitForOutput(child, /floor listening on \d+/, 20_000, 'floor server');
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return { pid: child.pid!, port: Number(/floor listening on (\d+)/.exec(output)![1]), stop: () => stopChild(child) };
+}
+
 function parseInfo(text: string): Record<string, string> {
   return Object.fromEntries(parseInfoLines(text));
 }
@@ -280,15 +294,17 @@ async function benchGet(redis: RedisServer): Promise<string> {
   // An L1 TTL longer than the section, so that no entry expires mid-run (hits do not renew an entry).
   const proxy = await startProxyProcess(redis.port, ['--l1-ttl', '1h']);
   const viaProxy = await connect(proxy.port);
+  const floor = await startFloorServer();
   const rows: (string | number)[][] = [];
   const goals: string[] = [];
   try {
     for (const pipeline of [1, 16]) {
       const requests = GET_REQUESTS[pipeline];
-      const runs = { proxy: [] as BenchmarkRun[], direct: [] as BenchmarkRun[], hits: [] as number[] };
-      // Round 0 warms both (JIT, connections) and is not counted.
+      const runs = { proxy: [] as BenchmarkRun[], direct: [] as BenchmarkRun[], floor: [] as BenchmarkRun[], hits: [] as number[] };
+      const sides = ['proxy', 'direct', 'floor'] as const;
+      // Round 0 warms all three (JIT, connections) and is not counted. Each round starts one side later.
       for (let round = 0; round <= ROUNDS; round++) {
-        const order = round % 2 === 0 ? (['proxy', 'direct'] as const) : (['direct', 'proxy'] as const);
+        const order = sides.map((_, i) => sides[(i + round) % sides.length]);
         for (const side of order) {
           if (side === 'proxy') {
             // Every key into L1 just before the run, so that every GET of the run is a hit.
@@ -300,8 +316,9 @@ async function benchGet(redis: RedisServer): Promise<string> {
               runs.hits.push(hitRatio(before, await proxy.info()));
             }
           } else {
-            const run = await redisBenchmark(redis.port, redis.pid!, pipeline, round === 0 ? requests / 10 : requests);
-            if (round > 0) runs.direct.push(run);
+            const [port, pid] = side === 'direct' ? [redis.port, redis.pid!] : [floor.port, floor.pid];
+            const run = await redisBenchmark(port, pid, pipeline, round === 0 ? requests / 10 : requests);
+            if (round > 0) runs[side].push(run);
           }
         }
       }
@@ -321,23 +338,29 @@ async function benchGet(redis: RedisServer): Promise<string> {
         ms(m(runs.direct, 'cpuUs'), 2),
         ms(m(runs.proxy, 'cpuUs'), 2),
         pct(Math.min(...runs.hits)),
+        int(m(runs.floor, 'rps')),
+        ms(m(runs.floor, 'p99')),
+        ms(m(runs.floor, 'cpuUs'), 2),
       ]);
       const cpuRatio = m(runs.proxy, 'cpuUs') / m(runs.direct, 'cpuUs');
       goals.push(
         `-P ${pipeline}: throughput ${verdict(pRps >= dRps)}, p99 ${verdict(pP99 <= dP99)}; ` +
-          `the proxy spends ${cpuRatio.toFixed(2)}x Redis's CPU per GET (so where the server's core is what limits, one proxy process reaches ~${(1 / cpuRatio).toFixed(2)}x Redis's throughput)`,
+          `the proxy spends ${cpuRatio.toFixed(2)}x Redis's CPU per GET (so where the server's core is what limits, one proxy process reaches ~${(1 / cpuRatio).toFixed(2)}x Redis's throughput); ` +
+          `the floor server ${(m(runs.floor, 'cpuUs') / m(runs.direct, 'cpuUs')).toFixed(2)}x`,
       );
     }
   } finally {
     viaProxy.disconnect();
     direct.disconnect();
     await proxy.stop();
+    await floor.stop();
   }
   return [
     `## GET on an L1 hit: proxy vs Redis directly (redis-benchmark, ${int(KEYSPACE)} keys, ${VALUE_SIZE}-byte values)`,
     '',
     `${ROUNDS} rounds of ${Object.entries(GET_REQUESTS).map(([p, n]) => `${int(n)} requests at -P ${p}`).join(', ')}, each side in turn; medians.`,
     "CPU µs/GET: the serving process's user + system time over a run (redis-server's, or the proxy's) per request; it drifts less than throughput on a shared machine.",
+    "Floor: a bare Node server on the proxy's core answering the same GETs from the engine through the proxy's reply writer, with no session, upstream or stats (bench/support/floor-server.ts): what Node itself reaches here. The proxy's CPU above the floor's is the proxy's own work.",
     'Goal: proxy throughput >= direct, proxy p99 <= direct p99.',
     '',
     formatTable(
@@ -354,6 +377,9 @@ async function benchGet(redis: RedisServer): Promise<string> {
         'Redis CPU µs/GET',
         'proxy CPU µs/GET',
         'L1 hit ratio (lowest round)',
+        'floor req/s',
+        'floor p99 ms',
+        'floor CPU µs/GET',
       ],
       rows,
     ),

@@ -486,8 +486,8 @@ export class Cache<K, V> {
    * smaller: too large a sketch for the cache makes a loop's keys tie, and ties go to the
    * residents (loop at 500 entries: 42.4% with 512 KiB, 49.2% with 4 KiB). The old table's counts
    * are dropped: before a first eviction they are mostly of keys seen once, and the residents
-   * keep their own counts. The climber, which has not moved the window yet (it moves only in a
-   * cache at least half full), starts again with ghost tables of the new size.
+   * keep their own counts. The climber starts again with ghost tables of the new size; the
+   * window keeps the share it has.
    */
   private fitSketch(): void {
     this.sketchUnfitted = false;
