@@ -3,10 +3,11 @@
  * Bélády's OPT, judged against the published W-TinyLFU figures. The replay is `cachee
  * simulate`'s (src/sim/replay.ts), so both print the same figures for a trace.
  *
- *   node --import tsx bench/hitratio/run.ts [--trace NAME]... [--size N]... [--bytes] [--json]
+ *   node --import tsx bench/hitratio/run.ts [--trace NAME]... [--size N]... [--bound B] [--json]
  *
- * `--bytes` replays caches bounded by bytes alone (`maxBytes: size`, each entry 1 byte), which
- * learn their capacity in entries as they fill, instead of `maxEntries: size`.
+ * `--bound` says how the cache of `size` entries is bounded: `entries` (default, `maxEntries:
+ * size`), `bytes` (`maxBytes: size`, each entry 1 byte: the cache learns its capacity in entries
+ * as it fills) or `both` (as `bytes`, plus a `maxEntries` of 10 x size that the bytes reach first).
  * `--trace` takes trace or workload names (repeatable, or comma-separated); `--size` replaces each
  * one's list of sizes. Protocol (Caffeine's and Otter's): for each request `get`, and on a miss
  * `set`; every request counts, cold misses included. The engine's figure is the median of 3 runs.
@@ -164,7 +165,7 @@ function main(): void {
       trace: { type: 'string', multiple: true },
       size: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
-      bytes: { type: 'boolean', default: false },
+      bound: { type: 'string', default: 'entries' },
     },
   });
   const names = values.trace?.flatMap((t) => t.split(','));
@@ -174,7 +175,9 @@ function main(): void {
     return n;
   });
   checkNames(names);
-  const factory = values.bytes ? bytesBoundFactory : undefined;
+  const bound = values.bound!;
+  if (!Object.hasOwn(BOUNDS, bound)) throw new Error(`--bound ${bound}: expected ${Object.keys(BOUNDS).join(', ')}`);
+  const factory = BOUNDS[bound];
 
   if (values.json) {
     console.log(JSON.stringify(runHitRatio({ names, sizes, factory }), null, 2));
@@ -183,12 +186,16 @@ function main(): void {
 
   console.log(`# cachee hit ratios, ${new Date().toISOString().slice(0, 10)}`);
   console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; percent of all requests, no warm-up\n`);
-  if (values.bytes) console.log('Caches bounded by bytes alone: maxBytes = size, sizeOf = () => 1.\n');
+  if (factory !== undefined) console.log(`Caches bounded by ${bound}: see --bound in bench/hitratio/run.ts.\n`);
   console.log(hitRatioReport(names, sizes, factory));
 }
 
-/** The engine bounded by bytes alone, one byte an entry: the same capacity, learned as it fills. */
-const bytesBoundFactory: CacheFactory = (size) => new Cache<number, number>({ maxBytes: size, sizeOf: () => 1 });
+/** The engine bounded in other ways, one byte an entry, for the same capacity (undefined: by entries). */
+const BOUNDS: Record<string, CacheFactory | undefined> = {
+  entries: undefined,
+  bytes: (size) => new Cache<number, number>({ maxBytes: size, sizeOf: () => 1 }),
+  both: (size) => new Cache<number, number>({ maxEntries: 10 * size, maxBytes: size, sizeOf: () => 1 }),
+};
 
 /** The hit-ratio tables of the named traces and workloads (default: all), as markdown. */
 export function hitRatioReport(names?: string[], sizes?: number[], factory?: CacheFactory): string {

@@ -141,9 +141,12 @@ export class Cache<K, V> {
   private protectedMax: number;
   private count = 0;
   private totalBytes = 0;
-  /** Entries the cache holds when full, for sample sizes; learned when only bytes bound it. */
+  /** Entries the cache holds when full, for sample sizes; learned when bytes bound it. */
   private capacityEstimate: number;
-  /** Only bytes bound the cache, so its capacity in entries is learned (capacityEstimate) as it fills. */
+  /**
+   * Bytes bound the cache, so its capacity in entries is learned (capacityEstimate) as it fills:
+   * from a guess of 1,024 when bytes alone bound it, else down from maxEntries if the bytes bind first.
+   */
   private readonly learnsCapacity: boolean;
   /** The sketch still has its size for an unknown capacity (see fitSketch). */
   private sketchUnfitted: boolean;
@@ -202,8 +205,8 @@ export class Cache<K, V> {
     this.windowMax = this.maxWeight - Math.floor(PERCENT_MAIN * this.maxWeight);
     this.protectedMax = Math.floor(PERCENT_MAIN_PROTECTED * (this.maxWeight - this.windowMax));
 
-    this.learnsCapacity = o.maxEntries === Infinity;
-    this.capacityEstimate = this.learnsCapacity ? 1024 : o.maxEntries;
+    this.learnsCapacity = this.weighted;
+    this.capacityEstimate = o.maxEntries === Infinity ? 1024 : o.maxEntries;
     this.sketchUnfitted = o.sketchFitsOnFill;
     this.sketch = new FrequencySketch(o.sketchBytes, 10 * this.capacityEstimate);
     this.climber = new WindowClimber(this.maxWeight, this.sketch.byteLength);
@@ -467,13 +470,15 @@ export class Cache<K, V> {
     this.count++;
     this.map.set(key, i);
     if (ttl > 0) this.scheduleExpiry(i, ttl);
-    if (this.count > this.capacityEstimate && this.learnsCapacity) this.estimateCapacity(this.count);
+    if (this.learnsCapacity && this.count > this.capacityEstimate && this.capacityEstimate < this.maxCount) {
+      this.estimateCapacity(Math.min(this.count, this.maxCount));
+    }
     return i;
   }
 
   /**
-   * A cache bounded by bytes alone, just after an eviction: the entries it holds are its
-   * capacity. The estimate follows them down when a quarter fewer (growth is learned on insert).
+   * A cache bounded by bytes, just after an eviction: the entries it holds are its capacity. The
+   * estimate follows them down when a quarter fewer (growth is learned on insert).
    */
   private learnCapacityWhenFull(): void {
     if (this.count * 4 < this.capacityEstimate * 3) this.estimateCapacity(this.count);
@@ -481,9 +486,9 @@ export class Cache<K, V> {
   }
 
   /**
-   * The first time a cache bounded by bytes alone is full, its default sketch (sized for an
-   * unknown capacity) is replaced by the one a cache bounded by that many entries would get, when
-   * smaller: too large a sketch for the cache makes a loop's keys tie, and ties go to the
+   * The first time a cache bounded by bytes is full, its default sketch (sized for an unknown
+   * capacity, or for maxEntries) is replaced by the one a cache bounded by the entries it holds
+   * would get, when smaller: too large a sketch for the cache makes a loop's keys tie, and ties go to the
    * residents (loop at 500 entries: 42.4% with 512 KiB, 49.2% with 4 KiB). The old table's counts
    * are dropped: before a first eviction they are mostly of keys seen once, and the residents
    * keep their own counts. The climber starts again with ghost tables of the new size; the
@@ -502,10 +507,10 @@ export class Cache<K, V> {
 
   /**
    * Sizes the sketch's aging period and the climber's sample to a cache of `entries` entries.
-   * Only for a cache bounded by bytes alone: it starts from a guess of 1,024 and follows the
-   * number of entries up as it fills, and down to the number held whenever it evicts with a
-   * quarter fewer (a period sized for 1,024 entries in a cache of 250 kept frequencies four
-   * times too long: loop at 250 lost 3.4 points).
+   * Only for a cache bounded by bytes: it starts from maxEntries, or a guess of 1,024 without
+   * one, and follows the number of entries up as it fills, and down to the number held whenever
+   * it evicts with a quarter fewer (a period sized for 1,024 entries in a cache of 250 kept
+   * frequencies four times too long: loop at 250 lost 3.4 points).
    */
   private estimateCapacity(entries: number): void {
     this.capacityEstimate = Math.max(1, entries);

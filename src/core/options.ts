@@ -25,9 +25,9 @@ export interface CacheOptions<K, V> {
    * Memory of the frequency sketch, in bytes (rounded down to a power of two, at least 64). It is
    * fixed at construction and never grows with the number of distinct keys seen. Default: 8 bytes
    * per entry of `maxEntries` rounded up to a power of two, at most 2 MiB (Caffeine's ratio: too
-   * large a sketch for the cache hurts loops, whose keys then tie). When only `maxBytes` bounds
-   * the cache: 512 KiB, made smaller once, when the cache first fills, if the entries it then
-   * holds call for less by the same ratio. The table's index of the blocks in use (for halving)
+   * large a sketch for the cache hurts loops, whose keys then tie), or 512 KiB when only
+   * `maxBytes` bounds the cache. With `maxBytes`, it is made smaller once, when the cache first
+   * fills, if the entries it then holds call for less by the same ratio. The table's index of the blocks in use (for halving)
    * adds 5 bytes per 64.
    */
   sketchBytes?: number;
@@ -81,7 +81,7 @@ export interface ResolvedOptions<K, V> {
   ttl: number;
   ttlJitter: number;
   sketchBytes: number;
-  /** No sketchBytes and no maxEntries: the cache resizes its sketch once it knows its capacity. */
+  /** No sketchBytes and a maxBytes: the cache may shrink its sketch once it knows its capacity in entries. */
   sketchFitsOnFill: boolean;
   onEvict: ((key: K, value: V, reason: EvictionReason) => void) | undefined;
   now: (() => number) | undefined;
@@ -136,7 +136,7 @@ export function resolveOptions<K, V>(options: CacheOptions<K, V>): ResolvedOptio
   if (sketchBytes !== undefined && sketchBytes < 64) {
     throw new RangeError(`sketchBytes must be at least 64, got ${sketchBytes}`);
   }
-  const sketchFitsOnFill = sketchBytes === undefined && maxEntries === undefined;
+  const sketchFitsOnFill = sketchBytes === undefined && maxBytes !== undefined;
   sketchBytes ??= maxEntries === undefined ? DEFAULT_SKETCH_BYTES : defaultSketchBytes(maxEntries);
   return {
     maxEntries: maxEntries ?? Infinity,

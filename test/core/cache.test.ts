@@ -307,6 +307,25 @@ describe('Cache bound by bytes', () => {
     assert.equal(byBytes.size, 500);
   });
 
+  it('bounded by entries and bytes, learns from maxEntries down when the bytes bind first', () => {
+    // maxEntries 100,000 but room for 500: a sketch sized for 100,000 (1 MiB, halving every
+    // million accesses) would keep frequencies 200 times too long.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const internals = (cache: Cache<number, number>): any => cache as any;
+    const cache = new Cache<number, number>({ maxEntries: 100_000, maxBytes: 500, sizeOf: () => 1 });
+    assert.equal(internals(cache).sketch.sampleSize, 1_000_000);
+    for (let key = 0; key < 600; key++) cache.set(key, key);
+    checkInvariants(cache);
+    assert.equal(cache.size, 500);
+    assert.equal(internals(cache).sketch.byteLength, 4096);
+    assert.ok(internals(cache).sketch.sampleSize <= 10 * 501, `sample size ${internals(cache).sketch.sampleSize}`);
+    // A count bound that binds first is the capacity already: nothing to learn.
+    const byCount = new Cache<number, number>({ maxEntries: 500, maxBytes: 1 << 20, sizeOf: () => 1 });
+    for (let key = 0; key < 600; key++) byCount.set(key, key);
+    assert.equal(internals(byCount).sketch.sampleSize, 5000);
+    assert.equal(internals(byCount).sketch.byteLength, 4096);
+  });
+
   it('rejects a sizeOf that returns a bad size, with a clear error', () => {
     const cache = new Cache<string, string>({ maxBytes: 100, sizeOf: () => NaN });
     assert.throws(() => cache.set('a', 'b'), TypeError);
