@@ -488,11 +488,11 @@ export class Cache<K, V> {
   /**
    * The first time a cache bounded by bytes is full, its default sketch (sized for an unknown
    * capacity, or for maxEntries) is replaced by the one a cache bounded by the entries it holds
-   * would get, when smaller: too large a sketch for the cache makes a loop's keys tie, and ties go to the
-   * residents (loop at 500 entries: 42.4% with 512 KiB, 49.2% with 4 KiB). The old table's counts
-   * are dropped: before a first eviction they are mostly of keys seen once, and the residents
-   * keep their own counts. The climber starts again with ghost tables of the new size; the
-   * window keeps the share it has.
+   * would get, when smaller: too large a sketch for the cache makes a loop's keys tie, and ties
+   * go to the residents (loop at 500 entries: 42.4% with 512 KiB, 49.2% with 4 KiB). The old
+   * table's counts are dropped: before a first eviction they are mostly of keys seen once, and
+   * the residents keep their own counts. The climber starts again with ghost tables of the new
+   * size; the window keeps the share it has.
    */
   private fitSketch(): void {
     this.sketchUnfitted = false;

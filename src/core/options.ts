@@ -27,8 +27,8 @@ export interface CacheOptions<K, V> {
    * per entry of `maxEntries` rounded up to a power of two, at most 2 MiB (Caffeine's ratio: too
    * large a sketch for the cache hurts loops, whose keys then tie), or 512 KiB when only
    * `maxBytes` bounds the cache. With `maxBytes`, it is made smaller once, when the cache first
-   * fills, if the entries it then holds call for less by the same ratio. The table's index of the blocks in use (for halving)
-   * adds 5 bytes per 64.
+   * fills, if the entries it then holds call for less by the same ratio. The table's index of
+   * the blocks in use (for halving) adds 5 bytes per 64.
    */
   sketchBytes?: number;
   /** Called after an entry leaves the cache, once the cache is consistent again. */
