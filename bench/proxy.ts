@@ -360,7 +360,7 @@ async function benchGet(redis: RedisServer): Promise<string> {
     '',
     `${ROUNDS} rounds of ${Object.entries(GET_REQUESTS).map(([p, n]) => `${int(n)} requests at -P ${p}`).join(', ')}, each side in turn; medians.`,
     "CPU µs/GET: the serving process's user + system time over a run (redis-server's, or the proxy's) per request; it drifts less than throughput on a shared machine.",
-    "Floor: a bare Node server on the proxy's core answering the same GETs from the engine through the proxy's reply writer, with no session, upstream or stats (bench/support/floor-server.ts): what Node itself reaches here. The proxy's CPU above the floor's is the proxy's own work.",
+    "Floor: a bare Node server on the proxy's core answering the same GETs from the engine through the proxy's socket layer and reply writer, with no session, upstream or stats (bench/support/floor-server.ts): what Node itself reaches here. The proxy's CPU above the floor's is the proxy's own work.",
     'Goal: proxy throughput >= direct, proxy p99 <= direct p99.',
     '',
     formatTable(

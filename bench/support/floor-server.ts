@@ -3,8 +3,9 @@
  * bench/proxy.ts (section get) times the proxy's hit path against, so each run shows how much
  * of the gap to Redis is Node's and how much is the proxy's own work.
  *
- * One engine Cache holding each key's RESP reply (as the proxy's L1 holds latin1 strings), one
- * ReplyWriter per client, a chunk's complete frames answered in one write: `GET key` from the
+ * One engine Cache holding each key's RESP reply (as the proxy's L1 holds latin1 strings), the
+ * proxy's socket layer (ClientSocket: through the handle where Node allows) and one ReplyWriter
+ * per client, a chunk's complete frames answered in one write: `GET key` from the
  * cache (`$-1` when absent; upper-case GET matched by its bytes, as the proxy's scanner does
  * first), anything else (redis-benchmark's CONFIG GET at start) with an empty array. No session state, no upstream, no stats, no limits: not a server for anything but this.
  *
@@ -12,6 +13,7 @@
  */
 import net from 'node:net';
 import { Cache } from '../../dist/index.js';
+import { ClientSocket } from '../../dist/proxy/client-socket.js';
 import { ReplyWriter } from '../../dist/proxy/reply-writer.js';
 
 const [keys, valueSize] = process.argv.slice(2).map(Number);
@@ -74,21 +76,23 @@ interface Latin1Sliceable {
 }
 
 const server = net.createServer((socket) => {
-  socket.setNoDelay(true);
-  const out = new ReplyWriter(socket);
   let rest: Buffer | undefined;
-  socket.on('data', (data: Buffer) => {
-    const chunk = rest === undefined ? data : Buffer.concat([rest, data]);
-    rest = undefined;
-    let at = 0;
-    while (at < chunk.length) {
-      const end = answerFrame(chunk, at, out);
-      if (end < 0) break;
-      at = end;
-    }
-    if (at < chunk.length) rest = Buffer.from(chunk.subarray(at));
-    out.flush();
+  const client: ClientSocket = new ClientSocket(socket, {
+    data: (data) => {
+      const chunk = rest === undefined ? data : Buffer.concat([rest, data]);
+      rest = undefined;
+      let at = 0;
+      while (at < chunk.length) {
+        const end = answerFrame(chunk, at, out);
+        if (end < 0) break;
+        at = end;
+      }
+      if (at < chunk.length) rest = Buffer.from(chunk.subarray(at));
+      out.flush();
+    },
+    drain: () => {},
   });
+  const out = new ReplyWriter(client);
   socket.on('error', () => socket.destroy());
 });
 server.listen(0, '127.0.0.1', () => {

@@ -8,6 +8,7 @@
 import type net from 'node:net';
 import { RequestParser, RespProtocolError, type RespCommand } from '../resp/request-parser.js';
 import { AccessRecorder, MAX_BACKLOG, parseRecordCommand, Recording, recordEndText, recordMessage, type RecordingHost } from './recording.js';
+import { ClientSocket } from './client-socket.js';
 import { ReplyWriter } from './reply-writer.js';
 import { Replies } from '../resp/encode.js';
 import { isKeyword } from '../store/arguments.js';
@@ -39,6 +40,8 @@ const RECORDING_ONLY_QUIT = errorReply('ERR only QUIT is allowed while this conn
 
 export abstract class ClientConnection implements ClientHandle {
   protected readonly parser: RequestParser;
+  /** The socket's reads and writes (every write to the client goes through it). */
+  protected readonly client: ClientSocket;
   /** Replies ready to write, in order; written together by `flush`. */
   protected readonly out: ReplyWriter;
   /** Reading has stopped (QUIT, a protocol error, shutdown): close once nothing is owed. */
@@ -55,14 +58,15 @@ export abstract class ClientConnection implements ClientHandle {
     /** Called once, when the connection is gone. */
     private readonly onClosed: (connection: ClientConnection) => void,
   ) {
-    this.out = new ReplyWriter(socket);
     this.parser = new RequestParser({ maxBulkLength: limits.maxBulkLength, maxQueryBuffer: limits.maxQueryBuffer });
     this.outputHighWater = limits.outputHighWater ?? OUTPUT_HIGH_WATER;
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => (this.recording === undefined ? this.onData(chunk) : this.onRecordingInput(chunk)));
-    socket.on('drain', () => {
-      if (!this.closing) socket.resume();
+    this.client = new ClientSocket(socket, {
+      data: (chunk) => (this.recording === undefined ? this.onData(chunk) : this.onRecordingInput(chunk)),
+      drain: () => {
+        if (!this.closing) this.client.resume();
+      },
     });
+    this.out = new ReplyWriter(this.client);
     socket.on('error', () => this.destroy());
     socket.on('close', () => this.destroy());
   }
@@ -103,7 +107,7 @@ export abstract class ClientConnection implements ClientHandle {
   protected finishInput(): void {
     this.flush();
     if (this.closing) {
-      this.socket.pause();
+      this.client.pause();
       this.closeIfIdle();
     }
   }
@@ -132,7 +136,7 @@ export abstract class ClientConnection implements ClientHandle {
 
   /** Queues one message of the feed; written once per event-loop turn, so a burst of reads costs one socket write. */
   private deliverRecorded(message: string): boolean {
-    if (this.closing || this.socket.writableLength > MAX_BACKLOG) return false;
+    if (this.closing || this.client.writableLength > MAX_BACKLOG) return false;
     this.out.push(message);
     if (!this.recordFlushScheduled) {
       this.recordFlushScheduled = true;
@@ -186,23 +190,23 @@ export abstract class ClientConnection implements ClientHandle {
   shutdown(): void {
     this.endRecording();
     this.closing = true;
-    this.socket.pause();
+    this.client.pause();
     this.closeIfIdle();
   }
 
   protected flush(): void {
-    if (this.out.flush() > this.outputHighWater) this.socket.pause();
+    if (this.out.flush() > this.outputHighWater) this.client.pause();
   }
 
   protected closeIfIdle(): void {
-    if (this.out.empty && !this.hasRepliesInFlight()) this.socket.end();
+    if (this.out.empty && !this.hasRepliesInFlight()) this.client.end();
   }
 
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
     this.stopRecording();
-    if (!this.socket.destroyed) this.socket.destroy();
+    this.client.destroy();
     this.released();
     this.onClosed(this);
   }

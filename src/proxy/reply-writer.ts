@@ -1,7 +1,7 @@
 /*
  * Hand-written and on the proxy's hit path: every reply a client gets passes here.
  */
-import type net from 'node:net';
+import type { ClientSink } from './client-socket.js';
 
 /** First buffer of a client; it grows (by doubling, up to MAX_CAPACITY) only for a client that needs it. */
 const INITIAL_CAPACITY = 4 * 1024;
@@ -35,7 +35,7 @@ export class ReplyWriter {
   private readonly pieces: Buffer[] = [];
   private capacity = INITIAL_CAPACITY;
 
-  constructor(private readonly socket: net.Socket) {}
+  constructor(private readonly socket: ClientSink) {}
 
   get empty(): boolean {
     return this.length === this.start && this.pieces.length === 0;

@@ -690,7 +690,7 @@ export class ClientSession extends ClientConnection {
     upstream.switchToRaw((chunk) => {
       this.releaseReady();
       this.flush();
-      this.socket.write(chunk);
+      this.client.write(chunk);
     });
     upstream.writeRaw(raw);
   }

@@ -9,6 +9,7 @@ import { buildReport, parseInfo } from '../../src/cli/status.js';
 import { DEFAULT_PROXY_CONFIG } from '../../src/proxy/config.js';
 import { MeasuredStore } from '../../src/proxy/measured-store.js';
 import { startProxy } from '../../src/proxy/server.js';
+import type { ClientSocket, ClientSocketEvents } from '../../src/proxy/client-socket.js';
 import { StoreConnection } from '../../src/proxy/store-connection.js';
 import { RawClient, infoField, startEmbeddedProxy, waitFor, type EmbeddedUnderTest } from '../support/proxy.js';
 
@@ -68,18 +69,30 @@ describe('INFO cachee in embedded mode', () => {
 });
 
 /** A StoreConnection on a real socket pair, with the server side of the socket in reach. */
-async function connectionUnderTest(outputHighWater: number) {
+async function connectionUnderTest(outputHighWater: number, streams = false) {
   const store = new MeasuredStore({ maxBytes: 64 * 1024 * 1024, port: 0, maxClients: 10 });
-  const serverSide: { socket?: net.Socket; writes: number; chunks: number } = { writes: 0, chunks: 0 };
+  const serverSide: { socket?: ClientSocket; writes: number; chunks: number } = { writes: 0, chunks: 0 };
   const server = net.createServer((socket) => {
-    serverSide.socket = socket;
-    const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
-    socket.write = ((chunk: Buffer) => {
+    if (streams) process.env.CACHEE_NET_STREAMS = '1';
+    const connection = new StoreConnection(store, socket, { maxBulkLength: 1024 * 1024, maxQueryBuffer: 1024 * 1024, outputHighWater }, () => {});
+    delete process.env.CACHEE_NET_STREAMS;
+    // The connection's reads and writes, counted where they pass (through the handle or the streams).
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const client = (connection as any).client as ClientSocket;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const events = (client as any).events as ClientSocketEvents;
+    const data = events.data;
+    events.data = (chunk) => {
+      serverSide.chunks++;
+      data(chunk);
+    };
+    const write = client.write.bind(client);
+    client.write = (chunk: Buffer) => {
       serverSide.writes++;
-      return write(chunk);
-    }) as typeof socket.write;
-    socket.on('data', () => serverSide.chunks++);
-    new StoreConnection(store, socket, { maxBulkLength: 1024 * 1024, maxQueryBuffer: 1024 * 1024, outputHighWater }, () => {});
+      write(chunk);
+    };
+    assert.equal(client.direct, !streams, streams ? 'CACHEE_NET_STREAMS=1: through the streams' : "through the socket's handle");
+    serverSide.socket = client;
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const client = await RawClient.connect((server.address() as net.AddressInfo).port);
@@ -94,9 +107,9 @@ async function connectionUnderTest(outputHighWater: number) {
   };
 }
 
-describe('embedded connection', () => {
+for (const streams of [false, true]) describe(`embedded connection, ${streams ? "through net.Socket's streams" : "through the socket's handle"}`, () => {
   it('writes the replies to one chunk of input in one socket write', async () => {
-    const { client, serverSide, close } = await connectionUnderTest(64 * 1024 * 1024);
+    const { client, serverSide, close } = await connectionUnderTest(64 * 1024 * 1024, streams);
     try {
       const replies = await client.pipeline(Array.from({ length: 200 }, (_, i) => (i % 2 ? ['GET', 'k'] : ['SET', 'k', String(i)])));
       assert.equal(replies.length, 200);
@@ -107,21 +120,35 @@ describe('embedded connection', () => {
     }
   });
 
+  it('answers what a client sent before it closed its side, then closes', async () => {
+    const { client, close } = await connectionUnderTest(64 * 1024 * 1024, streams);
+    try {
+      const closed = new Promise<void>((resolve) => client.socket.once('close', () => resolve()));
+      client.write('*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n');
+      client.socket.end();
+      const replies = await client.read(2, 5000);
+      assert.deepEqual(replies.map(s), ['+OK\r\n', '$1\r\n1\r\n']);
+      await closed;
+    } finally {
+      await close();
+    }
+  });
+
   it('stops reading from a client that leaves its replies unread, and catches up when it reads again', async () => {
-    const { client, serverSide, close } = await connectionUnderTest(256 * 1024);
+    const { client, serverSide, close } = await connectionUnderTest(256 * 1024, streams);
     try {
       const value = 'x'.repeat(100_000);
       await client.call('SET', 'big', value);
       client.socket.pause();
       client.write(Buffer.concat(Array.from({ length: 200 }, () => Buffer.from('*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n'))));
-      await waitFor(() => serverSide.socket!.isPaused(), 5000, 'the server to stop reading');
+      await waitFor(() => serverSide.socket!.paused, 5000, 'the server to stop reading');
       client.write('*3\r\n$3\r\nSET\r\n$6\r\nmarker\r\n$1\r\n1\r\n');
       client.socket.resume();
       const replies = await client.read(201, 20_000);
       assert.equal(replies.length, 201);
       assert.ok(replies.slice(0, 200).every((reply) => s(reply) === `$100000\r\n${value}\r\n`), 'every reply whole and in order');
       assert.equal(s(replies[200]), '+OK\r\n');
-      await waitFor(() => !serverSide.socket!.isPaused(), 5000, 'the server to read again');
+      await waitFor(() => !serverSide.socket!.paused, 5000, 'the server to read again');
     } finally {
       await close();
     }
