@@ -71,7 +71,13 @@ export abstract class ClientConnection implements ClientHandle {
     socket.on('close', () => this.destroy());
   }
 
+  /** Input read; `chunk` may be valid only during the call (keep a copy: see `kept`). */
   protected abstract onData(chunk: Buffer): void;
+
+  /** `bytes` of a chunk of input, safe to keep past the call that got the chunk. */
+  protected kept(bytes: Buffer): Buffer {
+    return this.client.transientReads ? Buffer.from(bytes) : bytes;
+  }
 
   /** Replies owed besides `out` (forwarded commands not answered yet); none by default. */
   protected hasRepliesInFlight(): boolean {
@@ -172,7 +178,7 @@ export abstract class ClientConnection implements ClientHandle {
 
   /** Input while recording: QUIT ends the connection, anything else is refused. */
   private onRecordingInput(chunk: Buffer): void {
-    this.parser.feed(chunk);
+    this.parser.feed(this.kept(chunk));
     const failure = this.readCommands((command) => {
       const quit = command.args[0].length === 4 && isKeyword(command.args[0], 'quit');
       if (!quit) {

@@ -141,14 +141,14 @@ export class ClientSession extends ClientConnection {
 
   protected onData(chunk: Buffer): void {
     if (this.raw) {
-      this.upstream?.writeRaw(chunk);
+      this.upstream?.writeRaw(this.kept(chunk));
       return;
     }
     this.handlingInput = true;
     const batch = this.batch;
     const expectations = this.expectations;
     const fastEnd = this.parser.bufferedBytes === 0 ? this.scanGets(chunk, batch, expectations) : 0;
-    if (fastEnd < chunk.length) this.parser.feed(fastEnd === 0 ? chunk : chunk.subarray(fastEnd));
+    if (fastEnd < chunk.length) this.parser.feed(this.kept(fastEnd === 0 ? chunk : chunk.subarray(fastEnd)));
     // A chunk of GETs alone, all answered above, leaves the parser nothing: no handler to make.
     const failure =
       fastEnd === chunk.length
@@ -211,11 +211,11 @@ export class ClientSession extends ClientConnection {
       // latin1Slice: toString('latin1', ...) without its argument checks, on every GET.
       const key = bytes.latin1Slice(keyStart, keyStart + keyLength);
       if (!readL1) {
-        this.forwardUncached(chunk.subarray(frameStart, end), key, variant, batch, expectations);
+        this.forwardUncached(this.kept(chunk.subarray(frameStart, end)), key, variant, batch, expectations);
         continue;
       }
       if (!core.keyAllowed(key) || this.writePending(key)) {
-        this.forward(chunk.subarray(frameStart, end), batch, expectations);
+        this.forward(this.kept(chunk.subarray(frameStart, end)), batch, expectations);
         continue;
       }
       const timed = (stats.l1Hits & TIMING_SAMPLE_MASK) === 0;
@@ -228,7 +228,7 @@ export class ClientSession extends ClientConnection {
         this.emit(hit);
       } else {
         stats.l1Misses++;
-        this.forwardCacheable(chunk.subarray(frameStart, end), key, variant, batch, expectations);
+        this.forwardCacheable(this.kept(chunk.subarray(frameStart, end)), key, variant, batch, expectations);
       }
     }
     // One add per chunk rather than per GET: commands_total{command="get"}.

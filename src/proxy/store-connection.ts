@@ -33,7 +33,7 @@ export class StoreConnection extends ClientConnection {
   }
 
   protected onData(chunk: Buffer): void {
-    this.parser.feed(chunk);
+    this.parser.feed(this.kept(chunk));
     const failure = this.readCommands((command) => this.answer(command));
     if (failure !== undefined) this.out.push(ClientConnection.protocolErrorReply(failure));
     this.finishInput();

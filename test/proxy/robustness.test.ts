@@ -38,6 +38,25 @@ for (const [front, start] of FRONTS) {
       });
     }
 
+    it('keeps each client\'s unfinished commands apart while others are read (one input buffer serves every read)', async () => {
+      const clients = await Promise.all([0, 1, 2].map(() => RawClient.connect(env.port)));
+      const value = (c: number) => `${'v'.repeat(3000)}-${c}`;
+      const frames = clients.map((_, c) => Buffer.from(`*3\r\n$3\r\nSET\r\n$6\r\nsplit${c}\r\n$${value(c).length}\r\n${value(c)}\r\n*2\r\n$3\r\nGET\r\n$6\r\nsplit${c}\r\n`));
+      // Each frame in three pieces, the clients' pieces interleaved, each piece its own read.
+      for (let piece = 0; piece < 3; piece++) {
+        for (let c = 0; c < clients.length; c++) {
+          const third = Math.ceil(frames[c].length / 3);
+          clients[c].write(frames[c].subarray(piece * third, (piece + 1) * third));
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      }
+      for (let c = 0; c < clients.length; c++) {
+        const replies = await clients[c].read(2, 5000);
+        assert.deepEqual(replies.map(s), ['+OK\r\n', `$${value(c).length}\r\n${value(c)}\r\n`]);
+        clients[c].close();
+      }
+    });
+
     it('closes a client whose unfinished command outgrows the query buffer limit', async () => {
       const client = await RawClient.connect(env.port);
       client.write(`*2\r\n$3\r\nSET\r\n$900\r\n${'a'.repeat(500)}`);
