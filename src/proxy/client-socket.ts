@@ -6,8 +6,8 @@
  * event per read; a Writable write, a write request and a nextTick per write) costs more than
  * the proxy's own work per GET. Measured with redis-benchmark against a bare server answering
  * GETs (50 clients, 2026-12-02): through the streams 0.67-0.85 µs of CPU per GET at pipeline 16
- * and a p99 of 0.81-1.07 ms at pipeline 1; through the handle 0.51-0.57 µs and 0.62-0.66 ms;
- * redis-server 0.58-0.70 µs and 0.38-0.49 ms.
+ * and a p99 of 0.81-1.07 ms at pipeline 1; through the handle, reading into one shared buffer,
+ * 0.51-0.54 µs and 0.40-0.44 ms; redis-server 0.58-0.70 µs and 0.38-0.49 ms.
  *
  * The handle's API is Node's own (`process.binding('stream_wrap')`, what lib/net.js uses): it is
  * detected once, and any piece missing means streams. The net.Socket stays the owner of the

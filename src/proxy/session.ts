@@ -211,11 +211,11 @@ export class ClientSession extends ClientConnection {
       // latin1Slice: toString('latin1', ...) without its argument checks, on every GET.
       const key = bytes.latin1Slice(keyStart, keyStart + keyLength);
       if (!readL1) {
-        this.forwardUncached(this.kept(chunk.subarray(frameStart, end)), key, variant, batch, expectations);
+        this.forwardUncached(chunk.subarray(frameStart, end), key, variant, batch, expectations);
         continue;
       }
       if (!core.keyAllowed(key) || this.writePending(key)) {
-        this.forward(this.kept(chunk.subarray(frameStart, end)), batch, expectations);
+        this.forward(chunk.subarray(frameStart, end), batch, expectations);
         continue;
       }
       const timed = (stats.l1Hits & TIMING_SAMPLE_MASK) === 0;
@@ -228,7 +228,7 @@ export class ClientSession extends ClientConnection {
         this.emit(hit);
       } else {
         stats.l1Misses++;
-        this.forwardCacheable(this.kept(chunk.subarray(frameStart, end)), key, variant, batch, expectations);
+        this.forwardCacheable(chunk.subarray(frameStart, end), key, variant, batch, expectations);
       }
     }
     // One add per chunk rather than per GET: commands_total{command="get"}.
@@ -643,7 +643,9 @@ export class ClientSession extends ClientConnection {
 
   private sendForwarded(batch: Buffer[], expectations: Expectation[]): void {
     if (batch.length === 0) return;
-    const bytes = batch.length === 1 ? batch[0] : Buffer.concat(batch);
+    // The frames may be views of the chunk just read (the scanner's misses): copied here, once,
+    // since the upstream may still hold them when the next read reuses that buffer.
+    const bytes = batch.length === 1 ? this.kept(batch[0]) : Buffer.concat(batch);
     const exps = expectations.slice();
     batch.length = 0;
     expectations.length = 0;

@@ -217,6 +217,12 @@ describe('Cache bound by entries', () => {
   });
 });
 
+/** The engine's frequency sketch (private), for tests of how it is sized. */
+function sketchOf(cache: Cache<number, number>): { byteLength: number; sampleSize: number } {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return (cache as any).sketch;
+}
+
 describe('Cache bound by bytes', () => {
   it('keeps bytes within maxBytes for strings, Buffers and objects', () => {
     const random = seeded(3);
@@ -291,8 +297,7 @@ describe('Cache bound by bytes', () => {
   it('once full, sizes its sketch as a cache bounded by that many entries would', () => {
     // Until it fills, its capacity in entries is unknown and the sketch has the 512 KiB default;
     // kept, that is 128 times what 500 entries get, and a loop's keys then tie in it.
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const sketchBytes = (cache: Cache<number, number>): number => (cache as any).sketch.byteLength;
+    const sketchBytes = (cache: Cache<number, number>): number => sketchOf(cache).byteLength;
     const byEntries = new Cache<number, number>({ maxEntries: 500 });
     const byBytes = new Cache<number, number>({ maxBytes: 500, sizeOf: () => 1 });
     const given = new Cache<number, number>({ maxBytes: 500, sizeOf: () => 1, sketchBytes: 1 << 16 });
@@ -310,20 +315,18 @@ describe('Cache bound by bytes', () => {
   it('bounded by entries and bytes, learns from maxEntries down when the bytes bind first', () => {
     // maxEntries 100,000 but room for 500: a sketch sized for 100,000 (1 MiB, halving every
     // million accesses) would keep frequencies 200 times too long.
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const internals = (cache: Cache<number, number>): any => cache as any;
     const cache = new Cache<number, number>({ maxEntries: 100_000, maxBytes: 500, sizeOf: () => 1 });
-    assert.equal(internals(cache).sketch.sampleSize, 1_000_000);
+    assert.equal(sketchOf(cache).sampleSize, 1_000_000);
     for (let key = 0; key < 600; key++) cache.set(key, key);
     checkInvariants(cache);
     assert.equal(cache.size, 500);
-    assert.equal(internals(cache).sketch.byteLength, 4096);
-    assert.ok(internals(cache).sketch.sampleSize <= 10 * 501, `sample size ${internals(cache).sketch.sampleSize}`);
+    assert.equal(sketchOf(cache).byteLength, 4096);
+    assert.ok(sketchOf(cache).sampleSize <= 10 * 501, `sample size ${sketchOf(cache).sampleSize}`);
     // A count bound that binds first is the capacity already: nothing to learn.
     const byCount = new Cache<number, number>({ maxEntries: 500, maxBytes: 1 << 20, sizeOf: () => 1 });
     for (let key = 0; key < 600; key++) byCount.set(key, key);
-    assert.equal(internals(byCount).sketch.sampleSize, 5000);
-    assert.equal(internals(byCount).sketch.byteLength, 4096);
+    assert.equal(sketchOf(byCount).sampleSize, 5000);
+    assert.equal(sketchOf(byCount).byteLength, 4096);
   });
 
   it('rejects a sizeOf that returns a bad size, with a clear error', () => {
