@@ -5,7 +5,7 @@
  * It starts its own redis-server on a free port and the proxy as a child process (`cachee start`
  * from dist/, so the proxy has an event loop and, pinned, a core of its own), and measures:
  *   get          redis-benchmark GET on L1 hits, 50 clients, pipeline 1 and 16: proxy vs direct, and
- *                a bare Node server answering from the engine (bench/support/floor-server.ts) as the
+ *                a bare Node server answering from the proxy's L1 (bench/support/floor-server.ts) as the
  *                floor of what Node reaches here
  *   relay        sequential ioredis GETs with the upstream 0.3 ms away (bench/support/delay-relay.ts)
  *                at a 90% hit ratio: proxy p50 vs direct p50
@@ -360,7 +360,7 @@ async function benchGet(redis: RedisServer): Promise<string> {
     '',
     `${ROUNDS} rounds of ${Object.entries(GET_REQUESTS).map(([p, n]) => `${int(n)} requests at -P ${p}`).join(', ')}, each side in turn; medians.`,
     "CPU µs/GET: the serving process's user + system time over a run (redis-server's, or the proxy's) per request; it drifts less than throughput on a shared machine.",
-    "Floor: a bare Node server on the proxy's core answering the same GETs from the engine through the proxy's socket layer and reply writer, with no session, upstream or stats (bench/support/floor-server.ts): what Node itself reaches here. The proxy's CPU above the floor's is the proxy's own work.",
+    "Floor: a bare Node server on the proxy's core answering the same GETs from the proxy's L1 (its arena) through the proxy's socket layer and reply writer, with no session, upstream or stats (bench/support/floor-server.ts): what Node itself reaches here. The proxy's CPU above the floor's is the proxy's own work.",
     'Goal: proxy throughput >= direct, proxy p99 <= direct p99.',
     '',
     formatTable(

@@ -1,19 +1,20 @@
 /**
- * The least a Node server does to answer redis-benchmark's GETs from the engine: the floor that
+ * The least a Node server does to answer redis-benchmark's GETs from L1: the floor that
  * bench/proxy.ts (section get) times the proxy's hit path against, so each run shows how much
  * of the gap to Redis is Node's and how much is the proxy's own work.
  *
- * One engine Cache holding each key's RESP reply (as the proxy's L1 holds latin1 strings), the
- * proxy's socket layer (ClientSocket: through the handle where Node allows) and one ReplyWriter
- * per client, a chunk's complete frames answered in one write: `GET key` from the
- * cache (`$-1` when absent; upper-case GET matched by its bytes, as the proxy's scanner does
- * first), anything else (redis-benchmark's CONFIG GET at start) with an empty array. No session state, no upstream, no stats, no limits: not a server for anything but this.
+ * The proxy's L1 (ReplyCache: the engine, with GET replies in its arena) holding each key's RESP
+ * reply, the proxy's socket layer (ClientSocket: through the handle where Node allows) and one
+ * ReplyWriter per client, a chunk's complete frames answered in one write: `GET key` from L1's
+ * arena as the proxy's scanner does (`$-1` when absent; upper-case GET matched by its bytes),
+ * anything else (redis-benchmark's CONFIG GET at start) with an empty array. No session state, no
+ * upstream, no stats, no limits: not a server for anything but this.
  *
  * `node --import tsx bench/support/floor-server.ts KEYS VALUE_SIZE` prints its port.
  */
 import net from 'node:net';
-import { Cache } from '../../dist/index.js';
 import { ClientSocket } from '../../dist/proxy/client-socket.js';
+import { getVariantNumber, getVariantOf, ReplyCache, variantPrefix } from '../../dist/proxy/reply-cache.js';
 import { ReplyWriter } from '../../dist/proxy/reply-writer.js';
 
 const [keys, valueSize] = process.argv.slice(2).map(Number);
@@ -22,12 +23,14 @@ if (!(keys > 0) || !(valueSize >= 0)) {
   process.exit(2);
 }
 
-const cache = new Cache<string, string>({ maxBytes: 1 << 30, sizeOf: (reply, key) => reply.length + key.length + 100 });
-const reply = `$${valueSize}\r\n${'x'.repeat(valueSize)}\r\n`;
-for (let i = 0; i < keys; i++) cache.set(`key:${String(i).padStart(12, '0')}`, reply, { ttl: 3_600_000 });
+const GET = getVariantOf(variantPrefix('default', 2));
+const GET_NUMBER = getVariantNumber(GET);
+const cache = new ReplyCache({ maxBytes: 1 << 30, ttl: 3_600_000 });
+const reply = Buffer.from(`$${valueSize}\r\n${'x'.repeat(valueSize)}\r\n`);
+for (let i = 0; i < keys; i++) cache.put(0, `key:${String(i).padStart(12, '0')}`, GET, reply);
 
-const NOT_FOUND = '$-1\r\n';
-const EMPTY_ARRAY = '*0\r\n';
+const NOT_FOUND = Buffer.from('$-1\r\n');
+const EMPTY_ARRAY = Buffer.from('*0\r\n');
 const CR = 0x0d;
 
 /** The decimal number at `at` up to CR, and where its CRLF ends; undefined when not all there. */
@@ -48,9 +51,8 @@ function answerFrame(chunk: Buffer, at: number, out: ReplyWriter): number {
     if (i === GET_PREFIX.length) {
       const length = numberAt(chunk, at + i);
       if (length === undefined || length[1] + length[0] + 2 > chunk.length) return -1;
-      const keyStart = length[1];
-      out.push(cache.get((chunk as unknown as Latin1Sliceable).latin1Slice(keyStart, keyStart + length[0])) ?? NOT_FOUND);
-      return keyStart + length[0] + 2;
+      answerGet(chunk, length[1], length[0], out);
+      return length[1] + length[0] + 2;
     }
   }
   const header = numberAt(chunk, at + 1);
@@ -66,13 +68,20 @@ function answerFrame(chunk: Buffer, at: number, out: ReplyWriter): number {
     keyStart = bulk[1];
     pos = bulk[1] + bulk[0] + 2;
   }
-  out.push(isGet ? (cache.get((chunk as unknown as Latin1Sliceable).latin1Slice(keyStart, pos - 2)) ?? NOT_FOUND) : EMPTY_ARRAY);
+  if (isGet) answerGet(chunk, keyStart, pos - 2 - keyStart, out);
+  else out.push(EMPTY_ARRAY);
   return pos;
 }
 
-/** What `toString('latin1', start, end)` calls, without its argument checks (as the proxy does). */
-interface Latin1Sliceable {
-  latin1Slice(start: number, end: number): string;
+function answerGet(chunk: Buffer, keyStart: number, keyLength: number, out: ReplyWriter): void {
+  const ref = cache.findInArena(chunk, keyStart, keyLength, 0, GET_NUMBER);
+  if (ref < 0) {
+    out.push(NOT_FOUND);
+    return;
+  }
+  const arena = cache.arena;
+  out.pushBytes(arena.bytesOf(ref), arena.replyStart(ref), arena.replyLength(ref));
+  cache.countArenaHit(ref);
 }
 
 const server = net.createServer((socket) => {

@@ -240,6 +240,30 @@ export class Cache<K, V> {
     return value;
   }
 
+  /**
+   * Where `key` is held (-1: absent), for an index kept beside the cache: the handle stays `key`'s
+   * until the entry is removed, which onEvict reports (a replacement keeps it). No effect on the
+   * policy or the stats.
+   */
+  slotOf(key: K): number {
+    return this.map.get(key) ?? -1;
+  }
+
+  /** Whether the entry at a handle from slotOf has not expired; no effect on the policy or the stats. */
+  slotLive(i: number): boolean {
+    return !(this.expiring && this.isExpired(i));
+  }
+
+  /**
+   * Counts a hit on the entry at a handle from slotOf, as `get` does, once `slotLive` said it is
+   * live. The maintenance this may run can remove entries: read what you need first.
+   */
+  touchSlot(i: number): void {
+    this.hitCount++;
+    this.readBuffer[this.readCount] = i;
+    if (++this.readCount === READ_BUFFER_SIZE) this.drainOnRead();
+  }
+
   /** Like get, without touching the policy or the stats. */
   peek(key: K): V | undefined {
     const i = this.map.get(key);

@@ -24,6 +24,8 @@ export class ProxyCore implements RecordingHost {
   readonly guard = new ReadGuard();
   readonly stats: ProxyStats;
   readonly keyAllowed: (key: string) => boolean;
+  /** No --l1-keys: every key may be cached (the hit path then need not make a string to check). */
+  readonly allKeysAllowed: boolean;
   /** AUTH from the upstream URL, given to each upstream connection of a client that has not sent its own. */
   readonly upstreamAuth: Buffer[] | undefined;
   /** Who a new client is before it authenticates: the URL's user, or `default` when that needs no password. */
@@ -45,6 +47,7 @@ export class ProxyCore implements RecordingHost {
   ) {
     this.stats = new ProxyStats(table.names());
     this.keyAllowed = keyMatcher(config.l1Keys);
+    this.allKeysAllowed = config.l1Keys === undefined || config.l1Keys.length === 0;
     this.cache = new ReplyCache({ maxBytes: config.l1Memory, ttl: config.l1Ttl });
     if (target.password !== undefined) {
       this.upstreamAuth =

@@ -9,19 +9,25 @@
  * with every eviction: under churn the freed native memory fragments and the process grows far
  * past the budget. Strings live in the V8 heap, which compacts, so the budget here is close to
  * the memory used. Writing one costs a copy into the client's reply buffer, as a Buffer would.
+ *
+ * The exception is the reply most keys are read by, GET's (the entry's first variant): it goes to
+ * the ReplyArena, beside the key's bytes, so that the hit path finds and writes it without making
+ * a string or touching the heap (see ./reply-arena.ts). The arena's records live and die with the
+ * engine's entries: every removal reaches `onEvict`, which drops the record.
  */
 import { Cache } from '../core/cache.js';
 import { ENTRY_OVERHEAD_BYTES } from '../core/cache.js';
 import { latin1StringBytes, stringBytes } from '../core/size-of.js';
 import { hottestByName, type HotKey } from '../metrics/hot-keys.js';
+import { MAX_ARENA_PAYLOAD, recordBytes, ReplyArena } from './reply-arena.js';
 
 /**
  * Bytes a stored entry costs besides its strings: the engine's bookkeeping (ENTRY_OVERHEAD_BYTES),
- * the Variants object (24 + 4 fields of 8 = 56), and 16 more: the proxy's memory bench (RSS
+ * the Variants object (24 + 5 fields of 8 = 64), and 16 more: the proxy's memory bench (RSS
  * against --l1-memory, at its limit) was measured when the engine counted 104 for itself, not
  * 88. Counting less would let L1 hold more per budget; that bench must say so first.
  */
-const ENTRY_OVERHEAD = ENTRY_OVERHEAD_BYTES + 56 + 16;
+const ENTRY_OVERHEAD = ENTRY_OVERHEAD_BYTES + 64 + 16;
 /** The object and two arrays of further variants, when there are any. */
 const MORE_OVERHEAD = 136;
 /** Per further variant: its two array slots. */
@@ -30,13 +36,24 @@ const SLOT_OVERHEAD = 16;
 const NO_DEADLINE = -1;
 
 /**
+ * What a reply in the arena costs: its record and its share of the dead space the arena may hold
+ * (at most 1/8 of its segments: 8/7 of the live bytes), and its table cell (8 bytes, the table
+ * at most 60% full).
+ */
+function arenaCost(keyLength: number, replyLength: number): number {
+  return Math.ceil((recordBytes(keyLength, replyLength) * 8) / 7) + 16;
+}
+
+/**
  * The replies read from one key. The first is held inline (most keys are only ever read one way,
  * by GET), so a hit follows no pointer to an array; further variants are in `more`.
  */
 interface Variants {
   name: string;
-  /** Ready-to-write RESP reply, latin1. */
+  /** Ready-to-write RESP reply, latin1; '' when it is in the arena. */
   reply: string;
+  /** What the first variant's reply costs in the arena (arenaCost); 0: it is `reply`. */
+  arenaBytes: number;
   /**
    * When every variant expires, the earliest of the TTLs they were stored with: whole ms (a small
    * integer, stored in the object, where a fraction would take a heap number per entry) or NO_DEADLINE.
@@ -49,6 +66,11 @@ function earliest(a: number, b: number): number {
   return a === NO_DEADLINE ? b : b === NO_DEADLINE ? a : Math.min(a, b);
 }
 
+
+/** The engine's TTL for an entry: until its earliest deadline (0: none). */
+function ttlOf(v: Variants, now: number): number {
+  return v.deadline === NO_DEADLINE ? 0 : Math.max(1, v.deadline - now);
+}
 
 export interface ReplyCacheOptions {
   maxBytes: number;
@@ -65,19 +87,44 @@ export function variantPrefix(user: string | undefined, protocol: number): strin
   return `${user ?? ''}\u0000${protocol}\u0000`;
 }
 
+/**
+ * GET's variant of each (user, protocol): one string, shared by every session, so that the
+ * variant check of a hit compares two references instead of their characters; and its number,
+ * which names it in the arena. Only GET variants go there: other variants' names hold arguments,
+ * whose number has no bound.
+ */
+const getVariantNumbers = new Map<string, number>();
+const getVariantNames: string[] = [];
+
+/** The GET variant of the sessions whose variants start with `prefix` (variantPrefix). */
+export function getVariantOf(prefix: string): string {
+  const name = `${prefix}get`;
+  const known = getVariantNumbers.get(name);
+  if (known !== undefined) return getVariantNames[known];
+  getVariantNumbers.set(name, getVariantNames.length);
+  getVariantNames.push(name);
+  return name;
+}
+
+/** The arena's number of a GET variant (from getVariantOf); -1 for any other variant. */
+export function getVariantNumber(variant: string): number {
+  return getVariantNumbers.get(variant) ?? -1;
+}
+
 /** The GET variant's name of the `default` user on RESP2. */
-const DEFAULT_GET_VARIANT = `${variantPrefix('default', 2)}get`;
+const DEFAULT_GET_VARIANT = getVariantOf(variantPrefix('default', 2));
 
 /**
  * What L1 counts for a key read by GET alone (as `sizeOfVariants` does), from the lengths of the
  * key and of the reply: the estimate `cachee simulate` makes from a recorded log.
  */
 export function getEntryBytes(keyLength: number, replyLength: number): number {
-  return ENTRY_OVERHEAD + latin1StringBytes(keyLength) + latin1StringBytes(DEFAULT_GET_VARIANT.length) + latin1StringBytes(replyLength);
+  const reply = keyLength + replyLength <= MAX_ARENA_PAYLOAD ? arenaCost(keyLength, replyLength) : latin1StringBytes(replyLength);
+  return ENTRY_OVERHEAD + latin1StringBytes(keyLength) + latin1StringBytes(DEFAULT_GET_VARIANT.length) + reply;
 }
 
 function sizeOfVariants(v: Variants, key: string): number {
-  let bytes = ENTRY_OVERHEAD + stringBytes(key) + stringBytes(v.name) + latin1StringBytes(v.reply.length);
+  let bytes = ENTRY_OVERHEAD + stringBytes(key) + stringBytes(v.name) + (v.arenaBytes > 0 ? v.arenaBytes : latin1StringBytes(v.reply.length));
   const more = v.more;
   if (more !== undefined) {
     bytes += MORE_OVERHEAD + SLOT_OVERHEAD * more.names.length;
@@ -94,15 +141,20 @@ function looksPrefixed(key: string): boolean {
   return i > 0 && key.charCodeAt(i) === 0;
 }
 
+/** The database of an entry key (`entryKey`'s inverse): 0 unless it starts `digits NUL`. */
+function databaseOf(entryKey: string): number {
+  return looksPrefixed(entryKey) ? Number(entryKey.slice(0, entryKey.indexOf('\u0000'))) : 0;
+}
+
 /** The Redis key of an entry key (`entryKey`'s inverse, less the database). */
 function redisKeyOf(entryKey: string): string {
-  const separator = entryKey.indexOf('\u0000');
-  // Database 0 entries are the bare key, which may itself hold a NUL: only a leading number counts.
-  return separator > 0 && /^\d+$/.test(entryKey.slice(0, separator)) ? entryKey.slice(separator + 1) : entryKey;
+  return looksPrefixed(entryKey) ? entryKey.slice(entryKey.indexOf('\u0000') + 1) : entryKey;
 }
 
 export class ReplyCache {
   private readonly engine: Cache<string, Variants>;
+  /** The GET replies (see the top of this file). */
+  readonly arena = new ReplyArena();
   private readonly ttl: number;
   private readonly now: () => number;
   /** Databases that have entries, so a key invalidated without a database reaches all of them. */
@@ -115,6 +167,13 @@ export class ReplyCache {
       maxBytes: options.maxBytes,
       sizeOf: sizeOfVariants,
       now: options.now,
+      // The record goes with its entry, unless a replacement keeps the first variant in the arena
+      // (put() then writes the record again). clear() empties the arena at once.
+      onEvict: (entryKey, v, reason) => {
+        if (v.arenaBytes === 0 || reason === 'cleared') return;
+        if (reason === 'replaced' && (this.engine.peek(entryKey)?.arenaBytes ?? 0) > 0) return;
+        this.arena.delete(redisKeyOf(entryKey), databaseOf(entryKey), getVariantNumber(v.name));
+      },
     });
   }
 
@@ -132,10 +191,34 @@ export class ReplyCache {
   get(entryKey: string, variant: string): string | undefined {
     const v = this.engine.get(entryKey);
     if (v === undefined) return undefined;
-    if (v.name === variant) return v.reply;
+    if (v.name === variant) {
+      if (v.arenaBytes === 0) return v.reply;
+      const ref = this.arena.findString(redisKeyOf(entryKey), databaseOf(entryKey), getVariantNumber(variant));
+      // Always found: an entry with arenaBytes has its record (put and onEvict keep them together).
+      return ref < 0 ? undefined : this.arena.replyString(ref);
+    }
     const more = v.more;
     if (more !== undefined) for (let i = 0; i < more.names.length; i++) if (more.names[i] === variant) return more.replies[i];
     return undefined;
+  }
+
+  /**
+   * The hit path's GET: the arena record of (db, key bytes) for GET variant number `variant`, or
+   * -1; nothing is allocated. The reply is in `arena.bytesOf(ref)` from `arena.replyStart(ref)`:
+   * copy it, then count the hit with `countArenaHit(ref)` (which may move records: the ref is
+   * not valid past it). An expired entry is a -1 here; `get` then removes it. A key whose GET
+   * reply is not in the arena (too large for it, or not the entry's first variant) is a -1 here
+   * and a hit for `get`.
+   */
+  findInArena(bytes: Uint8Array, start: number, length: number, db: number, variant: number): number {
+    const arena = this.arena;
+    if (arena.size === 0) return -1;
+    const ref = arena.find(bytes, start, length, db, variant);
+    return ref >= 0 && this.engine.slotLive(arena.slotOf(ref)) ? ref : -1;
+  }
+
+  countArenaHit(ref: number): void {
+    this.engine.touchSlot(this.arena.slotOf(ref));
   }
 
   /**
@@ -148,31 +231,39 @@ export class ReplyCache {
     let deadline = this.ttl > 0 ? now + this.ttl : Infinity;
     if (keyTtl !== undefined) deadline = Math.min(deadline, now + keyTtl);
     if (!(deadline > now)) return;
-    const copy = reply.toString('latin1');
     const existing = this.engine.peek(entryKey);
-    let next: Variants;
     const whole = deadline === Infinity ? NO_DEADLINE : Math.floor(deadline);
-    if (existing === undefined) {
-      next = { name: variant, reply: copy, deadline: whole, more: undefined };
+    const number = getVariantNumber(variant);
+    const first = existing === undefined || existing.name === variant;
+    const inArena = number >= 0 && first && key.length + reply.length <= MAX_ARENA_PAYLOAD;
+    // A new object, not an update in place: the engine measures the entry again on set.
+    const next: Variants =
+      existing === undefined
+        ? { name: variant, reply: '', arenaBytes: 0, deadline: whole, more: undefined }
+        : { name: existing.name, reply: existing.reply, arenaBytes: existing.arenaBytes, deadline: earliest(existing.deadline, whole), more: existing.more };
+    if (first) {
+      next.reply = inArena ? '' : reply.toString('latin1');
+      next.arenaBytes = inArena ? arenaCost(key.length, reply.length) : 0;
     } else {
-      // A new object, not an update in place: the engine measures the entry again on set.
-      next = { name: existing.name, reply: existing.reply, deadline: earliest(existing.deadline, whole), more: existing.more };
-      if (existing.name === variant) {
-        next.reply = copy;
-      } else {
-        const names = existing.more?.names.slice() ?? [];
-        const replies = existing.more?.replies.slice() ?? [];
-        const i = names.indexOf(variant);
-        if (i >= 0) replies[i] = copy;
-        else {
-          names.push(variant);
-          replies.push(copy);
-        }
-        next.more = { names, replies };
+      const names = existing.more?.names.slice() ?? [];
+      const replies = existing.more?.replies.slice() ?? [];
+      const i = names.indexOf(variant);
+      const copy = reply.toString('latin1');
+      if (i >= 0) replies[i] = copy;
+      else {
+        names.push(variant);
+        replies.push(copy);
       }
+      next.more = { names, replies };
     }
-    const ttl = next.deadline === NO_DEADLINE ? 0 : Math.max(1, next.deadline - now);
-    if (this.engine.set(entryKey, next, { ttl })) this.databases.add(db);
+    if (!this.engine.set(entryKey, next, { ttl: ttlOf(next, now) })) return;
+    this.databases.add(db);
+    if (!inArena) return;
+    const slot = this.engine.slotOf(entryKey);
+    if (slot >= 0 && this.arena.set(key, db, number, reply, slot)) return;
+    // Admitted, then evicted in the same set (slot -1: nothing to keep), or refused by the arena:
+    // keep the reply as a string.
+    if (slot >= 0) this.engine.set(entryKey, { ...next, reply: reply.toString('latin1'), arenaBytes: 0 }, { ttl: ttlOf(next, now) });
   }
 
   /** Removes every reply read from `key`, in every database. */
@@ -186,6 +277,7 @@ export class ReplyCache {
 
   clear(): void {
     this.engine.clear();
+    this.arena.clear();
     this.databases.clear();
   }
 

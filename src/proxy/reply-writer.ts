@@ -8,7 +8,7 @@ const INITIAL_CAPACITY = 4 * 1024;
 const MAX_CAPACITY = 64 * 1024;
 /** Replies at least this long that are Buffers already are written as they are, not copied. */
 const DIRECT_BYTES = 16 * 1024;
-/** Strings shorter than this are copied by a loop: below it the loop beats the call into C++. */
+/** Replies shorter than this are copied by a loop: below it the loop beats the call into C++. */
 const SHORT_STRING = 24;
 
 /** `latin1Write` exists on every Node Buffer (it is what `buf.write(s, o, 'latin1')` calls) but is not typed. */
@@ -60,6 +60,20 @@ export class ReplyWriter {
       for (let i = 0; i < n; i++) buffer[at++] = reply.charCodeAt(i);
     } else {
       at += (buffer as unknown as Latin1Writable).latin1Write(reply, at, n);
+    }
+    this.length = at;
+  }
+
+  /** Appends `length` reply bytes of `source` from `start` (a record of L1's arena), copied. */
+  pushBytes(source: Buffer, start: number, length: number): void {
+    if (length === 0) return;
+    let buffer = this.buffer;
+    if (buffer === undefined || this.length + length > buffer.length) buffer = this.renew(length);
+    let at = this.length;
+    if (length < SHORT_STRING) {
+      for (let i = start; i < start + length; i++) buffer[at++] = source[i];
+    } else {
+      at += source.copy(buffer, at, start, start + length);
     }
     this.length = at;
   }

@@ -12,7 +12,7 @@ import type net from 'node:net';
 import { ClientConnection, errorReply } from './client-connection.js';
 import { CACHEABLE_READS, SESSION_STATE_COMMANDS, switchesToRawMode } from './commands.js';
 import type { ProxyCore } from './core.js';
-import { ReplyCache, variantPrefix } from './reply-cache.js';
+import { getVariantNumber, getVariantOf, ReplyCache, variantPrefix } from './reply-cache.js';
 import { commandName } from '../metrics/command-counter.js';
 import { isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
 import { encodeBulkString, Replies } from '../resp/encode.js';
@@ -29,18 +29,6 @@ interface Slot {
 
 /** answerMgetFromL1: every key hit and the reply is sent. */
 const ANSWERED = -1;
-
-/**
- * One string per GET variant (user and protocol), shared by every session, so that the variant
- * check of an L1 hit compares two references to one string instead of their characters.
- */
-const getVariants = new Map<string, string>();
-
-function sharedGetVariant(variant: string): string {
-  let shared = getVariants.get(variant);
-  if (shared === undefined) getVariants.set(variant, (shared = variant));
-  return shared;
-}
 
 /** `latin1Slice` exists on every Node Buffer (`toString('latin1', ...)` calls it) but is not typed. */
 interface Latin1Sliceable {
@@ -121,6 +109,8 @@ export class ClientSession extends ClientConnection {
   private flushesInFlight = 0;
   private variantPrefix = '';
   private getVariant = '';
+  /** The GET variant's number in L1's arena. */
+  private getVariantNumber = -1;
 
   constructor(
     private readonly core: ProxyCore,
@@ -136,7 +126,8 @@ export class ClientSession extends ClientConnection {
 
   private updateVariantPrefix(): void {
     this.variantPrefix = variantPrefix(this.user, this.protocol);
-    this.getVariant = sharedGetVariant(`${this.variantPrefix}get`);
+    this.getVariant = getVariantOf(this.variantPrefix);
+    this.getVariantNumber = getVariantNumber(this.getVariant);
   }
 
   protected onData(chunk: Buffer): void {
@@ -185,6 +176,8 @@ export class ClientSession extends ClientConnection {
     const maxBulk = core.config.maxBulkLength;
     // Undefined unless a CACHEE RECORD is running: then each lookup is offered to it.
     const recorder = core.recorder;
+    const variantNumber = this.getVariantNumber;
+    const arenaOpen = recorder === undefined && core.allKeysAllowed;
     const bytes = chunk as unknown as Latin1Sliceable;
     let pos = 0;
     let gets = 0;
@@ -208,6 +201,22 @@ export class ClientSession extends ClientConnection {
       const frameStart = pos;
       pos = end;
       gets++;
+      // The arena answers without a string of the key; what it needs a string for (a key
+      // pattern, a write in flight, a recording) takes the path below.
+      if (readL1 && arenaOpen && this.writesInFlight.size === 0) {
+        const timed = (stats.l1Hits & TIMING_SAMPLE_MASK) === 0;
+        const started = timed ? process.hrtime.bigint() : 0n;
+        const ref = cache!.findInArena(chunk, keyStart, keyLength, db, variantNumber);
+        if (ref >= 0) {
+          if (timed) stats.recordL1Latency(Number(process.hrtime.bigint() - started));
+          const arena = cache!.arena;
+          if (this.queue.length === this.queueHead) this.out.pushBytes(arena.bytesOf(ref), arena.replyStart(ref), arena.replyLength(ref));
+          else this.queue.push({ bytes: arena.replyString(ref) });
+          cache!.countArenaHit(ref);
+          stats.l1Hits++;
+          continue;
+        }
+      }
       // latin1Slice: toString('latin1', ...) without its argument checks, on every GET.
       const key = bytes.latin1Slice(keyStart, keyStart + keyLength);
       if (!readL1) {

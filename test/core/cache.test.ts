@@ -26,6 +26,28 @@ describe('Cache basics', () => {
     checkInvariants(cache);
   });
 
+  it('serves an index kept beside it: slotOf, slotLive and touchSlot act as get does', () => {
+    let now = 0;
+    const removed: string[] = [];
+    const cache = new Cache<string, number>({ maxEntries: 10, now: () => now, onEvict: (key, _v, reason) => removed.push(`${key}:${reason}`) });
+    cache.set('a', 1, { ttl: 100 });
+    const slot = cache.slotOf('a');
+    assert.ok(slot >= 0);
+    assert.equal(cache.slotOf('b'), -1);
+    assert.equal(cache.stats().hits, 0, 'slotOf does not count');
+    assert.equal(cache.slotLive(slot), true);
+    cache.touchSlot(slot);
+    assert.equal(cache.stats().hits, 1);
+    cache.set('a', 2, { ttl: 100 });
+    assert.equal(cache.slotOf('a'), slot, 'a replacement keeps the handle');
+    now = 100;
+    assert.equal(cache.slotLive(slot), false, 'expired');
+    assert.deepEqual(removed, ['a:replaced'], 'slotLive removes nothing');
+    assert.equal(cache.get('a'), undefined);
+    assert.deepEqual(removed, ['a:replaced', 'a:expired']);
+    checkInvariants(cache);
+  });
+
   it('peek and has do not touch stats', () => {
     const cache = new Cache<string, number>({ maxEntries: 10 });
     cache.set('a', 1);

@@ -37,6 +37,40 @@ describe('proxy L1 and invalidation', () => {
     assert.equal(s(await viaProxy.call('GET', 'k2')), '$3\r\nnew\r\n');
   });
 
+  it('answers hits in order behind a forwarded read in one pipeline, and a read behind a write sees the write', async () => {
+    await direct.call('SET', 'p-hot', 'v1');
+    await direct.call('SET', 'p-cold', 'cold');
+    await viaProxy.call('GET', 'p-hot');
+    const before = await hits();
+    const replies = await viaProxy.pipeline([
+      ['GET', 'p-cold'],
+      ['GET', 'p-hot'],
+      ['SET', 'p-hot', 'v2'],
+      ['GET', 'p-hot'],
+    ]);
+    assert.deepEqual(replies.map(s), ['$4\r\ncold\r\n', '$2\r\nv1\r\n', '+OK\r\n', '$2\r\nv2\r\n']);
+    assert.equal(await hits(), before + 1, 'only the read before the write came from L1');
+    assert.equal(s(await viaProxy.call('GET', 'p-hot')), '$2\r\nv2\r\n');
+  });
+
+  it('serves binary keys and values of any size from L1 byte for byte', async () => {
+    const key = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const small = Buffer.from(Array.from({ length: 300 }, (_, i) => 255 - (i % 256)));
+    const large = Buffer.alloc(200_000, 0xe9);
+    await direct.call('SET', key, small);
+    await direct.call('SET', 'p-large', large);
+    for (let round = 0; round < 3; round++) {
+      assert.deepEqual(await viaProxy.call('GET', key), Buffer.concat([Buffer.from('$300\r\n'), small, Buffer.from('\r\n')]));
+      assert.deepEqual(await viaProxy.call('GET', 'p-large'), Buffer.concat([Buffer.from('$200000\r\n'), large, Buffer.from('\r\n')]));
+    }
+    const before = await hits();
+    await viaProxy.call('GET', key);
+    await viaProxy.call('GET', 'p-large');
+    assert.equal(await hits(), before + 2, 'both from L1: the small reply from the arena, the large one as a string');
+    await direct.call('SET', key, 'changed');
+    await waitFor(async () => s(await viaProxy.call('GET', key)) === '$7\r\nchanged\r\n', 2000, 'the external write to the binary key');
+  });
+
   it('sees a write made directly on Redis by another client', async () => {
     await viaProxy.call('SET', 'k3', 'old');
     await viaProxy.call('GET', 'k3');

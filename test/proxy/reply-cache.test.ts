@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ReplyCache } from '../../src/proxy/reply-cache.js';
+import { getVariantNumber, getVariantOf, ReplyCache, variantPrefix } from '../../src/proxy/reply-cache.js';
+import { MAX_ARENA_PAYLOAD } from '../../src/proxy/reply-arena.js';
 
 const reply = (text: string) => Buffer.from(text, 'latin1');
 
@@ -73,5 +74,112 @@ describe('ReplyCache', () => {
       assert.ok(cache.bytes <= cache.maxBytes, `${cache.bytes} bytes after ${i + 1} puts`);
     }
     assert.ok(cache.entries > 0);
+  });
+
+  describe('GET replies, kept in the arena', () => {
+    const GET = getVariantOf(variantPrefix('default', 2));
+    const GET3 = getVariantOf(variantPrefix('default', 3));
+    const OTHER_USER_GET = getVariantOf(variantPrefix('alice', 2));
+    const GET_NUMBER = getVariantNumber(GET);
+
+    /** What the hit path answers for (db, key): the reply, or undefined on a miss (counting the hit as it does). */
+    function hitPath(cache: ReplyCache, db: number, key: string, variant = GET_NUMBER): string | undefined {
+      const frame = Buffer.from(`$${key.length}\r\n${key}\r\n`, 'latin1');
+      const start = frame.length - 2 - key.length;
+      const ref = cache.findInArena(frame, start, key.length, db, variant);
+      if (ref < 0) return undefined;
+      const text = cache.arena.replyString(ref);
+      cache.countArenaHit(ref);
+      return text;
+    }
+
+    it('answers GET by the key bytes, per database, user and protocol, and `get` agrees', () => {
+      const cache = new ReplyCache({ maxBytes: 1 << 20, ttl: 0 });
+      assert.equal(getVariantNumber('get'), -1, 'a name not from getVariantOf is not a GET variant');
+      assert.equal(getVariantOf(variantPrefix('default', 2)), GET, 'one shared string per variant');
+      cache.put(0, 'k', GET, reply('$1\r\na\r\n'));
+      cache.put(2, 'k', GET, reply('$1\r\nb\r\n'));
+      cache.put(0, 'k', GET3, reply('$1\r\nc\r\n'));
+      assert.equal(hitPath(cache, 0, 'k'), '$1\r\na\r\n');
+      assert.equal(hitPath(cache, 2, 'k'), '$1\r\nb\r\n');
+      assert.equal(hitPath(cache, 0, 'k', getVariantNumber(GET3)), undefined, "RESP3's reply is another variant, not the entry's first: not in the arena");
+      assert.equal(cache.get('k', GET3), '$1\r\nc\r\n');
+      assert.equal(hitPath(cache, 0, 'k', getVariantNumber(OTHER_USER_GET)), undefined, "another user's partition");
+      assert.equal(hitPath(cache, 1, 'k'), undefined);
+      assert.equal(cache.get('k', GET), '$1\r\na\r\n');
+      assert.equal(cache.get(ReplyCache.entryKey(2, 'k'), GET), '$1\r\nb\r\n');
+      assert.equal(cache.arena.size, 2);
+      assert.equal(cache.stats().hits, 5, 'the arena hits count with the engine as get does');
+    });
+
+    it('drops the record with its entry: invalidation, eviction, expiry, clear', () => {
+      let now = 0;
+      const cache = new ReplyCache({ maxBytes: 256 * 1024, ttl: 0, now: () => now });
+      cache.put(0, 'a', GET, reply('$1\r\na\r\n'));
+      cache.put(4, 'a', GET, reply('$1\r\na\r\n'));
+      cache.invalidate('a');
+      assert.equal(hitPath(cache, 0, 'a'), undefined);
+      assert.equal(hitPath(cache, 4, 'a'), undefined);
+      cache.put(0, 't', GET, reply('$1\r\nt\r\n'), 100);
+      now += 101;
+      assert.equal(hitPath(cache, 0, 't'), undefined, 'expired');
+      assert.equal(cache.get('t', GET), undefined);
+      for (let i = 0; i < 5000; i++) cache.put(0, `key:${i}`, GET, reply(`$100\r\n${'v'.repeat(100)}\r\n`));
+      assert.ok(cache.entries < 5000, 'some were evicted');
+      assert.equal(cache.arena.size, cache.entries, 'one record per entry held, none for those evicted');
+      let held = 0;
+      for (let i = 0; i < 5000; i++) {
+        const viaArena = hitPath(cache, 0, `key:${i}`);
+        const viaGet = cache.get(`key:${i}`, GET);
+        assert.equal(viaArena, viaGet, `key:${i}`);
+        if (viaGet !== undefined) held++;
+      }
+      assert.equal(held, cache.entries);
+      cache.clear();
+      assert.equal(cache.arena.size, 0);
+      assert.equal(hitPath(cache, 0, 'key:4999'), undefined);
+    });
+
+    it('moves a reply out of the arena when it is replaced by one too large for it, or for the budget', () => {
+      const cache = new ReplyCache({ maxBytes: 1 << 20, ttl: 0 });
+      cache.put(0, 'k', GET, reply('$1\r\na\r\n'));
+      const large = reply(`$${MAX_ARENA_PAYLOAD}\r\n${'x'.repeat(MAX_ARENA_PAYLOAD)}\r\n`);
+      cache.put(0, 'k', GET, large);
+      assert.equal(hitPath(cache, 0, 'k'), undefined, 'no stale record of the old reply');
+      assert.equal(cache.get('k', GET), large.toString('latin1'));
+      cache.put(0, 'k', GET, reply('$1\r\nb\r\n'));
+      assert.equal(hitPath(cache, 0, 'k'), '$1\r\nb\r\n', 'back in the arena');
+      cache.put(0, 'k', GET, Buffer.alloc(2 << 20, 0x78));
+      assert.equal(cache.get('k', GET), undefined, 'larger than the budget: the entry is gone');
+      assert.equal(hitPath(cache, 0, 'k'), undefined, 'and its record with it');
+      assert.equal(cache.arena.size, 0);
+    });
+
+    it('keeps a GET reply that joins a key read another way first as a string, and other variants beside an arena one', () => {
+      const cache = new ReplyCache({ maxBytes: 1 << 20, ttl: 0 });
+      cache.put(0, 'h', 'strlen', reply(':1\r\n'));
+      cache.put(0, 'h', GET, reply('$1\r\nh\r\n'));
+      assert.equal(hitPath(cache, 0, 'h'), undefined);
+      assert.equal(cache.get('h', GET), '$1\r\nh\r\n');
+      cache.put(0, 'g', GET, reply('$1\r\ng\r\n'));
+      cache.put(0, 'g', 'strlen', reply(':1\r\n'));
+      assert.equal(hitPath(cache, 0, 'g'), '$1\r\ng\r\n', 'adding a variant keeps the record');
+      assert.equal(cache.get('g', 'strlen'), ':1\r\n');
+      cache.invalidate('g');
+      assert.equal(hitPath(cache, 0, 'g'), undefined);
+      assert.equal(cache.arena.size, 0);
+    });
+
+    it('counts the arena within its budget under churn', () => {
+      const cache = new ReplyCache({ maxBytes: 2 << 20, ttl: 0 });
+      for (let i = 0; i < 40_000; i++) {
+        const size = (i * 7919) % 3000;
+        cache.put(i % 3, `key:${i % 9000}`, GET, reply(`$${size}\r\n${'v'.repeat(size)}\r\n`));
+        assert.ok(cache.bytes <= cache.maxBytes);
+      }
+      const live = cache.arena.bytesHeld - cache.arena.bytesDead;
+      assert.ok(live <= cache.bytes, `arena's live bytes ${live} within what the engine counts, ${cache.bytes}`);
+      assert.ok(cache.arena.bytesHeld <= cache.maxBytes * 1.125 + (1 << 20), `arena holds ${cache.arena.bytesHeld}`);
+    });
   });
 });

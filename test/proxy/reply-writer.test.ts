@@ -47,6 +47,19 @@ describe('ReplyWriter', () => {
     assert.equal(socket.written.length, 1, 'nothing to write: no write');
   });
 
+  it('copies byte ranges of another Buffer (L1 arena records) in order with the rest', () => {
+    const { socket, out } = writer();
+    const record = Buffer.from('key:1$3\r\nabc\r\n' + 'y'.repeat(100), 'latin1');
+    out.push('+OK\r\n');
+    out.pushBytes(record, 5, 9);
+    out.pushBytes(record, 14, 100);
+    out.pushBytes(record, 0, 0);
+    record.fill(0);
+    out.flush();
+    assert.equal(socket.written.length, 1);
+    assert.equal(socket.written[0].toString('latin1'), '+OK\r\n$3\r\nabc\r\n' + 'y'.repeat(100), 'copied when pushed, not when flushed');
+  });
+
   it('keeps order across a full buffer and large Buffers written as they are', () => {
     const { socket, out } = writer();
     const expected: Buffer[] = [];
