@@ -72,7 +72,7 @@ describe('ReplyArena', () => {
 
   it('behaves as a map of (db, variant, key) to (slot, reply) under any mix of sets and deletes', () => {
     type Op = { set: boolean; key: number; db: number; size: number };
-    const op = fc.record({ set: fc.boolean(), key: fc.nat(60), db: fc.nat(2), size: fc.oneof(fc.nat(40), fc.integer({ min: 20_000, max: 60_000 })) });
+    const op = fc.record({ set: fc.boolean(), key: fc.nat(60), db: fc.nat(2), size: fc.oneof(fc.nat(40), fc.integer({ min: 2_000, max: MAX_ARENA_PAYLOAD - 4 })) });
     fc.assert(
       fc.property(fc.array(op, { maxLength: 300 }), (ops: Op[]) => {
         const arena = new ReplyArena();
