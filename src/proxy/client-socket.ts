@@ -71,6 +71,20 @@ const UV_EOF = -4095;
  */
 const SHARED_INPUT = Buffer.allocUnsafeSlow(64 * 1024);
 
+/**
+ * Views of SHARED_INPUT's first n bytes, made once per length up to VIEW_CACHE_MAX: a client
+ * sends the same few lengths over and over (one GET frame, sixteen of them), and a view a read
+ * saves is garbage the young generation does not collect. As safe as the shared buffer itself:
+ * nothing keeps a chunk past its call without copying it.
+ */
+const VIEW_CACHE_MAX = 4096;
+const inputViews: (Buffer | undefined)[] = new Array(VIEW_CACHE_MAX + 1).fill(undefined);
+
+function inputView(length: number): Buffer {
+  if (length > VIEW_CACHE_MAX) return SHARED_INPUT.subarray(0, length);
+  return (inputViews[length] ??= SHARED_INPUT.subarray(0, length));
+}
+
 const binding: StreamBinding | undefined = (() => {
   try {
     // `process.binding` is deprecated for modules that need not reach Node's internals; the
@@ -94,6 +108,17 @@ function handleOf(socket: net.Socket): StreamHandle | undefined {
     : undefined;
 }
 
+function newWriteRequest(handle: StreamHandle): WriteRequest {
+  const request = new binding!.WriteWrap();
+  request.handle = handle;
+  request.oncomplete = onWriteComplete;
+  request.async = false;
+  request.bytes = 0;
+  request.buffer = null;
+  request.owner = null;
+  return request;
+}
+
 function onWriteComplete(this: WriteRequest, status: number): void {
   const owner = this.owner!;
   owner.written(this.buffer!.length, status);
@@ -109,6 +134,12 @@ export class ClientSocket implements ClientSink {
   private ending = false;
   /** Handle mode: reads are on (readStart called and not stopped since). */
   private reading = true;
+  /**
+   * The request of the last write, when the kernel took all of it at once: used again for the
+   * next. Node's C++ attaches nothing to a request written at once (StreamBase::Write returns
+   * before it creates the WriteWrap), so the object is as new; one that had to wait is not reused.
+   */
+  private spareRequest: WriteRequest | undefined;
 
   /** Chunks given to `data` are views of a buffer used again by the next read. */
   readonly transientReads: boolean;
@@ -140,7 +171,7 @@ export class ClientSocket implements ClientSink {
     const state = binding!.streamBaseState;
     const nread = state[binding!.kReadBytesOrError];
     if (nread > 0) {
-      this.events.data(this.transientReads ? SHARED_INPUT.subarray(0, nread) : Buffer.from(arrayBuffer!, state[binding!.kArrayBufferOffset], nread));
+      this.events.data(this.transientReads ? inputView(nread) : Buffer.from(arrayBuffer!, state[binding!.kArrayBufferOffset], nread));
     } else if (nread === UV_EOF) {
       // The client closed its side: as net.Socket does without allowHalfOpen, finish the writes
       // made, then close.
@@ -158,13 +189,8 @@ export class ClientSocket implements ClientSink {
       return;
     }
     if (this.socket.destroyed || bytes.length === 0) return;
-    const request = new binding!.WriteWrap();
-    request.handle = handle;
-    request.oncomplete = onWriteComplete;
-    request.async = false;
-    request.bytes = 0;
-    request.buffer = null;
-    request.owner = null;
+    const request = this.spareRequest ?? newWriteRequest(handle);
+    this.spareRequest = undefined;
     const error = handle.writeBuffer(request, bytes);
     if (error !== 0) {
       this.socket.destroy();
@@ -175,6 +201,8 @@ export class ClientSocket implements ClientSink {
       request.buffer = bytes;
       request.owner = this;
       this.pending += bytes.length;
+    } else {
+      this.spareRequest = request;
     }
   }
 

@@ -6,6 +6,8 @@ import type { ClientSink } from './client-socket.js';
 /** First buffer of a client; it grows (by doubling, up to MAX_CAPACITY) only for a client that needs it. */
 const INITIAL_CAPACITY = 4 * 1024;
 const MAX_CAPACITY = 64 * 1024;
+/** Writes up to this long reuse their view of the buffer. */
+const VIEW_CACHE_MAX = 4096;
 /** Replies at least this long that are Buffers already are written as they are, not copied. */
 const DIRECT_BYTES = 16 * 1024;
 /** Replies shorter than this are copied by a loop: below it the loop beats the call into C++. */
@@ -34,6 +36,8 @@ export class ReplyWriter {
   /** What goes out before buffer[start, length), in order: parts of earlier buffers and large replies. */
   private readonly pieces: Buffer[] = [];
   private capacity = INITIAL_CAPACITY;
+  /** Views of `buffer` from its start, by length (see `view`). */
+  private readonly views = new Map<number, Buffer>();
 
   constructor(private readonly socket: ClientSink) {}
 
@@ -86,7 +90,7 @@ export class ReplyWriter {
     const socket = this.socket;
     if (this.pieces.length === 0) {
       if (this.length === this.start) return socket.writableLength;
-      if (!socket.destroyed) socket.write(this.buffer!.subarray(this.start, this.length));
+      if (!socket.destroyed) socket.write(this.view());
     } else {
       this.cut();
       if (!socket.destroyed) {
@@ -98,10 +102,22 @@ export class ReplyWriter {
     }
     const queued = socket.writableLength;
     // Nothing queued: the kernel has copied every byte and the buffer is free again.
-    if (queued !== 0) this.buffer = undefined;
+    if (queued !== 0) this.dropBuffer();
     this.length = 0;
     this.start = 0;
     return queued;
+  }
+
+  /**
+   * buffer[start, length) as a Buffer to write. Views from the start are made once per length
+   * (a client's replies repeat a few lengths) and dropped with the buffer: each one a flush
+   * saves is garbage the young generation does not collect.
+   */
+  private view(): Buffer {
+    if (this.start !== 0 || this.length > VIEW_CACHE_MAX) return this.buffer!.subarray(this.start, this.length);
+    let view = this.views.get(this.length);
+    if (view === undefined) this.views.set(this.length, (view = this.buffer!.subarray(0, this.length)));
+    return view;
   }
 
   /** Moves the bytes not yet listed into `pieces` (as a view of the buffer). */
@@ -112,6 +128,11 @@ export class ReplyWriter {
     }
   }
 
+  private dropBuffer(): void {
+    this.buffer = undefined;
+    if (this.views.size !== 0) this.views.clear();
+  }
+
   /** A new buffer with room for `n` bytes; what the old one holds goes out first. */
   private renew(n: number): Buffer {
     if (this.buffer !== undefined) {
@@ -119,6 +140,7 @@ export class ReplyWriter {
       this.capacity = Math.min(MAX_CAPACITY, this.capacity * 2);
     }
     const buffer = Buffer.allocUnsafeSlow(Math.max(this.capacity, n));
+    this.dropBuffer();
     this.buffer = buffer;
     this.length = 0;
     this.start = 0;

@@ -84,6 +84,23 @@ describe('ReplyWriter', () => {
     assert.equal(socket.handed[1].toString('latin1'), '$6\r\nsecond\r\n');
   });
 
+  it('never hands the socket again a view of a buffer it still queues, even for replies of the same length', () => {
+    const { socket, out } = writer();
+    out.push('$1\r\na\r\n');
+    out.flush();
+    out.push('$1\r\nb\r\n');
+    out.flush();
+    assert.equal(socket.handed[0], socket.handed[1], 'the same length written at once: one view, reused');
+    socket.stalled = true;
+    out.push('$1\r\nc\r\n');
+    out.flush();
+    out.push('$1\r\nd\r\n');
+    out.flush();
+    assert.notEqual(socket.handed[3].buffer, socket.handed[2].buffer, 'the queued view keeps its buffer');
+    assert.equal(socket.handed[2].toString('latin1'), '$1\r\nc\r\n', 'and its bytes');
+    assert.equal(socket.handed[3].toString('latin1'), '$1\r\nd\r\n');
+  });
+
   it('reuses its buffer once the kernel took every byte', () => {
     const { socket, out } = writer();
     out.push('$1\r\na\r\n');
