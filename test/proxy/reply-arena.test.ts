@@ -102,7 +102,7 @@ describe('ReplyArena', () => {
           }
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 150, seed: 20261202 },
     );
   });
 

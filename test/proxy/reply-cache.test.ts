@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getVariantNumber, getVariantOf, ReplyCache, variantPrefix } from '../../src/proxy/reply-cache.js';
 import { MAX_ARENA_PAYLOAD } from '../../src/proxy/reply-arena.js';
+import fc from 'fast-check';
 
 const reply = (text: string) => Buffer.from(text, 'latin1');
 
@@ -168,6 +169,40 @@ describe('ReplyCache', () => {
       cache.invalidate('g');
       assert.equal(hitPath(cache, 0, 'g'), undefined);
       assert.equal(cache.arena.size, 0);
+    });
+
+    it('never answers from the arena what get would not, under any mix of reads, writes, invalidations and expiry', () => {
+      type Op = { kind: 'get' | 'put' | 'putOther' | 'invalidate' | 'tick' | 'clear'; key: number; db: number; size: number; ttl: number };
+      const op = fc.record({
+        kind: fc.constantFrom('get', 'get', 'put', 'put', 'putOther', 'invalidate', 'tick', 'clear'),
+        key: fc.nat(30),
+        db: fc.nat(1),
+        size: fc.oneof(fc.nat(200), fc.nat(200), fc.integer({ min: 3000, max: 6000 }), fc.constant(30_000)),
+        ttl: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 50 })),
+      }) as fc.Arbitrary<Op>;
+      fc.assert(
+        fc.property(fc.array(op, { maxLength: 200 }), (ops: Op[]) => {
+          let now = 0;
+          const cache = new ReplyCache({ maxBytes: 24 * 1024, ttl: 0, now: () => now });
+          ops.forEach((o, n) => {
+            const key = `key:${o.key}`;
+            if (o.kind === 'put') cache.put(o.db, key, GET, reply(`$${o.size}\r\n${String.fromCharCode(n % 256).repeat(o.size)}\r\n`), o.ttl || undefined);
+            else if (o.kind === 'putOther') cache.put(o.db, key, 'strlen', reply(`:${n}\r\n`), o.ttl || undefined);
+            else if (o.kind === 'invalidate') cache.invalidate(key);
+            else if (o.kind === 'tick') now += o.ttl;
+            else if (o.kind === 'clear') cache.clear();
+            else hitPath(cache, o.db, key);
+            for (let db = 0; db <= 1; db++) {
+              for (let k = 0; k <= 30; k++) {
+                const fromArena = hitPath(cache, db, `key:${k}`);
+                if (fromArena !== undefined) assert.equal(fromArena, cache.get(ReplyCache.entryKey(db, `key:${k}`), GET), `db ${db} key:${k} after op ${n}`);
+              }
+            }
+            assert.ok(cache.arena.size <= cache.entries);
+          });
+        }),
+        { numRuns: 300, seed: 20261202 },
+      );
     });
 
     it('counts the arena within its budget under churn', () => {
