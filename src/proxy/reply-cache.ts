@@ -36,14 +36,14 @@ const SLOT_OVERHEAD = 16;
 const NO_DEADLINE = -1;
 
 /**
- * What a reply in the arena costs: its record and its share of the memory the arena holds besides
- * live records, and its table cell (8 bytes, the table at most 60% full). Dead records are at most
- * 1/8 of the segments (8/7 of the live bytes); 5/4 also covers the spare segments the arena keeps
- * when the mix of value sizes shifts, as in the memory section of bench:proxy (peak RSS 161.5-164.2
- * MB against a 164 MB limit in three runs, 164.1-165.4 counting 8/7).
+ * What a reply in the arena costs: its record, its share of the memory the arena holds besides
+ * live records, and its table cell (8 bytes in a table 30-60% full: 28 at most). Dead records are
+ * at most 1/8 of the segments (8/7 of the live bytes); 5/4 also covers the spare segments the
+ * arena keeps when the mix of value sizes shifts, as in the memory section of bench:proxy (peak
+ * RSS 161.1-164.7 MB against a 164 MB limit in eight runs; 164.1-165.4 counting 8/7).
  */
 function arenaCost(keyLength: number, replyLength: number): number {
-  return Math.ceil((recordBytes(keyLength, replyLength) * 5) / 4) + 16;
+  return Math.ceil((recordBytes(keyLength, replyLength) * 5) / 4) + 28;
 }
 
 /**
