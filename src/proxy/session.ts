@@ -162,8 +162,9 @@ export class ClientSession extends ClientConnection {
    * The hit path, hand-written: answers the run of `GET key` multibulk frames at the start of
    * `chunk` without building argument arrays or buffer views, and returns where it stopped (at
    * the first frame that is anything else, or incomplete: the general parser takes it from there).
-   * A hit allocates only the key's string (the engine's Map needs one); the frame's view is made
-   * for misses alone.
+   * A hit in L1's arena allocates nothing: the key is looked up by its bytes in place. A GET the
+   * arena cannot answer makes the key's string for the engine's Map; the frame's view is made for
+   * misses alone.
    */
   private scanGets(chunk: Buffer, batch: Buffer[], expectations: Expectation[]): number {
     const length = chunk.length;
