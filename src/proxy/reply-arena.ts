@@ -134,7 +134,11 @@ export class ReplyArena {
    * allocates nothing.
    */
   find(bytes: Uint8Array, start: number, length: number, db: number, variant: number): number {
-    const hash = hashBytes(bytes, start, start + length, db, variant);
+    return this.locate(bytes, start, length, db, variant, hashBytes(bytes, start, start + length, db, variant));
+  }
+
+  /** `find`, the key's hash given. */
+  private locate(bytes: Uint8Array, start: number, length: number, db: number, variant: number, hash: number): number {
     const cells = this.cells;
     const mask = this.mask;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
@@ -190,15 +194,22 @@ export class ReplyArena {
    * and any earlier record of the key is gone.
    */
   set(key: string, db: number, variant: number, reply: Buffer, slot: number): boolean {
-    this.delete(key, db, variant);
-    const payload = key.length + reply.length;
-    if (payload > MAX_ARENA_PAYLOAD) return false;
+    if (key.length > MAX_ARENA_PAYLOAD) return false;
+    const keyLength = this.scratch.write(key, 'latin1');
+    const hash = hashBytes(this.scratch, 0, keyLength, db, variant);
+    const earlier = this.locate(this.scratch, 0, keyLength, db, variant, hash);
+    if (earlier >= 0) this.remove(earlier);
+    const stored = keyLength + reply.length <= MAX_ARENA_PAYLOAD && this.insert(key, db, variant, hash, reply, slot);
+    this.cleanIfFragmented();
+    return stored;
+  }
+
+  /** Writes a new record and its cell; false when its cell would be too far from home, or no segment is left. */
+  private insert(key: string, db: number, variant: number, hash: number, reply: Buffer, slot: number): boolean {
     if ((this.count + 1) * 10 > (this.mask + 1) * 6) this.resizeTable((this.mask + 1) * 2);
-    const hash = hashBytes(this.scratch, 0, this.scratch.write(key, 'latin1'), db, variant);
     const cell = this.emptyCellFor(hash);
     if (cell < 0) return false;
-    const words = recordBytes(key.length, reply.length) >> 2;
-    const ref = this.allocate(words);
+    const ref = this.allocate(recordBytes(key.length, reply.length) >> 2);
     if (ref < 0) return false;
     const segment = this.segments[ref >>> OFFSET_BITS]!;
     const at = ref & OFFSET_MASK;
@@ -215,18 +226,22 @@ export class ReplyArena {
     this.cells[2 * cell] = hash;
     this.cells[2 * cell + 1] = ref + 1;
     this.count++;
-    this.cleanIfFragmented();
     return true;
   }
 
   delete(key: string, db: number, variant: number): boolean {
     const ref = this.findString(key, db, variant);
     if (ref < 0) return false;
+    this.remove(ref);
+    this.cleanIfFragmented();
+    return true;
+  }
+
+  /** Takes a record out of the table and marks it dead (cleaning is the caller's). */
+  private remove(ref: number): void {
     this.removeCell(this.cellOf(ref));
     this.markDead(ref);
     this.count--;
-    this.cleanIfFragmented();
-    return true;
   }
 
   /** Forgets every record; the memory goes back to the allocator (L1 was flushed: it may stay small). */

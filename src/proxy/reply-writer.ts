@@ -49,18 +49,17 @@ export class ReplyWriter {
   push(reply: Buffer | string): void {
     const n = reply.length;
     if (n === 0) return;
-    if (n >= DIRECT_BYTES && typeof reply !== 'string') {
-      this.cut();
-      this.pieces.push(reply);
+    if (typeof reply !== 'string') {
+      if (n < DIRECT_BYTES) this.pushBytes(reply, 0, n);
+      else {
+        this.cut();
+        this.pieces.push(reply);
+      }
       return;
     }
-    let buffer = this.buffer;
-    if (buffer === undefined || this.length + n > buffer.length) buffer = this.renew(n);
+    const buffer = this.room(n);
     let at = this.length;
-    if (typeof reply !== 'string') {
-      buffer.set(reply, at);
-      at += n;
-    } else if (n < SHORT_STRING) {
+    if (n < SHORT_STRING) {
       for (let i = 0; i < n; i++) buffer[at++] = reply.charCodeAt(i);
     } else {
       at += (buffer as unknown as Latin1Writable).latin1Write(reply, at, n);
@@ -68,11 +67,10 @@ export class ReplyWriter {
     this.length = at;
   }
 
-  /** Appends `length` reply bytes of `source` from `start` (a record of L1's arena), copied. */
+  /** Appends `length` reply bytes of `source` from `start` (a Buffer reply, a record of L1's arena), copied. */
   pushBytes(source: Buffer, start: number, length: number): void {
     if (length === 0) return;
-    let buffer = this.buffer;
-    if (buffer === undefined || this.length + length > buffer.length) buffer = this.renew(length);
+    const buffer = this.room(length);
     let at = this.length;
     if (length < SHORT_STRING) {
       for (let i = start; i < start + length; i++) buffer[at++] = source[i];
@@ -80,6 +78,12 @@ export class ReplyWriter {
       at += source.copy(buffer, at, start, start + length);
     }
     this.length = at;
+  }
+
+  /** The buffer, with room for `n` more bytes (a new one if it has not). */
+  private room(n: number): Buffer {
+    const buffer = this.buffer;
+    return buffer === undefined || this.length + n > buffer.length ? this.renew(n) : buffer;
   }
 
   /**

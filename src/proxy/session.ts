@@ -13,6 +13,7 @@ import { ClientConnection, errorReply } from './client-connection.js';
 import { CACHEABLE_READS, SESSION_STATE_COMMANDS, switchesToRawMode } from './commands.js';
 import type { ProxyCore } from './core.js';
 import { getVariantNumber, getVariantOf, ReplyCache, variantPrefix } from './reply-cache.js';
+import type { ReplyArena } from './reply-arena.js';
 import { commandName } from '../metrics/command-counter.js';
 import { isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
 import { encodeBulkString, Replies } from '../resp/encode.js';
@@ -210,9 +211,7 @@ export class ClientSession extends ClientConnection {
         const ref = cache!.findInArena(chunk, keyStart, keyLength, db, variantNumber);
         if (ref >= 0) {
           if (timed) stats.recordL1Latency(Number(process.hrtime.bigint() - started));
-          const arena = cache!.arena;
-          if (this.queue.length === this.queueHead) this.out.pushBytes(arena.bytesOf(ref), arena.replyStart(ref), arena.replyLength(ref));
-          else this.queue.push({ bytes: arena.replyString(ref) });
+          this.emitArenaReply(cache!.arena, ref);
           cache!.countArenaHit(ref);
           stats.l1Hits++;
           continue;
@@ -711,6 +710,12 @@ export class ClientSession extends ClientConnection {
   private emit(bytes: Reply): void {
     if (this.queue.length === this.queueHead) this.out.push(bytes);
     else this.queue.push({ bytes });
+  }
+
+  /** `emit` of a reply in L1's arena: copied from the record, or kept as a string while earlier replies are owed. */
+  private emitArenaReply(arena: ReplyArena, ref: number): void {
+    if (this.queue.length === this.queueHead) this.out.pushBytes(arena.bytesOf(ref), arena.replyStart(ref), arena.replyLength(ref));
+    else this.queue.push({ bytes: arena.replyString(ref) });
   }
 
   private releaseReady(): void {
