@@ -5,10 +5,10 @@
  *
  * The proxy's L1 (ReplyCache: the engine, with GET replies in its arena) holding each key's RESP
  * reply, the proxy's socket layer (ClientSocket: through the handle where Node allows) and one
- * ReplyWriter per client, a chunk's complete frames answered in one write: `GET key` from L1's
- * arena as the proxy's scanner does (`$-1` when absent; upper-case GET matched by its bytes),
- * anything else (redis-benchmark's CONFIG GET at start) with an empty array. No session state, no
- * upstream, no stats, no limits: not a server for anything but this.
+ * ReplyWriter per client, written once per event-loop turn as the proxy's are (turn-flush.ts):
+ * `GET key` from L1's arena as the proxy's scanner does (`$-1` when absent; upper-case GET
+ * matched by its bytes), anything else (redis-benchmark's CONFIG GET at start) with an empty
+ * array. No session state, no upstream, no stats, no limits: not a server for anything but this.
  *
  * `node --import tsx bench/support/floor-server.ts KEYS VALUE_SIZE` prints its port.
  */
@@ -16,6 +16,7 @@ import net from 'node:net';
 import { ClientSocket } from '../../dist/proxy/client-socket.js';
 import { getVariantNumber, getVariantOf, ReplyCache, variantPrefix } from '../../dist/proxy/reply-cache.js';
 import { ReplyWriter } from '../../dist/proxy/reply-writer.js';
+import { flushAtTurnEnd } from '../../dist/proxy/turn-flush.js';
 
 const [keys, valueSize] = process.argv.slice(2).map(Number);
 if (!(keys > 0) || !(valueSize >= 0)) {
@@ -97,11 +98,22 @@ const server = net.createServer((socket) => {
         at = end;
       }
       if (at < chunk.length) rest = Buffer.from(chunk.subarray(at));
-      out.flush();
+      if (!flushQueued) {
+        flushQueued = true;
+        flushAtTurnEnd(turn);
+      }
     },
     drain: () => {},
   });
   const out = new ReplyWriter(client);
+  let flushQueued = false;
+  const turn = {
+    flushTurn: () => {
+      flushQueued = false;
+      out.flush();
+    },
+    destroy: () => socket.destroy(),
+  };
   socket.on('error', () => socket.destroy());
 });
 server.listen(0, '127.0.0.1', () => {

@@ -32,9 +32,12 @@ export class StoreConnection extends ClientConnection {
     });
   }
 
+  /** `answer` for readCommands, made once rather than as a closure per chunk of input. */
+  private readonly answerParsed = (command: RespCommand): boolean => this.answer(command);
+
   protected onData(chunk: Buffer): void {
     this.parser.feed(this.kept(chunk));
-    const failure = this.readCommands((command) => this.answer(command));
+    const failure = this.readCommands(this.answerParsed);
     if (failure !== undefined) this.out.push(ClientConnection.protocolErrorReply(failure));
     this.finishInput();
   }
