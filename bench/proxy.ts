@@ -11,7 +11,7 @@
  *                at a 90% hit ratio: proxy p50 vs direct p50
  *   invalidation another client's SET acknowledged by Redis, then GETs through the proxy until they
  *                see the new value
- *   memory       L1 filled past --l1-memory: L1 bytes and the proxy's RSS against the budget
+ *   memory       L1 filled past --l1-memory 64mb and 256mb: L1 bytes and the proxy's RSS against the budget
  * Proxy and direct runs alternate within each round; tables give medians over the rounds.
  *
  * Flags: --only=get,relay,invalidation,memory  --rounds=N (default 5)  --quick (fewer requests)
@@ -48,7 +48,8 @@ const GET_REQUESTS: Record<number, number> = QUICK ? { 1: 100_000, 16: 800_000 }
 const RELAY_REQUESTS = QUICK ? 1_000 : 3_000;
 const HOT_KEYS = 1_000;
 const INVALIDATION_SAMPLES = QUICK ? 300 : 1_000;
-const MEMORY_BUDGET_MB = 64;
+/** The first is the reference; each other budget reads its multiple of the first's keys. */
+const MEMORY_BUDGETS_MB = QUICK ? [64] : [64, 256];
 /** Reads per pipeline while filling L1: with 16 KB values, 1.6 MB of replies in flight at a time. */
 const MEMORY_PIPELINE = 100;
 
@@ -360,7 +361,7 @@ async function benchGet(redis: RedisServer): Promise<string> {
     '',
     `${ROUNDS} rounds of ${Object.entries(GET_REQUESTS).map(([p, n]) => `${int(n)} requests at -P ${p}`).join(', ')}, each side in turn; medians.`,
     "CPU µs/GET: the serving process's user + system time over a run (redis-server's, or the proxy's) per request; it drifts less than throughput on a shared machine.",
-    "Floor: a bare Node server on the proxy's core answering the same GETs from the proxy's L1 (its arena) through the proxy's socket layer and reply writer, with no session, upstream or stats (bench/support/floor-server.ts): what Node itself reaches here. The proxy's CPU above the floor's is the proxy's own work.",
+    "Floor: a bare Node server on the proxy's core answering the same GETs from the proxy's L1 (its arena) through the proxy's socket layer, reply writer and turn flush, with no session, upstream or stats (bench/support/floor-server.ts): what Node itself reaches here. The proxy's CPU above the floor's is the proxy's own work.",
     'Goal: proxy throughput >= direct, proxy p99 <= direct p99.',
     '',
     formatTable(
@@ -551,8 +552,8 @@ async function benchInvalidation(redis: RedisServer): Promise<string> {
 // ---------------------------------------------------------------------------------- 4. memory
 
 async function benchMemory(redis: RedisServer): Promise<string> {
-  const budget = MEMORY_BUDGET_MB * 1024 * 1024;
-  // Three value sizes, about three times the budget in all, so L1 fills and then evicts.
+  // Three value sizes, about three times each budget in all, so L1 fills and then evicts; the
+  // budgets' key sets overlap (each reads the first `count x scale` keys of a class).
   const classes = QUICK
     ? [
         { size: 64, count: 100_000 },
@@ -564,54 +565,64 @@ async function benchMemory(redis: RedisServer): Promise<string> {
         { size: 1024, count: 100_000 },
         { size: 16_384, count: 6_000 },
       ];
-  const keys: string[] = [];
+  const scales = MEMORY_BUDGETS_MB.map((budget) => budget / MEMORY_BUDGETS_MB[0]);
   const setup = await connect(redis.port);
   for (const { size, count } of classes) {
     const value = Buffer.alloc(size, 'v');
-    const group = Array.from({ length: count }, (_, i) => `mem:${size}:${i}`);
+    const group = Array.from({ length: count * Math.max(...scales) }, (_, i) => `mem:${size}:${i}`);
     await pipelined(setup, group, (p, key) => p.set(key, value));
-    for (const key of group) keys.push(key);
   }
   setup.disconnect();
-  const dataBytes = classes.reduce((sum, c) => sum + c.size * c.count, 0);
 
-  const proxy = await startProxyProcess(redis.port, ['--l1-memory', `${MEMORY_BUDGET_MB}mb`]);
-  const reader = await connect(proxy.port);
-  const baseline = memoryOf(proxy.pid);
-  let maxBytes = 0;
-  let maxRss = 0;
-  const sample = async () => {
-    const info = await proxy.info();
-    maxBytes = Math.max(maxBytes, Number(info.l1_bytes));
-    maxRss = Math.max(maxRss, memoryOf(proxy.pid).rss);
-    return info;
-  };
-  // Two passes in order over every key, then random reads skewed to the first keys of each class.
-  const random = lcg(11);
-  const skewed = Array.from({ length: keys.length }, () => keys[Math.floor(keys.length * random() ** 3)]);
-  for (const order of [keys, keys, skewed]) {
-    for (let i = 0; i < order.length; i += 10_000) {
-      await pipelined(reader, order.slice(i, i + 10_000), (p, key) => p.get(key), MEMORY_PIPELINE);
-      await sample();
+  const rows: (string | number)[][] = [];
+  const verdicts: string[] = [];
+  const workloads: string[] = [];
+  for (const [n, budgetMb] of MEMORY_BUDGETS_MB.entries()) {
+    const scaled = classes.map((c) => ({ size: c.size, count: c.count * scales[n] }));
+    const keys = scaled.flatMap(({ size, count }) => Array.from({ length: count }, (_, i) => `mem:${size}:${i}`));
+    const dataBytes = scaled.reduce((sum, c) => sum + c.size * c.count, 0);
+    workloads.push(`${budgetMb} MB: ${int(keys.length)} keys (${scaled.map((c) => `${int(c.count)} of ${c.size} B`).join(', ')}; ${mb(dataBytes)} of values)`);
+    const budget = budgetMb * 1024 * 1024;
+    const proxy = await startProxyProcess(redis.port, ['--l1-memory', `${budgetMb}mb`]);
+    const reader = await connect(proxy.port);
+    const baseline = memoryOf(proxy.pid);
+    let maxBytes = 0;
+    let maxRss = 0;
+    const sample = async () => {
+      const info = await proxy.info();
+      maxBytes = Math.max(maxBytes, Number(info.l1_bytes));
+      maxRss = Math.max(maxRss, memoryOf(proxy.pid).rss);
+      return info;
+    };
+    // Two passes in order over every key, then random reads skewed to the first keys of each class.
+    const random = lcg(11);
+    const skewed = Array.from({ length: keys.length }, () => keys[Math.floor(keys.length * random() ** 3)]);
+    for (const order of [keys, keys, skewed]) {
+      for (let i = 0; i < order.length; i += 10_000) {
+        await pipelined(reader, order.slice(i, i + 10_000), (p, key) => p.get(key), MEMORY_PIPELINE);
+        await sample();
+      }
     }
+    const info = await sample();
+    const end = memoryOf(proxy.pid);
+    reader.disconnect();
+    await proxy.stop();
+    const limit = budget + 100 * 1024 * 1024;
+    rows.push([mb(budget), mb(Number(info.l1_bytes)), mb(maxBytes), int(Number(info.l1_entries)), int(Number(info.l1_evictions)), mb(baseline.rss), mb(end.rss), mb(maxRss), mb(end.peak), mb(limit)]);
+    verdicts.push(`- ${budgetMb} MB: L1 bytes <= budget: ${verdict(maxBytes <= budget)}; peak RSS ${mb(end.peak)} <= ${mb(limit)}: ${verdict(end.peak <= limit)}`);
   }
-  const info = await sample();
-  const end = memoryOf(proxy.pid);
-  reader.disconnect();
-  await proxy.stop();
-  const limit = budget + 100 * 1024 * 1024;
   return [
-    `## Memory: L1 filled past --l1-memory ${MEMORY_BUDGET_MB}mb`,
+    `## Memory: L1 filled past --l1-memory ${MEMORY_BUDGETS_MB.map((b) => `${b}mb`).join(' and ')}`,
     '',
-    `${int(keys.length)} keys (${classes.map((c) => `${int(c.count)} of ${c.size} B`).join(', ')}; ${mb(dataBytes)} of values) read through the proxy (pipelines of ${MEMORY_PIPELINE}) twice in order and once skewed; L1 bytes and RSS sampled every 10,000 reads.`,
+    `Per budget, a fresh proxy reads its keys (${workloads.join('; ')}) through the proxy (pipelines of ${MEMORY_PIPELINE}) twice in order and once skewed; L1 bytes and RSS sampled every 10,000 reads.`,
     'Goal: L1 bytes never above the budget; proxy RSS <= budget + 100 MB.',
     '',
     formatTable(
       ['L1 budget', 'L1 bytes at the end', 'L1 bytes, highest sample', 'L1 entries', 'evictions', 'RSS idle at start', 'RSS at the end', 'RSS, highest sample', 'peak RSS (VmHWM)', 'budget + 100 MB'],
-      [[mb(budget), mb(Number(info.l1_bytes)), mb(maxBytes), int(Number(info.l1_entries)), int(Number(info.l1_evictions)), mb(baseline.rss), mb(end.rss), mb(maxRss), mb(end.peak), mb(limit)]],
+      rows,
     ),
     '',
-    `- L1 bytes <= budget: ${verdict(maxBytes <= budget)}; peak RSS ${mb(end.peak)} <= ${mb(limit)}: ${verdict(end.peak <= limit)}`,
+    ...verdicts,
   ].join('\n');
 }
 

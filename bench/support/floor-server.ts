@@ -5,7 +5,7 @@
  *
  * The proxy's L1 (ReplyCache: the engine, with GET replies in its arena) holding each key's RESP
  * reply, the proxy's socket layer (ClientSocket: through the handle where Node allows) and one
- * ReplyWriter per client, written once per event-loop turn as the proxy's are (turn-flush.ts):
+ * ReplyWriter per client, flushed as the proxy's are (at once, or with the turn's: turn-flush.ts):
  * `GET key` from L1's arena as the proxy's scanner does (`$-1` when absent; upper-case GET
  * matched by its bytes), anything else (redis-benchmark's CONFIG GET at start) with an empty
  * array. No session state, no upstream, no stats, no limits: not a server for anything but this.
@@ -92,13 +92,17 @@ const server = net.createServer((socket) => {
       const chunk = rest === undefined ? data : Buffer.concat([rest, data]);
       rest = undefined;
       let at = 0;
+      let frames = 0;
       while (at < chunk.length) {
         const end = answerFrame(chunk, at, out);
         if (end < 0) break;
         at = end;
+        frames++;
       }
       if (at < chunk.length) rest = Buffer.from(chunk.subarray(at));
-      if (!flushQueued) {
+      // As ClientConnection.finishInput: one command's reply at once, a pipeline's with the turn's.
+      if (frames <= 1) out.flush();
+      else if (!flushQueued) {
         flushQueued = true;
         flushAtTurnEnd(turn);
       }

@@ -71,7 +71,8 @@ describe('INFO cachee in embedded mode', () => {
 /** A StoreConnection on a real socket pair, with the server side of the socket in reach. */
 async function connectionUnderTest(outputHighWater: number, streams = false) {
   const store = new MeasuredStore({ maxBytes: 64 * 1024 * 1024, port: 0, maxClients: 10 });
-  const serverSide: { socket?: ClientSocket; writes: number; chunks: number } = { writes: 0, chunks: 0 };
+  // writesDuringRead: per chunk read, the socket writes made before its handler returned.
+  const serverSide: { socket?: ClientSocket; writes: number; chunks: number; writesDuringRead: number[] } = { writes: 0, chunks: 0, writesDuringRead: [] };
   const server = net.createServer((socket) => {
     const setting = process.env.CACHEE_NET_STREAMS;
     if (streams) process.env.CACHEE_NET_STREAMS = '1';
@@ -86,7 +87,9 @@ async function connectionUnderTest(outputHighWater: number, streams = false) {
     const data = events.data;
     events.data = (chunk) => {
       serverSide.chunks++;
+      const before = serverSide.writes;
       data(chunk);
+      serverSide.writesDuringRead.push(serverSide.writes - before);
     };
     const write = client.write.bind(client);
     client.write = (chunk: Buffer) => {
@@ -118,7 +121,22 @@ for (const streams of [false, true]) describe(`embedded connection, ${streams ? 
       const replies = await client.pipeline(Array.from({ length: 200 }, (_, i) => (i % 2 ? ['GET', 'k'] : ['SET', 'k', String(i)])));
       assert.equal(replies.length, 200);
       assert.ok(serverSide.chunks >= 1);
-      assert.equal(serverSide.writes, serverSide.chunks);
+      // At most one: chunks read in the same event-loop turn share the turn's write.
+      assert.ok(serverSide.writes >= 1 && serverSide.writes <= serverSide.chunks, `${serverSide.writes} writes for ${serverSide.chunks} chunks`);
+    } finally {
+      await close();
+    }
+  });
+
+  it("writes a lone command's reply within its read, and a pipeline's at the end of the turn", async () => {
+    const { client, serverSide, close } = await connectionUnderTest(64 * 1024 * 1024, streams);
+    try {
+      assert.equal(s(await client.call('SET', 'k', 'v')), '+OK\r\n');
+      assert.equal(serverSide.writesDuringRead.at(-1), 1, 'a lone command: written before its read returned');
+      const replies = await client.pipeline([['GET', 'k'], ['GET', 'k'], ['GET', 'k']]);
+      assert.deepEqual(replies.map(s), ['$1\r\nv\r\n', '$1\r\nv\r\n', '$1\r\nv\r\n']);
+      assert.equal(serverSide.writesDuringRead.at(-1), 0, 'a pipeline: written after its read, by the turn flush');
+      assert.equal(serverSide.writes, 2);
     } finally {
       await close();
     }
