@@ -22,12 +22,21 @@ import { hottestByName, type HotKey } from '../metrics/hot-keys.js';
 import { MAX_ARENA_PAYLOAD, recordBytes, ReplyArena } from './reply-arena.js';
 
 /**
- * Bytes a stored entry costs besides its strings: the engine's bookkeeping (ENTRY_OVERHEAD_BYTES),
- * the Variants object (24 + 5 fields of 8 = 64), and 16 more: the proxy's memory bench (RSS
- * against --l1-memory, at its limit) was measured when the engine counted 104 for itself, not
- * 88. Counting less would let L1 hold more per budget; that bench must say so first.
+ * What the engine's structures cost per entry beyond ENTRY_OVERHEAD_BYTES's share, at the sizes
+ * they keep: V8's Map table holds 2 to 4 times its live entries' capacity under churn (28 bytes
+ * each: a heap snapshot at the peak of bench:proxy's memory section held a 14.7 MB table for
+ * 140-170k entries), and the per-slot arrays are sized for the most entries L1 has held. Peak
+ * RSS in that section without it, against budget + 100 MB: 157.9-167.9 MB at 64 MB (limit 164),
+ * 446-458 MB at 256 MB (limit 356); with it, 146.4-146.5 and 393.3-403.6. L1 holds fewer small entries
+ * per budget for it (113k instead of 155k at 64 MB there), since they cost that memory.
  */
-const ENTRY_OVERHEAD = ENTRY_OVERHEAD_BYTES + 64 + 16;
+const STRUCTURE_SLACK = 112;
+/**
+ * Bytes a stored entry costs besides its strings: the engine's bookkeeping (ENTRY_OVERHEAD_BYTES),
+ * the Variants object (24 + 5 fields of 8 = 64), 16 more (the memory section was first measured
+ * when the engine counted 104 for itself, not 88) and STRUCTURE_SLACK.
+ */
+const ENTRY_OVERHEAD = ENTRY_OVERHEAD_BYTES + 64 + 16 + STRUCTURE_SLACK;
 /** The object and two arrays of further variants, when there are any. */
 const MORE_OVERHEAD = 136;
 /** Per further variant: its two array slots. */
