@@ -27,8 +27,8 @@ import { MAX_ARENA_PAYLOAD, recordBytes, ReplyArena } from './reply-arena.js';
  * each: a heap snapshot at the peak of bench:proxy's memory section held a 14.7 MB table for
  * 140-170k entries), and the per-slot arrays are sized for the most entries L1 has held. Peak
  * RSS in that section without it, against budget + 100 MB: 157.9-167.9 MB at 64 MB (limit 164),
- * 446-458 MB at 256 MB (limit 356); with it, 146.4-146.5 and 393.3-403.6. L1 holds fewer small entries
- * per budget for it (113k instead of 155k at 64 MB there), since they cost that memory.
+ * 446-458 MB at 256 MB (limit 356); with it, 143.5-147.5 and 393-404 (four runs). L1 holds
+ * fewer small entries per budget for it (113k instead of 155k at 64 MB there): they cost that.
  */
 const STRUCTURE_SLACK = 112;
 /**
