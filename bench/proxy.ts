@@ -554,6 +554,38 @@ async function benchInvalidation(redis: RedisServer): Promise<string> {
 
 // ---------------------------------------------------------------------------------- 4. memory
 
+/** One budget of the memory section: a fresh proxy reads `keys` twice in order and once skewed. */
+async function measureMemory(redis: RedisServer, budgetMb: number, keys: string[]): Promise<{ row: (string | number)[]; verdict: string }> {
+  const budget = budgetMb * 1024 * 1024;
+  const proxy = await startProxyProcess(redis.port, ['--l1-memory', `${budgetMb}mb`]);
+  const reader = await connect(proxy.port);
+  const baseline = memoryOf(proxy.pid);
+  let maxBytes = 0;
+  let maxRss = 0;
+  const sample = async () => {
+    const info = await proxy.info();
+    maxBytes = Math.max(maxBytes, Number(info.l1_bytes));
+    maxRss = Math.max(maxRss, memoryOf(proxy.pid).rss);
+    return info;
+  };
+  // Two passes in order over every key, then random reads skewed to the first keys of each class.
+  const random = lcg(11);
+  const skewed = Array.from({ length: keys.length }, () => keys[Math.floor(keys.length * random() ** 3)]);
+  for (const order of [keys, keys, skewed]) {
+    for (let i = 0; i < order.length; i += 10_000) {
+      await pipelined(reader, order.slice(i, i + 10_000), (p, key) => p.get(key), MEMORY_PIPELINE);
+      await sample();
+    }
+  }
+  const info = await sample();
+  const end = memoryOf(proxy.pid);
+  reader.disconnect();
+  await proxy.stop();
+  const limit = budget + 100 * 1024 * 1024;
+  const row = [mb(budget), mb(Number(info.l1_bytes)), mb(maxBytes), int(Number(info.l1_entries)), int(Number(info.l1_evictions)), mb(baseline.rss), mb(end.rss), mb(maxRss), mb(end.peak), mb(limit)];
+  return { row, verdict: `L1 bytes <= budget: ${verdict(maxBytes <= budget)}; peak RSS ${mb(end.peak)} <= ${mb(limit)}: ${verdict(end.peak <= limit)}` };
+}
+
 async function benchMemory(redis: RedisServer): Promise<string> {
   // Three value sizes, about three times each budget in all, so L1 fills and then evicts; the
   // budgets' key sets overlap (each reads the first `count x scale` keys of a class).
@@ -585,34 +617,9 @@ async function benchMemory(redis: RedisServer): Promise<string> {
     const keys = scaled.flatMap(({ size, count }) => Array.from({ length: count }, (_, i) => `mem:${size}:${i}`));
     const dataBytes = scaled.reduce((sum, c) => sum + c.size * c.count, 0);
     workloads.push(`${budgetMb} MB: ${int(keys.length)} keys (${scaled.map((c) => `${int(c.count)} of ${c.size} B`).join(', ')}; ${mb(dataBytes)} of values)`);
-    const budget = budgetMb * 1024 * 1024;
-    const proxy = await startProxyProcess(redis.port, ['--l1-memory', `${budgetMb}mb`]);
-    const reader = await connect(proxy.port);
-    const baseline = memoryOf(proxy.pid);
-    let maxBytes = 0;
-    let maxRss = 0;
-    const sample = async () => {
-      const info = await proxy.info();
-      maxBytes = Math.max(maxBytes, Number(info.l1_bytes));
-      maxRss = Math.max(maxRss, memoryOf(proxy.pid).rss);
-      return info;
-    };
-    // Two passes in order over every key, then random reads skewed to the first keys of each class.
-    const random = lcg(11);
-    const skewed = Array.from({ length: keys.length }, () => keys[Math.floor(keys.length * random() ** 3)]);
-    for (const order of [keys, keys, skewed]) {
-      for (let i = 0; i < order.length; i += 10_000) {
-        await pipelined(reader, order.slice(i, i + 10_000), (p, key) => p.get(key), MEMORY_PIPELINE);
-        await sample();
-      }
-    }
-    const info = await sample();
-    const end = memoryOf(proxy.pid);
-    reader.disconnect();
-    await proxy.stop();
-    const limit = budget + 100 * 1024 * 1024;
-    rows.push([mb(budget), mb(Number(info.l1_bytes)), mb(maxBytes), int(Number(info.l1_entries)), int(Number(info.l1_evictions)), mb(baseline.rss), mb(end.rss), mb(maxRss), mb(end.peak), mb(limit)]);
-    verdicts.push(`- ${budgetMb} MB: L1 bytes <= budget: ${verdict(maxBytes <= budget)}; peak RSS ${mb(end.peak)} <= ${mb(limit)}: ${verdict(end.peak <= limit)}`);
+    const { row, verdict: line } = await measureMemory(redis, budgetMb, keys);
+    rows.push(row);
+    verdicts.push(`- ${budgetMb} MB: ${line}`);
   }
   return [
     `## Memory: L1 filled past --l1-memory ${MEMORY_BUDGETS_MB.map((b) => `${b}mb`).join(' and ')}`,
