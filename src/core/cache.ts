@@ -39,11 +39,21 @@
  *
  * Expiry uses a hierarchical timer wheel (./timer-wheel.ts), advanced by reads, writes and an
  * unref'd 1 s interval, so expired entries are reclaimed even when nobody reads them.
+ *
+ * Memory: by default `maxBytes` bounds the entries' sizes, each with an estimate of its share of
+ * the structures. With `countStructures` (the proxy's L1, which must keep a process within a
+ * budget) it bounds what the cache holds: the entries, the structures at their present size
+ * (keys are then found through the engine's own index, ./slot-index.ts, whose size it knows,
+ * instead of a Map), the arrays they replaced until collected, and the owner's `externalBytes`.
+ * The slots grow only when the budget pays for the larger arrays and for the old ones meanwhile
+ * (planSlots); otherwise the slots bound the cache like the bytes do.
  */
 import { bindCacheMetrics } from '../metrics/library.js';
 import { coarseNow } from './clock.js';
 import { FrequencySketch } from './frequency-sketch.js';
 import { hashKey } from './hash.js';
+import { SlotIndex } from './slot-index.js';
+import { UncollectedBytes } from './uncollected.js';
 import {
   checkTtl,
   defaultSketchBytes,
@@ -87,6 +97,8 @@ const PERCENT_MAIN_PROTECTED = 0.8;
 const ADMIT_WARM_FREQUENCY = 6;
 const QUEUE_TRANSFER_LIMIT = 1000;
 const INITIAL_SLOTS = 1024;
+/** With countStructures the slots start fewer: they are counted against the budget, which may be small. */
+const INITIAL_SLOTS_COUNTED = 64;
 const EXPIRY_SWEEP_MS = 1000;
 /** Entries `hottest` looks at by default. */
 export const HOTTEST_SAMPLE = 4096;
@@ -167,6 +179,15 @@ export class Cache<K, V> {
   private hashMemo = 0;
 
   private readonly sizeOf: ((value: V, key: K) => number) | undefined;
+  /** With countStructures: the index of keys to slots, in place of `map` (see ./slot-index.ts). */
+  private readonly index: SlotIndex<K> | undefined;
+  private readonly externalBytes: ((slots: number) => number) | undefined;
+  /** With countStructures: arrays replaced as the slots grew, until collected. */
+  private readonly garbage: UncollectedBytes | undefined;
+  /** With countStructures: structures and external bytes, as read at the last write (see heldBytes). */
+  private reservedWeight = 0;
+  /** With countStructures: the most entries the slots may hold now (see planSlots). */
+  private slotLimit = Infinity;
   private readonly defaultTtl: number;
   private readonly ttlJitter: number;
   private readonly onEvict: ((key: K, value: V, reason: EvictionReason) => void) | undefined;
@@ -192,8 +213,15 @@ export class Cache<K, V> {
     this.maxCount = Math.min(o.maxEntries, MAX_ENTRIES);
     // One spare slot: a newcomer is inserted before the eviction that makes room for it.
     this.maxSlots = Math.min(o.maxEntries, MAX_ENTRIES) + FIRST_SLOT + 1;
+    this.seed = randomInt32();
+    if (o.countStructures) {
+      this.garbage = new UncollectedBytes();
+      this.index = new SlotIndex<K>(this.seed, this.garbage);
+      this.externalBytes = o.externalBytes;
+    }
     if (this.weighted) {
-      this.sizeOf = o.sizeOf ?? ((value: V, key: K) => estimateBytes(key) + estimateBytes(value) + ENTRY_OVERHEAD_BYTES);
+      const overhead = o.countStructures ? 0 : ENTRY_OVERHEAD_BYTES;
+      this.sizeOf = o.sizeOf ?? ((value: V, key: K) => estimateBytes(key) + estimateBytes(value) + overhead);
     } else {
       this.sizeOf = o.sizeOf;
     }
@@ -211,11 +239,10 @@ export class Cache<K, V> {
     this.sketch = new FrequencySketch(o.sketchBytes, 10 * this.capacityEstimate);
     this.climber = new WindowClimber(this.maxWeight, this.sketch.byteLength);
     this.climberSampleSize = this.climber.sampleSize(this.capacityEstimate);
-    this.seed = randomInt32();
     this.random = randomInt32() | 1;
 
     this.meta = new Int32Array(0);
-    this.growSlots(Math.min(this.maxSlots, INITIAL_SLOTS + FIRST_SLOT));
+    this.growSlots(Math.min(this.maxSlots, (o.countStructures ? INITIAL_SLOTS_COUNTED : INITIAL_SLOTS) + FIRST_SLOT));
     this.resetSentinels();
     if (o.metrics !== undefined) bindCacheMetrics(this, o.metrics);
   }
@@ -224,7 +251,7 @@ export class Cache<K, V> {
 
   /** Returns the stored value (the same reference that was set) or undefined; counts a hit or a miss. */
   get(key: K): V | undefined {
-    const i = this.map.get(key);
+    const i = this.slotFor(key);
     if (i === undefined) {
       this.missCount++;
       return undefined;
@@ -246,7 +273,7 @@ export class Cache<K, V> {
    * policy or the stats.
    */
   slotOf(key: K): number {
-    return this.map.get(key) ?? -1;
+    return this.slotFor(key) ?? -1;
   }
 
   /** Whether the entry at a handle from slotOf has not expired; no effect on the policy or the stats. */
@@ -264,16 +291,21 @@ export class Cache<K, V> {
     if (++this.readCount === READ_BUFFER_SIZE) this.drainOnRead();
   }
 
+  /** The slot of `key`, or undefined. */
+  private slotFor(key: K): number | undefined {
+    return this.index === undefined ? this.map.get(key) : this.index.get(key, this.keys);
+  }
+
   /** Like get, without touching the policy or the stats. */
   peek(key: K): V | undefined {
-    const i = this.map.get(key);
+    const i = this.slotFor(key);
     if (i === undefined || (this.expiring && this.isExpired(i))) return undefined;
     return this.values[i];
   }
 
   /** Whether the key is present and not expired; no effect on the policy or the stats. */
   has(key: K): boolean {
-    const i = this.map.get(key);
+    const i = this.slotFor(key);
     return i !== undefined && !(this.expiring && this.isExpired(i));
   }
 
@@ -281,9 +313,72 @@ export class Cache<K, V> {
     return this.count;
   }
 
-  /** Sum of entry sizes; 0 when sizes are not tracked (neither maxBytes nor sizeOf given). */
+  /**
+   * Sum of entry sizes, plus with countStructures the structures and external bytes (what
+   * maxBytes bounds); 0 when sizes are not tracked (neither maxBytes nor sizeOf given).
+   */
   get bytes(): number {
-    return this.totalBytes;
+    return this.index === undefined ? this.totalBytes : this.totalBytes + this.heldBytes();
+  }
+
+  /**
+   * Bytes of the engine's own structures at their present size: with countStructures its index of
+   * keys (a Map's table is not counted: V8 does not tell its size) and the arrays the slots have
+   * outgrown until they are collected; the per-slot arrays, the expiry wheel, the sketch with its
+   * block index, the climber's ghosts and the read buffer.
+   */
+  get structureBytes(): number {
+    const slotArrays = 2 * (16 + 8 * this.capacity) + this.meta.byteLength + (this.sizes?.byteLength ?? 0);
+    return (
+      (this.index?.byteLength ?? 0) +
+      (this.garbage?.bytes ?? 0) +
+      slotArrays +
+      (this.wheel?.byteLength ?? 0) +
+      this.sketch.memoryBytes +
+      this.climber.byteLength +
+      this.readBuffer.byteLength
+    );
+  }
+
+  /** Entries the cache has slots for now (it grows them as it needs, up to maxEntries). */
+  get slotCapacity(): number {
+    return this.capacity - FIRST_SLOT;
+  }
+
+  /** With countStructures: what the cache holds besides its entries (structures and external bytes). */
+  private heldBytes(): number {
+    return this.structureBytes + (this.externalBytes?.(this.capacity - FIRST_SLOT) ?? 0);
+  }
+
+  /** With countStructures: the bytes of what is sized by the slots (engine and owner), for `slots` slots. */
+  private slotSizedBytes(slots: number): number {
+    const capacity = slots + FIRST_SLOT;
+    const perSlot = 8 + 8 + 4 * STRIDE + (this.sizes === undefined ? 0 : 8) + (this.wheel === undefined ? 0 : 16);
+    const external = this.externalBytes === undefined ? 0 : this.externalBytes(slots) - this.externalBytes(0);
+    return perSlot * capacity + SlotIndex.bytesFor(capacity) + external;
+  }
+
+  /**
+   * With countStructures, once every slot is taken: doubles the slots when the budget, after
+   * paying for the larger arrays, holds more entries of the present mean size than there are
+   * slots now, and then reserves room for the old arrays too (garbage until collected), so that
+   * the growth never takes the cache past its budget; growSlots runs after the evictions. Else the
+   * slots bound the cache: one more entry is evicted, so that the next newcomer has a slot.
+   * Returns the capacity to grow to (0: none).
+   */
+  private planSlots(): number {
+    const slots = this.capacity - FIRST_SLOT;
+    const grown = Math.min(this.maxSlots, this.capacity * 2);
+    if (grown === this.capacity) return 0;
+    const now = this.slotSizedBytes(slots);
+    const after = this.reservedWeight - now + this.slotSizedBytes(grown - FIRST_SLOT);
+    const mean = this.totalWeight / this.count;
+    if (this.maxWeight - after > (this.count + 1) * mean) {
+      this.reservedWeight = after + now;
+      return grown;
+    }
+    this.slotLimit = slots - 1;
+    return 0;
   }
 
   /** The bound in bytes, Infinity when the cache is bounded by count only. */
@@ -301,7 +396,7 @@ export class Cache<K, V> {
       rejections: this.rejectionCount,
       expirations: this.expirationCount,
       entries: this.count,
-      bytes: this.totalBytes,
+      bytes: this.bytes,
       loads: this.loadCount,
       loadErrors: this.loadErrorCount,
     };
@@ -348,9 +443,10 @@ export class Cache<K, V> {
     const ttl = options?.ttl === undefined ? this.defaultTtl : checkTtl('ttl', options.ttl);
     const size = this.sizeOf === undefined ? 0 : this.measure(value, key);
     if (this.flights.size !== 0) this.markFlightStale(key);
+    if (this.index !== undefined) this.reservedWeight = this.heldBytes();
 
-    let i = this.map.get(key);
-    if (this.weighted && size > this.maxWeight) {
+    let i = this.slotFor(key);
+    if (this.weighted && size + this.reservedWeight > this.maxWeight) {
       if (i !== undefined) this.removeSlot(i, 'replaced');
       this.flushNotices();
       return false;
@@ -370,7 +466,7 @@ export class Cache<K, V> {
     if (this.flights.size !== 0) this.markFlightStale(key);
     // Drain before the lookup: the maintenance it runs may itself remove this key.
     if (this.readCount !== 0) this.drainReads();
-    const i = this.map.get(key);
+    const i = this.slotFor(key);
     let deleted = false;
     if (i !== undefined) {
       const expired = this.expiring && this.isExpired(i);
@@ -396,6 +492,7 @@ export class Cache<K, V> {
       }
     }
     this.map.clear();
+    this.index?.clear();
     this.keys.fill(undefined);
     this.values.fill(undefined);
     this.meta.fill(0);
@@ -412,6 +509,18 @@ export class Cache<K, V> {
     this.windowWeight = 0;
     this.protectedWeight = 0;
     this.totalBytes = 0;
+    this.flushNotices();
+  }
+
+  /**
+   * Evicts until the cache is within its bounds again: for an owner whose externalBytes grew
+   * after a write (countStructures). Nothing to do otherwise: every write leaves the cache within them.
+   */
+  trim(): void {
+    if (this.index === undefined) return;
+    if (this.readCount !== 0) this.drainReads();
+    this.reservedWeight = this.heldBytes();
+    if (this.overBound()) this.evictFromMain(0);
     this.flushNotices();
   }
 
@@ -492,7 +601,8 @@ export class Cache<K, V> {
     this.totalWeight += weight;
     this.totalBytes += size;
     this.count++;
-    this.map.set(key, i);
+    if (this.index === undefined) this.map.set(key, i);
+    else this.index.add(key, i);
     if (ttl > 0) this.scheduleExpiry(i, ttl);
     if (this.learnsCapacity && this.count > this.capacityEstimate && this.capacityEstimate < this.maxCount) {
       this.estimateCapacity(Math.min(this.count, this.maxCount));
@@ -580,7 +690,8 @@ export class Cache<K, V> {
     this.count--;
     if (this.expiring) this.wheel!.deschedule(i);
     const key = this.keys[i] as K;
-    this.map.delete(key);
+    if (this.index === undefined) this.map.delete(key);
+    else this.index.remove(key, i);
     if (this.onEvict !== undefined) this.notices.push(key, this.values[i], reason);
     this.keys[i] = undefined;
     this.values[i] = undefined;
@@ -601,6 +712,13 @@ export class Cache<K, V> {
   }
 
   private growSlots(capacity: number): void {
+    const garbage = this.garbage;
+    if (garbage !== undefined) {
+      garbage.dropped(this.meta, this.meta.byteLength);
+      garbage.dropped(this.keys, 16 + 8 * this.keys.length);
+      garbage.dropped(this.values, 16 + 8 * this.values.length);
+      if (this.sizes !== undefined) garbage.dropped(this.sizes, this.sizes.byteLength);
+    }
     const meta = new Int32Array(capacity * STRIDE);
     meta.set(this.meta);
     this.meta = meta;
@@ -613,9 +731,10 @@ export class Cache<K, V> {
       this.sizes = sizes;
     }
     if (this.wheel !== undefined) {
-      this.wheel.grow(capacity);
+      this.wheel.grow(capacity, garbage);
       this.expiresAt = this.wheel.expiresAt;
     }
+    this.index?.reserve(capacity);
     this.capacity = capacity;
   }
 
@@ -732,16 +851,31 @@ export class Cache<K, V> {
       this.uncountedAccesses = 0;
     }
     const candidates = this.windowWeight > this.windowMax ? this.evictFromWindow() : 0;
-    if (this.totalWeight > this.maxWeight || this.count > this.maxCount) {
+    let grown = 0;
+    if (this.index !== undefined) {
+      // Read once per run: evictions never make it larger, so it stays an upper bound.
+      this.reservedWeight = this.heldBytes();
+      if (this.count + FIRST_SLOT >= this.capacity) grown = this.planSlots();
+    }
+    if (this.overBound()) {
       this.evictFromMain(candidates);
       if (this.learnsCapacity) this.learnCapacityWhenFull();
     }
+    if (grown !== 0) {
+      this.growSlots(grown);
+      this.reservedWeight = this.heldBytes();
+    }
+    this.slotLimit = Infinity;
     if (this.protectedWeight > this.protectedMax) this.demoteFromProtected();
     if (this.hitCount + this.missCount - this.sampleHitsStart - this.sampleMissesStart >= this.climberSampleSize) {
       this.endSample();
     }
     if (this.adjustment !== 0) this.adjustWindow();
     if (this.expiring) this.advanceWheel();
+  }
+
+  private overBound(): boolean {
+    return this.totalWeight + this.reservedWeight > this.maxWeight || this.count > this.maxCount || this.count > this.slotLimit;
   }
 
   private evictFromWindow(): number {
@@ -770,7 +904,7 @@ export class Cache<K, V> {
     let victimQueue = PROBATION;
     let victim = this.first(PROBATION);
     let candidate = candidates > 0 ? this.last(PROBATION) : NONE;
-    while (this.totalWeight > this.maxWeight || this.count > this.maxCount) {
+    while (this.overBound()) {
       if (candidates <= 0) candidate = NONE;
       if (victim === NONE) {
         if (candidate === NONE) {
@@ -921,7 +1055,7 @@ export class Cache<K, V> {
     const requests = hits + this.missCount - this.sampleMissesStart;
     this.sampleHitsStart = this.hitCount;
     this.sampleMissesStart = this.missCount;
-    const full = this.totalWeight >= this.maxWeight / 2 || this.count >= this.maxCount / 2;
+    const full = this.totalWeight + this.reservedWeight >= this.maxWeight / 2 || this.count >= this.maxCount / 2;
     const adjustment = this.climber.onSample(hits, requests, full, this.windowMax, this.capacityEstimate);
     if (adjustment !== 0) this.adjustment = adjustment;
   }

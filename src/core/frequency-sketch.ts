@@ -51,6 +51,11 @@ export class FrequencySketch {
     return this.table.byteLength;
   }
 
+  /** The table and its index of blocks in use. */
+  get memoryBytes(): number {
+    return this.table.byteLength + this.listed.byteLength + this.active.byteLength;
+  }
+
   /** Records one occurrence of the key whose hash is `hash`; true when that halved the sketch. */
   increment(hash: number): boolean {
     this.add(hash, 1);

@@ -17,6 +17,24 @@ export interface CacheOptions<K, V> {
   maxBytes?: number;
   /** The size of an entry in bytes; must return a finite number >= 0. Also enables `bytes` without `maxBytes`. */
   sizeOf?: (value: V, key: K) => number;
+  /**
+   * With `maxBytes`: count the engine's own structures against it too, at the size they have now
+   * (the key-to-slot Map's table, which V8 keeps at 1 to 4 times its live keys; the per-slot
+   * arrays, sized for the most entries held; the sketch; the expiry wheel), plus `externalBytes`.
+   * `bytes` then is all the memory the cache holds, and `sizeOf` should count only what each
+   * entry holds by itself. For a process that must stay within a memory budget (the proxy's L1).
+   * Default false: `maxBytes` bounds the entries' sizes alone (the default estimate adds 88 bytes
+   * an entry for the structures).
+   */
+  countStructures?: boolean;
+  /**
+   * With `countStructures`: bytes held outside the entries on the cache's behalf (an owner's index
+   * or buffer pool) when the engine has slots for `slots` entries (`slotCapacity`), counted against
+   * `maxBytes` with the structures. An owner that sizes a table by the slots says so here, and
+   * the engine makes room for it (and for the table it replaces) before its slots grow. Read
+   * before each eviction decision; it should not grow when entries leave.
+   */
+  externalBytes?: (slots: number) => number;
   /** Default time to live of an entry, in ms. Absent or 0: entries do not expire. */
   ttl?: number;
   /** Spreads each entry's TTL uniformly by +-this fraction (0 to <1), so hot keys set together do not expire together. */
@@ -78,6 +96,8 @@ export interface ResolvedOptions<K, V> {
   maxEntries: number;
   maxBytes: number;
   sizeOf: ((value: V, key: K) => number) | undefined;
+  countStructures: boolean;
+  externalBytes: ((slots: number) => number) | undefined;
   ttl: number;
   ttlJitter: number;
   sketchBytes: number;
@@ -129,6 +149,13 @@ export function resolveOptions<K, V>(options: CacheOptions<K, V>): ResolvedOptio
     throw new RangeError(`maxEntries must be at most ${MAX_ENTRIES} (the engine numbers its slots in 28 bits), got ${maxEntries}`);
   }
   const sizeOf = optionalFunction<(value: V, key: K) => number>('sizeOf', options.sizeOf);
+  if (options.countStructures !== undefined && typeof options.countStructures !== 'boolean') {
+    throw new TypeError(`countStructures must be a boolean, got ${typeof options.countStructures}`);
+  }
+  const countStructures = options.countStructures === true;
+  const externalBytes = optionalFunction<(slots: number) => number>('externalBytes', options.externalBytes);
+  if (externalBytes !== undefined && !countStructures) throw new TypeError('externalBytes needs countStructures: true');
+  if (countStructures && maxBytes === undefined) throw new TypeError('countStructures needs maxBytes');
   const ttl = checkTtl('ttl', options.ttl);
   const ttlJitter = positive('ttlJitter', options.ttlJitter, true) ?? 0;
   if (ttlJitter >= 1) throw new RangeError(`ttlJitter must be below 1, got ${ttlJitter}`);
@@ -138,10 +165,14 @@ export function resolveOptions<K, V>(options: CacheOptions<K, V>): ResolvedOptio
   }
   const sketchFitsOnFill = sketchBytes === undefined && maxBytes !== undefined;
   sketchBytes ??= maxEntries === undefined ? DEFAULT_SKETCH_BYTES : defaultSketchBytes(maxEntries);
+  // Counted against maxBytes, the sketch may not take more than a sixteenth of it.
+  if (countStructures && options.sketchBytes === undefined) sketchBytes = Math.min(sketchBytes, Math.max(64, maxBytes! / 16));
   return {
     maxEntries: maxEntries ?? Infinity,
     maxBytes: maxBytes ?? Infinity,
     sizeOf,
+    countStructures,
+    externalBytes,
     ttl,
     ttlJitter,
     sketchBytes,

@@ -17,6 +17,8 @@
  * Times are in the cache's clock unit (milliseconds). Slots are the cache's entry indices.
  */
 
+import type { UncollectedBytes } from './uncollected.js';
+
 /** Bucket width of each wheel, as a power of two of milliseconds: ~1 s, ~65 s, ~70 min, ~37 h. */
 const SHIFTS = [10, 16, 22, 27, 31];
 /** Buckets per wheel; each wheel spans the next one's bucket width. The last is the overflow. */
@@ -52,7 +54,14 @@ export class TimerWheel {
     return this.expiresAt.length;
   }
 
-  grow(capacity: number): void {
+  get byteLength(): number {
+    return this.expiresAt.byteLength + this.links.byteLength;
+  }
+
+  /** Room for `capacity` slots; the arrays replaced are counted in `garbage` until collected. */
+  grow(capacity: number, garbage?: UncollectedBytes): void {
+    garbage?.dropped(this.expiresAt, this.expiresAt.byteLength);
+    garbage?.dropped(this.links, this.links.byteLength);
     const expiresAt = new Float64Array(capacity).fill(Infinity);
     expiresAt.set(this.expiresAt);
     this.expiresAt = expiresAt;

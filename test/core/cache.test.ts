@@ -359,6 +359,56 @@ describe('Cache bound by bytes', () => {
   });
 });
 
+describe('Cache counting its structures (countStructures)', () => {
+  const counting = (maxBytes: number, externalBytes?: (slots: number) => number) =>
+    new Cache<number, number>({ maxBytes, sizeOf: (v) => v, countStructures: true, externalBytes });
+
+  it('counts its structures and the owner\'s bytes in `bytes`, and keeps them within maxBytes', () => {
+    let external = 1_000;
+    const cache = counting(256 * 1024, (slots) => external + 4 * slots);
+    const empty = cache.bytes;
+    assert.ok(cache.structureBytes > 0);
+    assert.equal(empty, cache.structureBytes + external + 4 * cache.slotCapacity, 'an empty cache holds its structures');
+    cache.set(1, 500);
+    assert.equal(cache.bytes, empty + 500);
+    for (let k = 2; k < 8_000; k++) {
+      cache.set(k, 40);
+      assert.ok(cache.bytes <= cache.maxBytes, `${cache.bytes} bytes after ${k} sets`);
+    }
+    const held = cache.size;
+    external = 30_000;
+    cache.trim();
+    assert.ok(cache.bytes <= cache.maxBytes, `${cache.bytes} bytes once the owner holds more`);
+    assert.ok(cache.size > 0 && cache.size < held, 'it made room by evicting');
+    checkInvariants(cache);
+  });
+
+  it('grows its slots while the budget pays for them and for the arrays they replace', () => {
+    const cache = counting(4 * 1024 * 1024);
+    const slotsAtStart = cache.slotCapacity;
+    for (let k = 0; k < 30_000; k++) {
+      cache.set(k, 16);
+      if (k % 1000 === 0) checkInvariants(cache);
+    }
+    assert.ok(cache.slotCapacity > 10 * slotsAtStart, `grew to ${cache.slotCapacity} slots`);
+    assert.equal(cache.size, 30_000, 'small entries all fit');
+    // The arrays replaced on the way are counted until collected (no collection ran in this loop).
+    assert.ok((cache as unknown as { garbage: { bytes: number } }).garbage.bytes > 0);
+    checkInvariants(cache);
+  });
+
+  it('keeps its slots when entries are large enough that more slots would hold fewer of them', () => {
+    const cache = counting(256 * 1024, (slots) => 200 * slots);
+    for (let k = 0; k < 2_000; k++) cache.set(k, 8);
+    const slots = cache.slotCapacity;
+    assert.ok(cache.size < slots, 'one slot is kept free for the next newcomer');
+    assert.ok(cache.bytes < cache.maxBytes * 0.9, `slots bind before bytes (${cache.bytes} of ${cache.maxBytes})`);
+    for (let k = 2_000; k < 4_000; k++) cache.set(k, 8);
+    assert.equal(cache.slotCapacity, slots, 'no growth that would cost more than it holds');
+    checkInvariants(cache);
+  });
+});
+
 describe('Cache options', () => {
   const bad: [string, object, RegExp][] = [
     ['no bound', {}, /maxEntries, maxBytes/],
@@ -374,6 +424,10 @@ describe('Cache options', () => {
     ['tiny sketch', { maxEntries: 1, sketchBytes: 8 }, /sketchBytes/],
     ['sizeOf not a function', { maxBytes: 10, sizeOf: 3 }, /sizeOf/],
     ['onEvict not a function', { maxEntries: 1, onEvict: 'x' }, /onEvict/],
+    ['countStructures not a boolean', { maxBytes: 10, countStructures: 1 }, /countStructures must be a boolean/],
+    ['countStructures without maxBytes', { maxEntries: 10, countStructures: true }, /countStructures needs maxBytes/],
+    ['externalBytes without countStructures', { maxBytes: 10, externalBytes: () => 0 }, /externalBytes needs countStructures/],
+    ['externalBytes not a function', { maxBytes: 10, countStructures: true, externalBytes: 5 }, /externalBytes/],
   ];
   for (const [name, options, message] of bad) {
     it(`throws at construction on ${name}`, () => {

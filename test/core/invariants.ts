@@ -28,7 +28,7 @@ export function checkInvariants<K, V>(cache: Cache<K, V>): void {
       assert.equal(queueOf(meta, i), q, `slot ${i} sits in ${QUEUE_NAMES[q]} but is tagged ${queueOf(meta, i)}`);
       assert.ok(!seen.has(i), `slot ${i} is in two queues`);
       seen.add(i);
-      assert.equal(c.map.get(c.keys[i]), i, `slot ${i}: the map does not point back to it`);
+      assert.equal(c.slotFor(c.keys[i]), i, `slot ${i}: the index does not point back to it`);
       const size = c.sizes ? c.sizes[i] : 0;
       bytes += size;
       weights[q] += c.weighted ? size : 1;
@@ -36,7 +36,8 @@ export function checkInvariants<K, V>(cache: Cache<K, V>): void {
     }
     assert.equal(link(meta, q, 0), previous, `${QUEUE_NAMES[q]}: sentinel's prev is not the tail`);
   }
-  assert.equal(seen.size, c.map.size, 'map size differs from the entries in the queues');
+  const indexed = c.index === undefined ? c.map.size : c.index.table.size;
+  assert.equal(seen.size, indexed, 'the index holds another number of keys than the queues');
   assert.equal(c.count, seen.size, 'size differs from the entries in the queues');
   assert.equal(cache.size, seen.size);
   assert.equal(c.totalBytes, bytes, 'bytes differ from the sum of entry sizes');
@@ -44,6 +45,11 @@ export function checkInvariants<K, V>(cache: Cache<K, V>): void {
   assert.equal(c.protectedWeight, weights[2], 'protected weight is off');
   assert.equal(c.totalWeight, weights[0] + weights[1] + weights[2], 'total weight is off');
   assert.ok(c.totalWeight <= c.maxWeight, `over the bound: ${c.totalWeight} > ${c.maxWeight}`);
+  if (c.index !== undefined) {
+    // Counting its structures: all it holds within maxBytes, and a free slot for the next newcomer.
+    assert.ok(cache.bytes <= cache.maxBytes, `structures and entries over the bound: ${cache.bytes} > ${cache.maxBytes}`);
+    assert.ok(c.count < c.capacity - 3, 'no free slot left for a newcomer');
+  }
   assert.ok(c.count <= c.maxCount, `over maxEntries: ${c.count} > ${c.maxCount}`);
   assert.ok(c.windowMax >= 0 && c.protectedMax >= 0, 'negative segment maximum');
   assert.ok(c.windowMax + c.protectedMax <= c.maxWeight, 'segment maxima exceed the bound');

@@ -94,6 +94,26 @@ describe('Cache against a Map model', () => {
     );
   });
 
+  it('bounded by bytes, counting its structures and an owner\'s', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 12_000, max: 60_000 }),
+        fc.integer({ min: 0, max: 4_000 }),
+        fc.array(command.map((c) => (c.op === 'set' ? { ...c, size: c.size * 50 } : c)), { minLength: 20, maxLength: 300 }),
+        (maxBytes, external, commands) => {
+          const cache = new Cache<number, { value: number; size: number }>({
+            maxBytes,
+            sizeOf: (v) => v.size,
+            countStructures: true,
+            externalBytes: (slots) => external + 8 * slots,
+          });
+          replay(cache, commands, Infinity, maxBytes);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('bounded by both', () => {
     fc.assert(
       fc.property(
