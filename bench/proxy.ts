@@ -15,6 +15,7 @@
  * Proxy and direct runs alternate within each round; tables give medians over the rounds.
  *
  * Flags: --only=get,relay,invalidation,memory  --rounds=N (default 5)  --quick (fewer requests)
+ *        --memory-budgets=64,256,1024 (MB; each reads 406,000 keys per 64 MB)
  *        --rtt-ms=0.3 (round trip the relay adds)  --value-size=3 (bytes of each GET's value)
  *        --proxy=PATH (the cachee bin to run, default dist/cli/main.js: to time another build)
  */
@@ -27,6 +28,7 @@ import { Redis } from 'ioredis';
 import { freePort, startRedis, type RedisServer } from '../test/support/redis-server.js';
 import { formatTable, lcg, median, percentile } from './harness.js';
 import { parseInfoLines } from '../src/cli/status.js';
+import { proxyProcessEnv } from '../src/proxy/malloc-tuning.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RELAY_MAIN = path.join(HERE, 'support', 'relay-process.ts');
@@ -48,8 +50,8 @@ const GET_REQUESTS: Record<number, number> = QUICK ? { 1: 100_000, 16: 800_000 }
 const RELAY_REQUESTS = QUICK ? 1_000 : 3_000;
 const HOT_KEYS = 1_000;
 const INVALIDATION_SAMPLES = QUICK ? 300 : 1_000;
-/** The first is the reference; each other budget reads its multiple of the first's keys. */
-const MEMORY_BUDGETS_MB = QUICK ? [64] : [64, 256];
+/** Each budget reads its multiple of the keys of a 64 MB one. */
+const MEMORY_BUDGETS_MB = flag('memory-budgets')?.split(',').map(Number) ?? (QUICK ? [64] : [64, 256]);
 /** Reads per pipeline while filling L1: with 16 KB values, 1.6 MB of replies in flight at a time. */
 const MEMORY_PIPELINE = 100;
 
@@ -160,7 +162,7 @@ async function startProxyProcess(upstreamPort: number, flags: string[] = []): Pr
   // The admin server on any free port (6381 may be taken): a default start runs one, and the memory
   // section counts what it costs. A variable, which a build from before --admin-port (--proxy=PATH)
   // ignores, where it would refuse the flag.
-  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CACHEE_'))), CACHEE_ADMIN_PORT: '0' };
+  const env = { ...proxyProcessEnv(Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CACHEE_')))), CACHEE_ADMIN_PORT: '0' };
   const args = [PROXY_MAIN, 'start', '--upstream', `redis://127.0.0.1:${upstreamPort}`, '--port', String(port), ...flags];
   const child = spawnOn(SERVER_CPU, process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForOutput(child, /invalidation: tracking|warning:/, 20_000, 'cachee start');
@@ -600,7 +602,7 @@ async function benchMemory(redis: RedisServer): Promise<string> {
         { size: 1024, count: 100_000 },
         { size: 16_384, count: 6_000 },
       ];
-  const scales = MEMORY_BUDGETS_MB.map((budget) => budget / MEMORY_BUDGETS_MB[0]);
+  const scales = MEMORY_BUDGETS_MB.map((budget) => budget / 64);
   const setup = await connect(redis.port);
   for (const { size, count } of classes) {
     const value = Buffer.alloc(size, 'v');

@@ -14,9 +14,11 @@
  * Layout (log-structured, as in RAMCloud's memory): records are appended to the head of 1 MiB
  * segments; a removed record is marked dead. When dead bytes exceed 1/8 of all segments, the
  * segment with the most dead bytes is cleaned: its live records move to the head, and the segment
- * is released. So the segments held stay within 8/7 of the live bytes (plus the head's free end),
- * which is what the owner counts per record (arenaCost in ./reply-cache.ts), and no cleaning pass
- * copies more than one segment.
+ * is released. So the segments held stay within 8/7 of the live bytes plus the head, and no
+ * cleaning pass copies more than one segment. Released segments are kept for reuse up to 1/16 of
+ * those held; beyond, they go back to the allocator. Hence a bound on the memory the arena holds,
+ * whatever the mix of records: 17/14 of each live record (recordCost) plus fixedBytesFor, which is
+ * what the owner counts against its budget.
  *
  * Cleaning runs in `set` and `delete` only: a ref from `find` stays valid until the next of those.
  *
@@ -26,24 +28,43 @@
  *
  * The hash is FNV-1a over the key's bytes from a random per-process seed, finished with a mixer:
  * keys a client chose cannot be crafted offline into one long probe run, and an insert more than
- * MAX_PROBE cells from its home is refused (the owner keeps that reply elsewhere). The table stays
- * at most 60% full, so every lookup ends at an empty cell.
+ * MAX_PROBE cells from its home is refused (the owner keeps that reply elsewhere). The table
+ * (../core/hash-cells.ts) stays 15-60% full, so every lookup ends at an empty cell.
  */
+import { HashCells } from '../core/hash-cells.js';
+import { UncollectedBytes } from '../core/uncollected.js';
 
-const SEGMENT_BYTES = 1 << 20;
-const SEGMENT_WORDS = SEGMENT_BYTES >> 2;
+/**
+ * Segments are a 64th of L1's budget, a power of two from 16 KiB to 1 MiB: the head segment's
+ * free end is memory held for no record, so it must be small beside the budget.
+ */
+const MAX_SEGMENT_BYTES = 1 << 20;
+const MIN_SEGMENT_BYTES = 16 << 10;
 const OFFSET_BITS = 18;
 const OFFSET_MASK = (1 << OFFSET_BITS) - 1;
 /** Refs are positive int32s with 13 bits of segment: 8 GiB of segments. */
 const MAX_SEGMENTS = 1 << 13;
 const HEADER_WORDS = 6;
 /**
- * Largest key + reply kept here; larger replies stay with the owner (as strings in the heap). For
- * those the copy, not the lookup, is most of a hit; and with replies of up to 64 KiB here, the
- * memory section of bench:proxy peaked 3-5 MB higher (167.6-169.1 MB against 164.1-165.4): the
- * arena and the heap each keep what they held at their own busiest phase.
+ * Largest key + reply kept here, in an arena of `segmentBytes` segments: a record of at most 1/8
+ * of a segment (a segment sealed early for a large record wastes less than that, and cleaning
+ * reclaims it). Larger replies stay with the owner, as strings in the heap. All smaller replies
+ * are here rather than in the heap: two pools would each keep what they held at their own busiest
+ * phase, and the heap holds up to a tenth more than lives in it between collections.
  */
-export const MAX_ARENA_PAYLOAD = 4 * 1024 - HEADER_WORDS * 4;
+export function maxPayloadOf(segmentBytes: number): number {
+  return segmentBytes / 8 - HEADER_WORDS * 4;
+}
+
+/** The largest key + reply any arena keeps (with 1 MiB segments). */
+export const MAX_ARENA_PAYLOAD = maxPayloadOf(MAX_SEGMENT_BYTES);
+
+/** The segment size for an L1 budget of `budget` bytes. */
+export function segmentBytesFor(budget: number): number {
+  let bytes = MIN_SEGMENT_BYTES;
+  while (bytes < MAX_SEGMENT_BYTES && bytes * 2 * 64 <= budget) bytes *= 2;
+  return bytes;
+}
 const MAX_PROBE = 64;
 const INITIAL_CELLS = 1 << 10;
 const DEAD = -1;
@@ -62,6 +83,18 @@ const SEED = (Math.random() * 0x100000000) >>> 0;
 export function recordBytes(keyLength: number, replyLength: number): number {
   return HEADER_WORDS * 4 + ((keyLength + replyLength + 3) & ~3);
 }
+
+/**
+ * What a live record accounts for of the arena's memory: its bytes, its share of the dead ones
+ * (at most 1/8 of the segments held: 8/7 of the live) and of the spare segments (at most 1/16 of
+ * those held): 8/7 x 17/16 = 17/14.
+ */
+export function recordCost(keyLength: number, replyLength: number): number {
+  return Math.ceil((recordBytes(keyLength, replyLength) * 17) / 14);
+}
+
+/** A segment's JS objects (the Buffer, its Int32Array view, the record of its fill), about. */
+const SEGMENT_OBJECT_BYTES = 256;
 
 /** The table cell's hash: the key's bytes, then db and variant, mixed (murmur3's finalizer). */
 function finish(h: number, db: number, variant: number): number {
@@ -93,26 +126,30 @@ export class ReplyArena {
   private segments: (Segment | undefined)[] = [];
   private freeSegmentNumbers: number[] = [];
   /**
-   * Released segments' memory, kept for the next ones. Handed back to the allocator instead, a
-   * megabyte at a time under churn, it came back as RSS past the budget: a released Buffer waits
-   * for a GC, which external memory triggers only tens of MB later, and glibc serves later
-   * megabytes from a heap the freed ones fragment. Memory section of bench:proxy, peak RSS: 171.8
-   * MB without a pool, 166.5-168.9 keeping spares up to 1/8 of the segments in use, 164.1-165.4
-   * keeping all (the same build otherwise). Never more than the most segments held at once.
+   * Released segments' memory, kept for the next ones, up to 1/16 of the segments held (at least
+   * one). Handed back to the allocator at once, a megabyte at a time under churn, it came back as
+   * RSS past the budget: a released Buffer waits for a GC, which external memory triggers only tens
+   * of MB later, and glibc serves later megabytes from a heap the freed ones fragment (memory
+   * section of bench:proxy, peak RSS: 171.8 MB without spares, 164.1-165.4 keeping all). Kept
+   * without a bound, they would hold the most the arena ever held when L1's mix moves to replies
+   * kept elsewhere.
    */
   private spare: Buffer[] = [];
   private head: number = -1;
-  private cells = new Int32Array(INITIAL_CELLS * 2);
-  private mask = INITIAL_CELLS - 1;
-  private count = 0;
+  /** Tables replaced by larger ones, until collected. */
+  private readonly garbage = new UncollectedBytes();
+  private readonly table = new HashCells(INITIAL_CELLS, this.garbage);
+  private readonly segmentWords: number;
+  /** Largest key + reply kept (maxPayloadOf). */
+  readonly maxPayload: number;
   /** Room for any key a record can hold, for the lookups by string. */
-  private readonly scratch = Buffer.allocUnsafe(MAX_ARENA_PAYLOAD);
+  private readonly scratch: Buffer;
   /** Words of all segments held, and of the dead records (and sealed ends) among them. */
   private heldWords = 0;
   private deadWords = 0;
 
   get size(): number {
-    return this.count;
+    return this.table.size;
   }
 
   /** Bytes of the segments in use (live, dead and not yet used); the spare ones are `bytesSpare`. */
@@ -120,8 +157,42 @@ export class ReplyArena {
     return this.heldWords * 4;
   }
 
+  /** `segmentBytes`: a power of two from 16 KiB to 1 MiB (segmentBytesFor). */
+  constructor(segmentBytes: number = MAX_SEGMENT_BYTES) {
+    if (!(segmentBytes >= MIN_SEGMENT_BYTES && segmentBytes <= MAX_SEGMENT_BYTES && (segmentBytes & (segmentBytes - 1)) === 0)) {
+      throw new RangeError(`segmentBytes must be a power of two from ${MIN_SEGMENT_BYTES} to ${MAX_SEGMENT_BYTES}, got ${segmentBytes}`);
+    }
+    this.segmentWords = segmentBytes >> 2;
+    this.maxPayload = maxPayloadOf(segmentBytes);
+    this.scratch = Buffer.allocUnsafe(this.maxPayload);
+  }
+
   get bytesSpare(): number {
-    return this.spare.length * SEGMENT_BYTES;
+    return this.spare.length * this.segmentWords * 4;
+  }
+
+  /**
+   * What the owner counts for the arena besides recordCost of each live record, once it has room
+   * for `records` records (reserve): the head segment (whose free end is neither live nor dead
+   * yet) with its share of spares (17/14), the one spare kept however few segments are held, the
+   * table, the scratch buffer, the segments' objects, and the tables it replaced that are not
+   * collected yet.
+   */
+  fixedBytesFor(records: number): number {
+    return (
+      Math.ceil((this.segmentWords * 4 * 31) / 14) +
+      HashCells.bytesFor(records, INITIAL_CELLS) +
+      this.scratch.length +
+      // Every segment held or spare has a number below segments.length; one more for the number
+      // a cleaning pass may take before it frees one.
+      SEGMENT_OBJECT_BYTES * (this.segments.length + 1) +
+      this.garbage.bytes
+    );
+  }
+
+  /** Room in the table for `records` records, so that it does not grow on the way there. */
+  reserve(records: number): void {
+    this.table.reserve(records);
   }
 
   /** Bytes of removed records (and sealed segment ends) not yet reclaimed. */
@@ -139,8 +210,7 @@ export class ReplyArena {
 
   /** `find`, the key's hash given. */
   private locate(bytes: Uint8Array, start: number, length: number, db: number, variant: number, hash: number): number {
-    const cells = this.cells;
-    const mask = this.mask;
+    const { cells, mask } = this.table;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const cell = cells[2 * i + 1];
       if (cell === 0) return -1;
@@ -160,7 +230,7 @@ export class ReplyArena {
 
   /** `find` for a key held as a latin1 string (copied to a scratch buffer: not the hit path). */
   findString(key: string, db: number, variant: number): number {
-    if (key.length > MAX_ARENA_PAYLOAD) return -1;
+    if (key.length > this.maxPayload) return -1;
     return this.find(this.scratch, 0, this.scratch.write(key, 'latin1'), db, variant);
   }
 
@@ -194,21 +264,18 @@ export class ReplyArena {
    * and any earlier record of the key is gone.
    */
   set(key: string, db: number, variant: number, reply: Buffer, slot: number): boolean {
-    if (key.length > MAX_ARENA_PAYLOAD) return false;
+    if (key.length > this.maxPayload) return false;
     const keyLength = this.scratch.write(key, 'latin1');
     const hash = hashBytes(this.scratch, 0, keyLength, db, variant);
     const earlier = this.locate(this.scratch, 0, keyLength, db, variant, hash);
     if (earlier >= 0) this.remove(earlier);
-    const stored = keyLength + reply.length <= MAX_ARENA_PAYLOAD && this.insert(key, db, variant, hash, reply, slot);
+    const stored = keyLength + reply.length <= this.maxPayload && this.insert(key, db, variant, hash, reply, slot);
     this.cleanIfFragmented();
     return stored;
   }
 
   /** Writes a new record and its cell; false when its cell would be too far from home, or no segment is left. */
   private insert(key: string, db: number, variant: number, hash: number, reply: Buffer, slot: number): boolean {
-    if ((this.count + 1) * 10 > (this.mask + 1) * 6) this.resizeTable((this.mask + 1) * 2);
-    const cell = this.emptyCellFor(hash);
-    if (cell < 0) return false;
     const ref = this.allocate(recordBytes(key.length, reply.length) >> 2);
     if (ref < 0) return false;
     const segment = this.segments[ref >>> OFFSET_BITS]!;
@@ -223,10 +290,9 @@ export class ReplyArena {
     const keyAt = (at + HEADER_WORDS) << 2;
     segment.bytes.write(key, keyAt, 'latin1');
     reply.copy(segment.bytes, keyAt + key.length);
-    this.cells[2 * cell] = hash;
-    this.cells[2 * cell + 1] = ref + 1;
-    this.count++;
-    return true;
+    if (this.table.add(hash, ref + 1, MAX_PROBE)) return true;
+    this.markDead(ref);
+    return false;
   }
 
   delete(key: string, db: number, variant: number): boolean {
@@ -239,9 +305,12 @@ export class ReplyArena {
 
   /** Takes a record out of the table and marks it dead (cleaning is the caller's). */
   private remove(ref: number): void {
-    this.removeCell(this.cellOf(ref));
+    this.table.remove(this.hashOf(ref), ref + 1);
     this.markDead(ref);
-    this.count--;
+  }
+
+  private hashOf(ref: number): number {
+    return this.segments[ref >>> OFFSET_BITS]!.words[(ref & OFFSET_MASK) + HASH];
   }
 
   /** Forgets every record; the memory goes back to the allocator (L1 was flushed: it may stay small). */
@@ -250,60 +319,9 @@ export class ReplyArena {
     this.freeSegmentNumbers = [];
     this.spare = [];
     this.head = -1;
-    this.cells = new Int32Array(INITIAL_CELLS * 2);
-    this.mask = INITIAL_CELLS - 1;
-    this.count = 0;
+    this.table.clear();
     this.heldWords = 0;
     this.deadWords = 0;
-  }
-
-  // ------------------------------------------------------------------ table
-
-  /** The first free cell of `hash`'s run, or -1 when it is more than MAX_PROBE cells from home. */
-  private emptyCellFor(hash: number): number {
-    const cells = this.cells;
-    for (let i = hash & this.mask, probes = 0; probes <= MAX_PROBE; i = (i + 1) & this.mask, probes++) {
-      if (cells[2 * i + 1] === 0) return i;
-    }
-    return -1;
-  }
-
-  /** The cell that points at `ref` (which the table holds). */
-  private cellOf(ref: number): number {
-    const hash = this.segments[ref >>> OFFSET_BITS]!.words[(ref & OFFSET_MASK) + HASH];
-    const cells = this.cells;
-    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) if (cells[2 * i + 1] === ref + 1) return i;
-  }
-
-  /** Empties cell `hole`, moving later cells of the run back so that every lookup still reaches them. */
-  private removeCell(hole: number): void {
-    const cells = this.cells;
-    const mask = this.mask;
-    for (let j = (hole + 1) & mask; cells[2 * j + 1] !== 0; j = (j + 1) & mask) {
-      const home = cells[2 * j] & mask;
-      // j may move back to hole when its home is not in (hole, j], cyclically.
-      const reachable = hole <= j ? home > hole && home <= j : home > hole || home <= j;
-      if (reachable) continue;
-      cells[2 * hole] = cells[2 * j];
-      cells[2 * hole + 1] = cells[2 * j + 1];
-      hole = j;
-    }
-    cells[2 * hole] = 0;
-    cells[2 * hole + 1] = 0;
-  }
-
-  private resizeTable(size: number): void {
-    const old = this.cells;
-    this.cells = new Int32Array(size * 2);
-    this.mask = size - 1;
-    for (let i = 0; i < old.length; i += 2) {
-      if (old[i + 1] === 0) continue;
-      // A longer table only shortens runs: every record finds a cell.
-      let j = old[i] & this.mask;
-      while (this.cells[2 * j + 1] !== 0) j = (j + 1) & this.mask;
-      this.cells[2 * j] = old[i];
-      this.cells[2 * j + 1] = old[i + 1];
-    }
   }
 
   // ------------------------------------------------------------------ segments
@@ -311,15 +329,16 @@ export class ReplyArena {
   /** Room for `words` at the head (a new head segment when the current one is full); -1 past MAX_SEGMENTS. */
   private allocate(words: number): number {
     let segment = this.head < 0 ? undefined : this.segments[this.head];
-    if (segment === undefined || segment.end + words > SEGMENT_WORDS) {
+    const segmentWords = this.segmentWords;
+    if (segment === undefined || segment.end + words > segmentWords) {
       if (this.freeSegmentNumbers.length === 0 && this.segments.length >= MAX_SEGMENTS) return -1;
       if (segment !== undefined) this.seal(this.head);
       const number = this.freeSegmentNumbers.pop() ?? this.segments.length;
-      const bytes = this.spare.pop() ?? Buffer.allocUnsafeSlow(SEGMENT_BYTES);
-      segment = { bytes, words: new Int32Array(bytes.buffer, bytes.byteOffset, SEGMENT_WORDS), end: 0, dead: 0 };
+      const bytes = this.spare.pop() ?? Buffer.allocUnsafeSlow(segmentWords * 4);
+      segment = { bytes, words: new Int32Array(bytes.buffer, bytes.byteOffset, segmentWords), end: 0, dead: 0 };
       this.segments[number] = segment;
       this.head = number;
-      this.heldWords += SEGMENT_WORDS;
+      this.heldWords += segmentWords;
     }
     const at = segment.end;
     segment.end += words;
@@ -329,9 +348,9 @@ export class ReplyArena {
   /** The head is full: its unused end counts as dead, so cleaning reclaims it. */
   private seal(number: number): void {
     const segment = this.segments[number]!;
-    segment.dead += SEGMENT_WORDS - segment.end;
-    this.deadWords += SEGMENT_WORDS - segment.end;
-    if (segment.dead === SEGMENT_WORDS) this.release(number);
+    segment.dead += this.segmentWords - segment.end;
+    this.deadWords += this.segmentWords - segment.end;
+    if (segment.dead === this.segmentWords) this.release(number);
   }
 
   private recordWords(segment: Segment, at: number): number {
@@ -347,15 +366,17 @@ export class ReplyArena {
     segment.dead += words;
     this.deadWords += words;
     // Segments other than the head are sealed: all dead, nothing in them is reachable.
-    if (segment.dead === SEGMENT_WORDS) this.release(number);
+    if (segment.dead === this.segmentWords) this.release(number);
   }
 
   private release(number: number): void {
     const segment = this.segments[number]!;
     this.segments[number] = undefined;
     this.freeSegmentNumbers.push(number);
-    this.spare.push(segment.bytes);
-    this.heldWords -= SEGMENT_WORDS;
+    this.heldWords -= this.segmentWords;
+    // Past the spares, a segment goes back to the allocator (with the next collection); the arena
+    // only shrinks so when records leave for good, so nothing waits for that memory.
+    if (this.spare.length * 16 * this.segmentWords < Math.max(this.heldWords, 16 * this.segmentWords)) this.spare.push(segment.bytes);
     this.deadWords -= segment.dead;
     if (number === this.head) this.head = -1;
   }
@@ -391,7 +412,7 @@ export class ReplyArena {
         if (to < 0) return false;
         const target = this.segments[to >>> OFFSET_BITS]!;
         segment.bytes.copy(target.bytes, (to & OFFSET_MASK) << 2, at << 2, (at + length) << 2);
-        this.cells[2 * this.cellOf((number << OFFSET_BITS) | at) + 1] = to + 1;
+        this.table.replace(words[at + HASH], ((number << OFFSET_BITS) | at) + 1, to + 1);
         words[at + SLOT] = DEAD;
         segment.dead += length;
         this.deadWords += length;

@@ -14,46 +14,38 @@
  * the ReplyArena, beside the key's bytes, so that the hit path finds and writes it without making
  * a string or touching the heap (see ./reply-arena.ts). The arena's records live and die with the
  * engine's entries: every removal reaches `onEvict`, which drops the record.
+ *
+ * Memory: `--l1-memory` bounds all L1 holds, not just its replies. Each entry counts what it holds
+ * by itself (its key and the Variants object in the heap, its replies), the engine counts its own
+ * structures at the size they have (countStructures: V8 keeps the Map's table at 2 to 4 times the
+ * live keys under churn, and the per-slot arrays are sized for the most entries held), and the
+ * arena's table and head segment are counted beside them (externalBytes).
  */
 import { Cache } from '../core/cache.js';
-import { ENTRY_OVERHEAD_BYTES } from '../core/cache.js';
 import { latin1StringBytes, stringBytes } from '../core/size-of.js';
 import { hottestByName, type HotKey } from '../metrics/hot-keys.js';
-import { MAX_ARENA_PAYLOAD, recordBytes, ReplyArena } from './reply-arena.js';
+import { MAX_ARENA_PAYLOAD, recordCost, ReplyArena, segmentBytesFor } from './reply-arena.js';
 
-/**
- * What the engine's structures cost per entry beyond ENTRY_OVERHEAD_BYTES's share, at the sizes
- * they keep: V8's Map table holds 2 to 4 times its live entries' capacity under churn (28 bytes
- * each: a heap snapshot at the peak of bench:proxy's memory section held a 14.7 MB table for
- * 140-170k entries), and the per-slot arrays are sized for the most entries L1 has held. Peak
- * RSS in that section without it, against budget + 100 MB: 157.9-167.9 MB at 64 MB (limit 164),
- * 446-458 MB at 256 MB (limit 356); with it, 143.5-147.5 and 393-404 (four runs). L1 holds
- * fewer small entries per budget for it (113k instead of 155k at 64 MB there): they cost that.
- */
-const STRUCTURE_SLACK = 112;
-/**
- * Bytes a stored entry costs besides its strings: the engine's bookkeeping (ENTRY_OVERHEAD_BYTES),
- * the Variants object (24 + 5 fields of 8 = 64), 16 more (the memory section was first measured
- * when the engine counted 104 for itself, not 88) and STRUCTURE_SLACK.
- */
-const ENTRY_OVERHEAD = ENTRY_OVERHEAD_BYTES + 64 + 16 + STRUCTURE_SLACK;
+/** The Variants object: 24 + 5 fields of 8. */
+const ENTRY_OVERHEAD = 64;
 /** The object and two arrays of further variants, when there are any. */
 const MORE_OVERHEAD = 136;
 /** Per further variant: its two array slots. */
 const SLOT_OVERHEAD = 16;
+/**
+ * What the heap holds for an entry's objects, for each byte they occupy: V8 collects the old
+ * generation once it has grown by a tenth (./gc-tuning.ts), so dead objects of up to a tenth of
+ * the live ones wait for the next collection.
+ */
+const HEAP_FACTOR = 1.125;
+/**
+ * The structures' bytes per entry, for estimates made without an engine (`cachee simulate`): the
+ * engine's index and the arena's table at 2.5 cells a key (8 bytes a cell; both stay 15-60%
+ * full), and the engine's six per-slot words at 1.5 slots a key (the arrays double as they grow).
+ */
+export const TYPICAL_STRUCTURE_BYTES = 2 * 2.5 * 8 + 1.5 * 6 * 8;
 /** `Variants.deadline` of replies that may live forever. */
 const NO_DEADLINE = -1;
-
-/**
- * What a reply in the arena costs: its record, its share of the memory the arena holds besides
- * live records, and its table cell (8 bytes in a table 30-60% full: 28 at most). Dead records are
- * at most 1/8 of the segments (8/7 of the live bytes); 5/4 also covers the spare segments the
- * arena keeps when the mix of value sizes shifts, as in the memory section of bench:proxy (peak
- * RSS 161.1-164.7 MB against a 164 MB limit in eight runs; 164.1-165.4 counting 8/7).
- */
-function arenaCost(keyLength: number, replyLength: number): number {
-  return Math.ceil((recordBytes(keyLength, replyLength) * 5) / 4) + 28;
-}
 
 /**
  * The replies read from one key. The first is held inline (most keys are only ever read one way,
@@ -63,7 +55,7 @@ interface Variants {
   name: string;
   /** Ready-to-write RESP reply, latin1; '' when it is in the arena. */
   reply: string;
-  /** What the first variant's reply costs in the arena (arenaCost); 0: it is `reply`. */
+  /** What the first variant's reply costs in the arena (recordCost); 0: it is `reply`. */
   arenaBytes: number;
   /**
    * When every variant expires, the earliest of the TTLs they were stored with: whole ms (a small
@@ -122,26 +114,27 @@ export function getVariantNumber(variant: string): number {
   return getVariantNumbers.get(variant) ?? -1;
 }
 
-/** The GET variant's name of the `default` user on RESP2. */
-const DEFAULT_GET_VARIANT = getVariantOf(variantPrefix('default', 2));
-
 /**
  * What L1 counts for a key read by GET alone (as `sizeOfVariants` does), from the lengths of the
- * key and of the reply: the estimate `cachee simulate` makes from a recorded log.
+ * key and of the reply, with its typical share of the engine's structures: the estimate
+ * `cachee simulate` makes from a recorded log.
  */
 export function getEntryBytes(keyLength: number, replyLength: number): number {
-  const reply = keyLength + replyLength <= MAX_ARENA_PAYLOAD ? arenaCost(keyLength, replyLength) : latin1StringBytes(replyLength);
-  return ENTRY_OVERHEAD + latin1StringBytes(keyLength) + latin1StringBytes(DEFAULT_GET_VARIANT.length) + reply;
+  const inArena = keyLength + replyLength <= MAX_ARENA_PAYLOAD;
+  const heap = ENTRY_OVERHEAD + latin1StringBytes(keyLength) + (inArena ? 0 : latin1StringBytes(replyLength));
+  return Math.ceil(heap * HEAP_FACTOR) + (inArena ? recordCost(keyLength, replyLength) : 0) + TYPICAL_STRUCTURE_BYTES;
 }
 
 function sizeOfVariants(v: Variants, key: string): number {
-  let bytes = ENTRY_OVERHEAD + stringBytes(key) + stringBytes(v.name) + (v.arenaBytes > 0 ? v.arenaBytes : latin1StringBytes(v.reply.length));
+  // A GET variant's name is one string shared by every entry (getVariantOf).
+  const name = getVariantNumber(v.name) >= 0 ? 0 : stringBytes(v.name);
+  let heap = ENTRY_OVERHEAD + stringBytes(key) + name + (v.arenaBytes > 0 ? 0 : latin1StringBytes(v.reply.length));
   const more = v.more;
   if (more !== undefined) {
-    bytes += MORE_OVERHEAD + SLOT_OVERHEAD * more.names.length;
-    for (let i = 0; i < more.names.length; i++) bytes += stringBytes(more.names[i]) + latin1StringBytes(more.replies[i].length);
+    heap += MORE_OVERHEAD + SLOT_OVERHEAD * more.names.length;
+    for (let i = 0; i < more.names.length; i++) heap += stringBytes(more.names[i]) + latin1StringBytes(more.replies[i].length);
   }
-  return bytes;
+  return Math.ceil(heap * HEAP_FACTOR) + v.arenaBytes;
 }
 
 /** Whether a key reads as `digits NUL ...`, as another database's entry key would (see entryKey). */
@@ -165,18 +158,21 @@ function redisKeyOf(entryKey: string): string {
 export class ReplyCache {
   private readonly engine: Cache<string, Variants>;
   /** The GET replies (see the top of this file). */
-  readonly arena = new ReplyArena();
+  readonly arena: ReplyArena;
   private readonly ttl: number;
   private readonly now: () => number;
   /** Databases that have entries, so a key invalidated without a database reaches all of them. */
   private readonly databases = new Set<number>();
 
   constructor(options: ReplyCacheOptions) {
+    this.arena = new ReplyArena(segmentBytesFor(options.maxBytes));
     this.ttl = options.ttl;
     this.now = options.now ?? (() => performance.now());
     this.engine = new Cache<string, Variants>({
       maxBytes: options.maxBytes,
       sizeOf: sizeOfVariants,
+      countStructures: true,
+      externalBytes: (slots) => this.arena.fixedBytesFor(slots),
       now: options.now,
       // The record goes with its entry, unless a replacement keeps the first variant in the arena
       // (put() then writes the record again). clear() empties the arena at once.
@@ -246,7 +242,7 @@ export class ReplyCache {
     const whole = deadline === Infinity ? NO_DEADLINE : Math.floor(deadline);
     const number = getVariantNumber(variant);
     const first = existing === undefined || existing.name === variant;
-    const inArena = number >= 0 && first && key.length + reply.length <= MAX_ARENA_PAYLOAD;
+    const inArena = number >= 0 && first && key.length + reply.length <= this.arena.maxPayload;
     // A new object, not an update in place: the engine measures the entry again on set.
     const next: Variants =
       existing === undefined
@@ -254,7 +250,7 @@ export class ReplyCache {
         : { name: existing.name, reply: existing.reply, arenaBytes: existing.arenaBytes, deadline: earliest(existing.deadline, whole), more: existing.more };
     if (first) {
       next.reply = inArena ? '' : reply.toString('latin1');
-      next.arenaBytes = inArena ? arenaCost(key.length, reply.length) : 0;
+      next.arenaBytes = inArena ? recordCost(key.length, reply.length) : 0;
     } else {
       const names = existing.more?.names.slice() ?? [];
       const replies = existing.more?.replies.slice() ?? [];
@@ -267,14 +263,23 @@ export class ReplyCache {
       }
       next.more = { names, replies };
     }
-    if (!this.engine.set(entryKey, next, { ttl: ttlOf(next, now) })) return;
-    this.databases.add(db);
-    if (!inArena) return;
+    if (this.engine.set(entryKey, next, { ttl: ttlOf(next, now) })) {
+      this.databases.add(db);
+      if (inArena) this.storeInArena(entryKey, key, db, number, reply, next, now);
+    }
+    // Evictions may have had the arena take a new segment number, a few hundred bytes the engine
+    // had not counted when it made room.
+    this.engine.trim();
+  }
+
+  /** Writes the GET reply of an entry just stored with arenaBytes to the arena, else keeps it as a string. */
+  private storeInArena(entryKey: string, key: string, db: number, number: number, reply: Buffer, stored: Variants, now: number): void {
     const slot = this.engine.slotOf(entryKey);
+    // The arena's table has a cell for each of the engine's slots: the engine counted it so.
+    this.arena.reserve(this.engine.slotCapacity);
     if (slot >= 0 && this.arena.set(key, db, number, reply, slot)) return;
-    // Admitted, then evicted in the same set (slot -1: nothing to keep), or refused by the arena:
-    // keep the reply as a string.
-    if (slot >= 0) this.engine.set(entryKey, { ...next, reply: reply.toString('latin1'), arenaBytes: 0 }, { ttl: ttlOf(next, now) });
+    // Admitted, then evicted in the same set (slot -1: nothing to keep), or refused by the arena.
+    if (slot >= 0) this.engine.set(entryKey, { ...stored, reply: reply.toString('latin1'), arenaBytes: 0 }, { ttl: ttlOf(stored, now) });
   }
 
   /** Removes every reply read from `key`, in every database. */
@@ -296,8 +301,14 @@ export class ReplyCache {
     return this.engine.size;
   }
 
+  /** All L1 holds: its entries, the engine's structures and the arena's (what maxBytes bounds). */
   get bytes(): number {
     return this.engine.bytes;
+  }
+
+  /** What the entries hold by themselves, without the structures. */
+  get entryBytes(): number {
+    return this.engine.bytes - this.engine.structureBytes - this.arena.fixedBytesFor(this.engine.slotCapacity);
   }
 
   get maxBytes(): number {

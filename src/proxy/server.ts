@@ -19,6 +19,7 @@ import { ClientSession } from './session.js';
 import { FrontTelemetry, type ServingFront } from './telemetry.js';
 import { startWorkers } from './workers.js';
 import { parseUpstreamUrl, UpstreamConnection, type UpstreamTarget } from '../tier/redis-connection.js';
+import { mallocNote } from './malloc-tuning.js';
 
 export type { Log } from './front.js';
 
@@ -74,6 +75,8 @@ export async function startProxy(config: ProxyConfig, log: Log = () => {}): Prom
 
 /** One process's front, without the admin server (a --workers worker's: the primary runs it). */
 export function startFront(config: ProxyConfig, log: Log): Promise<ServingFront> {
+  const note = mallocNote();
+  if (note !== undefined) log(note);
   return config.upstream === undefined ? startEmbedded(config, log) : startUpstreamProxy(config, config.upstream, log);
 }
 

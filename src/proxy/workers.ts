@@ -19,6 +19,7 @@ import { withAdminServer } from './admin-port.js';
 import type { ProxyConfig, RunningProxy } from './config.js';
 import { runningProxy, SHUTDOWN_GRACE_MS, type Log } from './front.js';
 import { aggregateSnapshots, type WorkerSnapshot } from './telemetry.js';
+import { proxyProcessEnv } from './malloc-tuning.js';
 
 /** What the primary tells a worker. */
 export type ToWorker =
@@ -96,7 +97,7 @@ export async function startWorkers(config: ProxyConfig, log: Log): Promise<Runni
   };
 
   const fork = (number: number) => {
-    const worker = cluster.fork();
+    const worker = cluster.fork(proxyProcessEnv());
     const slot: Slot = { number, worker, listening: false };
     slots.set(number, slot);
     log(`worker ${number}: pid ${worker.process.pid} starting`);

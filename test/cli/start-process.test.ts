@@ -14,6 +14,7 @@ import { RawClient, infoField, waitFor } from '../support/proxy.js';
 import { adminGet, scrape } from '../support/prometheus.js';
 import { freePort, startRedis, type RedisServer } from '../support/redis-server.js';
 import { tempDir } from './helpers.js';
+import { MALLOC_ENV } from '../../src/proxy/malloc-tuning.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(ROOT, 'src/cli/main.ts');
@@ -140,6 +141,12 @@ describe('cachee start --workers 2, in front of Redis', () => {
 
       const byWorker = await clientOnEachWorker(port, 2, clients);
       assert.ok(![...byWorker.keys()].includes(String(cli.child.pid)), 'the primary serves no client');
+      if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined) {
+        for (const pid of byWorker.keys()) {
+          const environment = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+          assert.ok(environment.includes('MALLOC_MMAP_THRESHOLD_=131072'), `worker ${pid} starts with glibc's threshold fixed`);
+        }
+      }
 
       await direct.call('SET', 'shared', 'old');
       for (const client of byWorker.values()) {
@@ -239,12 +246,13 @@ describe('cachee start --workers 2, in front of Redis', () => {
 });
 
 describe('the bin', () => {
-  it('is what the build makes of src/cli/main.ts, a node script that npm start runs', () => {
+  it('is what the build makes of src/cli/main.ts, a node script that npm start runs with glibc malloc tuned', () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
     const build = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { rootDir: string; outDir: string } };
     const emitted = path.join(build.compilerOptions.outDir, path.relative(build.compilerOptions.rootDir, 'src/cli/main.ts')).replace(/\.ts$/, '.js');
     assert.equal(pkg.bin.cachee, emitted);
-    assert.equal(pkg.scripts.start, `node ${emitted} start`);
+    // A threshold the user set is kept (see src/proxy/malloc-tuning.ts).
+    assert.equal(pkg.scripts.start, `MALLOC_MMAP_THRESHOLD_=\${MALLOC_MMAP_THRESHOLD_:-${MALLOC_ENV.MALLOC_MMAP_THRESHOLD_}} node ${emitted} start`);
     assert.equal(readFileSync(CLI, 'utf8').split('\n')[0], '#!/usr/bin/env node', 'tsc keeps the shebang for the bin');
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { MAX_ARENA_PAYLOAD, ReplyArena } from '../../src/proxy/reply-arena.js';
+import { MAX_ARENA_PAYLOAD, maxPayloadOf, recordCost, ReplyArena, segmentBytesFor } from '../../src/proxy/reply-arena.js';
 
 const SEGMENT = 1 << 20;
 
@@ -104,6 +104,45 @@ describe('ReplyArena', () => {
       }),
       { numRuns: 150, seed: 20261202 },
     );
+  });
+
+  it('sizes its segments to a 64th of the budget (16 KiB to 1 MiB) and keeps records of up to an eighth of one', () => {
+    assert.equal(segmentBytesFor(1 << 20), 16 << 10);
+    assert.equal(segmentBytesFor(8 << 20), 128 << 10);
+    assert.equal(segmentBytesFor(64 << 20), 1 << 20);
+    assert.equal(segmentBytesFor(1 << 30), 1 << 20);
+    for (const bad of [8 << 10, 3 << 16, 2 << 20]) assert.throws(() => new ReplyArena(bad), RangeError);
+    const arena = new ReplyArena(16 << 10);
+    assert.equal(arena.maxPayload, maxPayloadOf(16 << 10));
+    assert.ok(arena.set('k', 0, 0, Buffer.alloc(arena.maxPayload - 1), 1));
+    assert.equal(arena.set('k', 0, 0, Buffer.alloc(arena.maxPayload), 1), false);
+  });
+
+  it('holds at most 17/14 of its live records plus fixedBytesFor, whatever the mix of sizes does', () => {
+    const arena = new ReplyArena(64 << 10);
+    const live = new Map<string, number>();
+    let cost = 0;
+    const check = (when: string) => {
+      const holds = arena.bytesHeld + arena.bytesSpare;
+      const bound = cost + arena.fixedBytesFor(arena.size);
+      assert.ok(holds <= bound, `${when}: holds ${holds}, counted ${bound}`);
+    };
+    const put = (key: string, size: number, slot: number) => {
+      if (live.has(key)) cost -= live.get(key)!;
+      assert.ok(arena.set(key, 0, 0, Buffer.alloc(size, 0x61), slot));
+      live.set(key, recordCost(key.length, size));
+      cost += live.get(key)!;
+    };
+    const remove = (key: string) => {
+      assert.ok(arena.delete(key, 0, 0));
+      cost -= live.get(key)!;
+      live.delete(key);
+    };
+    // Large records, most of them removed, then small ones in their place, then churn.
+    for (let i = 0; i < 400; i++) put(`big:${i}`, 5_000 + ((i * 37) % 3_000), i), check(`big ${i}`);
+    for (let i = 0; i < 400; i++) if (i % 10 !== 0) remove(`big:${i}`), check(`removing big ${i}`);
+    for (let i = 0; i < 20_000; i++) put(`small:${i % 5_000}`, 10 + (i % 90), i), check(`small ${i}`);
+    for (let i = 0; i < 5_000; i += 2) remove(`small:${i}`), check(`removing small ${i}`);
   });
 
   it('forgets everything on clear', () => {

@@ -205,6 +205,40 @@ describe('ReplyCache', () => {
       );
     });
 
+    it('keeps GET replies of up to an eighth of its segment in the arena, larger ones as strings', () => {
+      const cache = new ReplyCache({ maxBytes: 64 << 20, ttl: 0 });
+      const medium = `$16384\r\n${'m'.repeat(16_384)}\r\n`;
+      const large = `$200000\r\n${'l'.repeat(200_000)}\r\n`;
+      cache.put(0, 'medium', GET, reply(medium));
+      cache.put(0, 'large', GET, reply(large));
+      assert.equal(hitPath(cache, 0, 'medium'), medium);
+      assert.equal(hitPath(cache, 0, 'large'), undefined, 'past the arena');
+      assert.equal(cache.get('large', GET), large);
+    });
+
+    it('holds no more than its budget, structures included, as it grows and as the mix of sizes shifts', () => {
+      const cache = new ReplyCache({ maxBytes: 4 << 20, ttl: 0 });
+      const phases = [
+        { keys: 40_000, size: 20 },
+        { keys: 300, size: 150_000 },
+        { keys: 2_000, size: 3_000 },
+        { keys: 40_000, size: 20 },
+      ];
+      let slotsGrew = 0;
+      for (const [p, { keys, size }] of phases.entries()) {
+        const value = reply(`$${size}\r\n${'v'.repeat(size)}\r\n`);
+        for (let i = 0; i < keys; i++) {
+          const slots = (cache as unknown as { engine: { slotCapacity: number } }).engine.slotCapacity;
+          cache.put(0, `p${p}:${i}`, GET, value);
+          if ((cache as unknown as { engine: { slotCapacity: number } }).engine.slotCapacity > slots) slotsGrew++;
+          assert.ok(cache.bytes <= cache.maxBytes, `phase ${p}, put ${i}: ${cache.bytes} bytes`);
+          assert.ok(cache.arena.bytesHeld + cache.arena.bytesSpare <= cache.bytes, 'the arena within what L1 counts');
+        }
+        assert.ok(cache.entries > 0);
+      }
+      assert.ok(slotsGrew >= 5, `the slots grew ${slotsGrew} times`);
+    });
+
     it('counts the arena within its budget under churn', () => {
       const cache = new ReplyCache({ maxBytes: 2 << 20, ttl: 0 });
       for (let i = 0; i < 40_000; i++) {

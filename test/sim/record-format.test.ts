@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ENTRY_OVERHEAD_BYTES } from '../../src/core/cache.js';
-import { getEntryBytes, ReplyCache } from '../../src/proxy/reply-cache.js';
+import { getEntryBytes, getVariantOf, ReplyCache, TYPICAL_STRUCTURE_BYTES, variantPrefix } from '../../src/proxy/reply-cache.js';
 import { bulkPayloadLength, entryBytes, meanEntryBytes } from '../../src/sim/memory.js';
 import { formatRecordHeader, formatRecordLine, KeySampler, parseRecordHeader } from '../../src/sim/record-format.js';
 import { TraceFormatError } from '../../src/sim/trace.js';
@@ -59,9 +59,9 @@ describe('memory estimates', () => {
   it("cost an L1 key as the proxy's L1 counts it", () => {
     const cache = new ReplyCache({ maxBytes: 1 << 20, ttl: 0 });
     const reply = Buffer.from('$5\r\nhello\r\n');
-    cache.put(0, 'user:1', 'default\u00002\u0000get', reply);
-    assert.equal(cache.bytes, getEntryBytes('user:1'.length, reply.length));
-    assert.equal(entryBytes('l1', 6, reply.length), cache.bytes);
+    cache.put(0, 'user:1', getVariantOf(variantPrefix('default', 2)), reply);
+    assert.equal(cache.entryBytes, getEntryBytes('user:1'.length, reply.length) - TYPICAL_STRUCTURE_BYTES);
+    assert.equal(entryBytes('l1', 6, reply.length), getEntryBytes(6, reply.length));
   });
 
   it("cost an embedded key as the store counts a string", () => {
