@@ -7,9 +7,9 @@
  * below that size (L1's segments, the upstream's read buffers, replies in transit) comes from
  * the one brk heap, which returns to the system only from its top: under eviction churn, freed
  * holes between live blocks kept the RSS far above what the process used. bench:proxy's memory
- * section at --l1-memory 256mb: the brk heap at 239 MB and peak RSS 419-446 MB with the
- * threshold left to move, 45 MB and 356 MB with it fixed (MALLOC_MMAP_THRESHOLD_=131072, which
- * also stops the adjustment).
+ * section at --l1-memory 256mb (limit 356 MB): the brk heap at 239 MB and peak RSS 419-446 MB
+ * with the threshold left to move, 45 MB and 338-340 MB with it fixed
+ * (MALLOC_MMAP_THRESHOLD_=131072, which also stops the adjustment).
  *
  * The variable is read once, when the process starts: `npm start` and --workers' workers get it
  * set; a process started otherwise says at start how to set it.
