@@ -11,7 +11,8 @@
  *                at a 90% hit ratio: proxy p50 vs direct p50
  *   invalidation another client's SET acknowledged by Redis, then GETs through the proxy until they
  *                see the new value
- *   memory       L1 filled past --l1-memory 64mb and 256mb: L1 bytes and the proxy's RSS against the budget
+ *   memory       L1 filled past --l1-memory 64mb and 256mb: L1 bytes and RSS against the budget, for the proxy
+ *                and for the embedded store (no upstream)
  * Proxy and direct runs alternate within each round; tables give medians over the rounds.
  *
  * Flags: --only=get,relay,invalidation,memory  --rounds=N (default 5)  --quick (fewer requests)
@@ -155,17 +156,21 @@ interface ProxyProcess {
   stop(): Promise<void>;
 }
 
-/** `cachee start` in a fresh folder (no cachee.json) and without CACHEE_* variables: only these flags count. */
-async function startProxyProcess(upstreamPort: number, flags: string[] = []): Promise<ProxyProcess> {
+/**
+ * `cachee start` in a fresh folder (no cachee.json) and without CACHEE_* variables: only these
+ * flags count. No upstream port: the embedded store.
+ */
+async function startProxyProcess(upstreamPort: number | undefined, flags: string[] = []): Promise<ProxyProcess> {
   const port = await freePort();
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'cachee-bench-'));
   // The admin server on any free port (6381 may be taken): a default start runs one, and the memory
   // section counts what it costs. A variable, which a build from before --admin-port (--proxy=PATH)
   // ignores, where it would refuse the flag.
   const env = { ...proxyProcessEnv(Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CACHEE_')))), CACHEE_ADMIN_PORT: '0' };
-  const args = [PROXY_MAIN, 'start', '--upstream', `redis://127.0.0.1:${upstreamPort}`, '--port', String(port), ...flags];
+  const upstream = upstreamPort === undefined ? [] : ['--upstream', `redis://127.0.0.1:${upstreamPort}`];
+  const args = [PROXY_MAIN, 'start', ...upstream, '--port', String(port), ...flags];
   const child = spawnOn(SERVER_CPU, process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  await waitForOutput(child, /invalidation: tracking|warning:/, 20_000, 'cachee start');
+  await waitForOutput(child, upstreamPort === undefined ? /listening on/ : /invalidation: tracking|warning:/, 20_000, 'cachee start');
   // Keep draining its output: a full pipe would block the proxy's next log line.
   child.stdout?.resume();
   child.stderr?.resume();
@@ -233,7 +238,9 @@ const connect = async (port: number): Promise<Redis> => {
 };
 
 /** Runs `command(client, key)` for every key in pipelined batches. */
-async function pipelined(client: Redis, keys: string[], command: (p: ReturnType<Redis['pipeline']>, key: string) => void, batch = 1000): Promise<void> {
+type Pipeline = ReturnType<Redis['pipeline']>;
+
+async function pipelined(client: Redis, keys: string[], command: (p: Pipeline, key: string) => void, batch = 1000): Promise<void> {
   for (let i = 0; i < keys.length; i += batch) {
     const p = client.pipeline();
     for (const key of keys.slice(i, i + batch)) command(p, key);
@@ -556,10 +563,19 @@ async function benchInvalidation(redis: RedisServer): Promise<string> {
 
 // ---------------------------------------------------------------------------------- 4. memory
 
-/** One budget of the memory section: a fresh proxy reads `keys` twice in order and once skewed. */
-async function measureMemory(redis: RedisServer, budgetMb: number, keys: string[]): Promise<{ row: (string | number)[]; verdict: string }> {
+/**
+ * One budget of the memory section: a fresh proxy reads `keys` twice in order and once skewed
+ * (through L1, from Redis); without `redis`, a fresh embedded store is written them so.
+ */
+async function measureMemory(redis: RedisServer | undefined, budgetMb: number, keys: string[]): Promise<{ row: (string | number)[]; verdict: string }> {
   const budget = budgetMb * 1024 * 1024;
-  const proxy = await startProxyProcess(redis.port, ['--l1-memory', `${budgetMb}mb`]);
+  const proxy = await startProxyProcess(redis?.port, ['--l1-memory', `${budgetMb}mb`]);
+  const values = new Map<number, Buffer>();
+  const valueOf = (key: string) => {
+    const size = Number(key.split(':')[1]);
+    if (!values.has(size)) values.set(size, Buffer.alloc(size, 'v'));
+    return values.get(size)!;
+  };
   const reader = await connect(proxy.port);
   const baseline = memoryOf(proxy.pid);
   let maxBytes = 0;
@@ -575,7 +591,8 @@ async function measureMemory(redis: RedisServer, budgetMb: number, keys: string[
   const skewed = Array.from({ length: keys.length }, () => keys[Math.floor(keys.length * random() ** 3)]);
   for (const order of [keys, keys, skewed]) {
     for (let i = 0; i < order.length; i += 10_000) {
-      await pipelined(reader, order.slice(i, i + 10_000), (p, key) => p.get(key), MEMORY_PIPELINE);
+      const command = redis === undefined ? (p: Pipeline, key: string) => p.set(key, valueOf(key)) : (p: Pipeline, key: string) => p.get(key);
+      await pipelined(reader, order.slice(i, i + 10_000), command, MEMORY_PIPELINE);
       await sample();
     }
   }
@@ -584,7 +601,7 @@ async function measureMemory(redis: RedisServer, budgetMb: number, keys: string[
   reader.disconnect();
   await proxy.stop();
   const limit = budget + 100 * 1024 * 1024;
-  const row = [mb(budget), mb(Number(info.l1_bytes)), mb(maxBytes), int(Number(info.l1_entries)), int(Number(info.l1_evictions)), mb(baseline.rss), mb(end.rss), mb(maxRss), mb(end.peak), mb(limit)];
+  const row = [redis === undefined ? 'embedded store' : 'proxy', mb(budget), mb(Number(info.l1_bytes)), mb(maxBytes), int(Number(info.l1_entries)), int(Number(info.l1_evictions)), mb(baseline.rss), mb(end.rss), mb(maxRss), mb(end.peak), mb(limit)];
   return { row, verdict: `L1 bytes <= budget: ${verdict(maxBytes <= budget)}; peak RSS ${mb(end.peak)} <= ${mb(limit)}: ${verdict(end.peak <= limit)}` };
 }
 
@@ -619,18 +636,20 @@ async function benchMemory(redis: RedisServer): Promise<string> {
     const keys = scaled.flatMap(({ size, count }) => Array.from({ length: count }, (_, i) => `mem:${size}:${i}`));
     const dataBytes = scaled.reduce((sum, c) => sum + c.size * c.count, 0);
     workloads.push(`${budgetMb} MB: ${int(keys.length)} keys (${scaled.map((c) => `${int(c.count)} of ${c.size} B`).join(', ')}; ${mb(dataBytes)} of values)`);
-    const { row, verdict: line } = await measureMemory(redis, budgetMb, keys);
-    rows.push(row);
-    verdicts.push(`- ${budgetMb} MB: ${line}`);
+    for (const upstream of [redis, undefined]) {
+      const { row, verdict: line } = await measureMemory(upstream, budgetMb, keys);
+      rows.push(row);
+      verdicts.push(`- ${row[0]}, ${budgetMb} MB: ${line}`);
+    }
   }
   return [
     `## Memory: L1 filled past --l1-memory ${MEMORY_BUDGETS_MB.map((b) => `${b}mb`).join(' and ')}`,
     '',
-    `Per budget, a fresh proxy reads its keys (${workloads.join('; ')}) through the proxy (pipelines of ${MEMORY_PIPELINE}) twice in order and once skewed; L1 bytes and RSS sampled every 10,000 reads.`,
+    `Per budget, a fresh proxy reads its keys (${workloads.join('; ')}) through the proxy (pipelines of ${MEMORY_PIPELINE}) twice in order and once skewed; then a fresh embedded store (\`cachee start\` without an upstream) is written them (SET) in the same order. L1 bytes (the store's, for it) and RSS sampled every 10,000 commands.`,
     'Goal: L1 bytes never above the budget; proxy RSS <= budget + 100 MB.',
     '',
     formatTable(
-      ['L1 budget', 'L1 bytes at the end', 'L1 bytes, highest sample', 'L1 entries', 'evictions', 'RSS idle at start', 'RSS at the end', 'RSS, highest sample', 'peak RSS (VmHWM)', 'budget + 100 MB'],
+      ['front', 'L1 budget', 'L1 bytes at the end', 'L1 bytes, highest sample', 'L1 entries', 'evictions', 'RSS idle at start', 'RSS at the end', 'RSS, highest sample', 'peak RSS (VmHWM)', 'budget + 100 MB'],
       rows,
     ),
     '',

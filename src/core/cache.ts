@@ -112,6 +112,13 @@ export const HOTTEST_SAMPLE = 4096;
  */
 export const ENTRY_OVERHEAD_BYTES = 88;
 
+/**
+ * With countStructures, the structures' bytes per entry, for estimates made without a cache (`cachee
+ * simulate`): the index at 2.5 cells a key (8 bytes a cell; it is 30-60% full) and six per-slot
+ * words at 1.5 slots a key (the arrays double as they grow).
+ */
+export const TYPICAL_STRUCTURE_BYTES = 2.5 * 8 + 1.5 * 6 * 8;
+
 interface Flight<V> {
   promise: Promise<V>;
   /** Set when the key was written or deleted during the load: its result must not be cached. */

@@ -21,8 +21,8 @@
  * live keys under churn, and the per-slot arrays are sized for the most entries held), and the
  * arena's table and head segment are counted beside them (externalBytes).
  */
-import { Cache } from '../core/cache.js';
-import { latin1StringBytes, stringBytes } from '../core/size-of.js';
+import { Cache, TYPICAL_STRUCTURE_BYTES } from '../core/cache.js';
+import { HEAP_FACTOR, latin1StringBytes, stringBytes } from '../core/size-of.js';
 import { hottestByName, type HotKey } from '../metrics/hot-keys.js';
 import { MAX_ARENA_PAYLOAD, recordCost, ReplyArena, segmentBytesFor } from './reply-arena.js';
 
@@ -33,17 +33,10 @@ const MORE_OVERHEAD = 136;
 /** Per further variant: its two array slots. */
 const SLOT_OVERHEAD = 16;
 /**
- * What the heap holds for an entry's objects, for each byte they occupy: V8 collects the old
- * generation once it has grown by a tenth (./gc-tuning.ts), so dead objects of up to a tenth of
- * the live ones wait for the next collection.
+ * The structures' bytes per entry, for estimates made without an L1 (`cachee simulate`): the
+ * engine's, and the arena's table at 2.5 cells a key as the engine's index.
  */
-const HEAP_FACTOR = 1.125;
-/**
- * The structures' bytes per entry, for estimates made without an engine (`cachee simulate`): the
- * engine's index and the arena's table at 2.5 cells a key (8 bytes a cell; both stay 15-60%
- * full), and the engine's six per-slot words at 1.5 slots a key (the arrays double as they grow).
- */
-export const TYPICAL_STRUCTURE_BYTES = 2 * 2.5 * 8 + 1.5 * 6 * 8;
+export const TYPICAL_L1_STRUCTURE_BYTES = TYPICAL_STRUCTURE_BYTES + 2.5 * 8;
 /** `Variants.deadline` of replies that may live forever. */
 const NO_DEADLINE = -1;
 
@@ -122,7 +115,7 @@ export function getVariantNumber(variant: string): number {
 export function getEntryBytes(keyLength: number, replyLength: number): number {
   const inArena = keyLength + replyLength <= MAX_ARENA_PAYLOAD;
   const heap = ENTRY_OVERHEAD + latin1StringBytes(keyLength) + (inArena ? 0 : latin1StringBytes(replyLength));
-  return Math.ceil(heap * HEAP_FACTOR) + (inArena ? recordCost(keyLength, replyLength) : 0) + TYPICAL_STRUCTURE_BYTES;
+  return Math.ceil(heap * HEAP_FACTOR) + (inArena ? recordCost(keyLength, replyLength) : 0) + TYPICAL_L1_STRUCTURE_BYTES;
 }
 
 function sizeOfVariants(v: Variants, key: string): number {

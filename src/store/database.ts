@@ -11,6 +11,12 @@
 import type { Cache } from '../core/cache.js';
 import type { Entry } from './values.js';
 
+/**
+ * What the index holds per slot: the array of keys and the array of free slots, 8 bytes an
+ * element each, at up to 1.5 times their length (JavaScript arrays grow by half).
+ */
+export const INDEX_BYTES_PER_SLOT = 2 * 8 * 1.5;
+
 /** Counters the databases update, shared by all of them (INFO stats). */
 export interface KeyspaceCounters {
   keyspaceHits: number;
@@ -32,6 +38,14 @@ export class Database {
     readonly prefix: string,
     private readonly counters: KeyspaceCounters,
   ) {}
+
+  /**
+   * Bytes of the index, at most: it grows with the most keys held at once (a freed slot is reused
+   * before a new one is made) and never as keys leave, as the engine's externalBytes must.
+   */
+  get indexBytes(): number {
+    return INDEX_BYTES_PER_SLOT * this.slots.length;
+  }
 
   /** Keys stored, expired ones not yet reclaimed included (Redis's DBSIZE counts those too). */
   get size(): number {
@@ -98,7 +112,11 @@ export class Database {
     // The engine's deadline is exclusive and Redis's inclusive (a key lives through its last ms).
     const stored = this.engine.set(full, entry, { ttl: expiresAt === 0 ? 0 : expiresAt - now + 1 });
     if (!stored) this.forget(full, entry);
-    else if (entry.slot < 0) this.attach(full, entry);
+    else if (entry.slot < 0) {
+      this.attach(full, entry);
+      // A new slot at the index's end is a few bytes the engine had not counted when it made room.
+      this.engine.trim();
+    }
   }
 
   /** Removes the key; true if it existed and had not expired. */

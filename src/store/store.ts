@@ -84,6 +84,9 @@ export class Store implements Server {
     this.engine = new Cache<string, Entry>({
       maxBytes,
       sizeOf: (entry, key) => entryBytes(key, entry),
+      // --l1-memory bounds all the store holds: the engine's structures and the databases' indexes too.
+      countStructures: true,
+      externalBytes: () => this.owners.reduce((sum, database) => sum + database.indexBytes, 0),
       onEvict: (key, entry, reason) => this.onEvict(key, entry, reason),
       now,
     });

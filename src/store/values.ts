@@ -6,17 +6,27 @@
  * `expiresAt` (unix ms, 0: none) and `slot` (the key's place in its database's index, -1:
  * none) belong to the database and are changed only by it.
  */
-import { ENTRY_OVERHEAD_BYTES } from '../core/cache.js';
-import { latin1StringBytes, stringBytes } from '../core/size-of.js';
+import { TYPICAL_STRUCTURE_BYTES } from '../core/cache.js';
+import { HEAP_FACTOR, latin1StringBytes, stringBytes } from '../core/size-of.js';
+import { INDEX_BYTES_PER_SLOT } from './database.js';
 
 /** An entry object: header, map and 4 fields. */
 const ENTRY_OBJECT_BYTES = 56;
+/**
+ * The engine's key is the database's prefix + the key: V8 makes a string of 13 characters or
+ * more a ConsString of the two (32 bytes beside their characters), and keeps it when it flattens
+ * it on the first lookup by its characters.
+ */
+const CONS_STRING_BYTES = 32;
+const CONS_MIN_LENGTH = 13;
+
+function keyBytes(key: string): number {
+  return stringBytes(key) + (key.length >= CONS_MIN_LENGTH ? CONS_STRING_BYTES : 0);
+}
 /** A Map: the object plus its initial hash table. */
 const MAP_BYTES = 64;
 /** A Map entry: key, value and chain words, its share of buckets, and growth slack. */
 const MAP_ENTRY_BYTES = 40;
-/** The key's place in the database index (a slot of an array of keys). */
-const INDEX_BYTES = 8;
 
 export class StringEntry {
   readonly type = 'string';
@@ -71,16 +81,22 @@ export type ValueType = Entry['type'];
 
 
 /**
- * What an entry costs in heap bytes: the engine's per-entry bookkeeping, the key (as the engine
- * and the index share it), the entry object and its payload (see src/core/size-of.ts for the
- * string model). This is the engine's `sizeOf`, so it is what `maxBytes` bounds.
+ * What an entry holds by itself in the heap: the key (as the engine and the index share it), the
+ * entry object and its payload (see src/core/size-of.ts for the string model), at HEAP_FACTOR.
+ * This is the engine's `sizeOf`; the engine counts its structures and the databases' indexes
+ * beside it (countStructures), and `maxBytes` bounds the sum.
  */
 export function entryBytes(key: string, entry: Entry): number {
   const payload = entry.type === 'string' ? stringBytes(entry.value) : entry.payloadBytes;
-  return ENTRY_OVERHEAD_BYTES + stringBytes(key) + INDEX_BYTES + ENTRY_OBJECT_BYTES + payload;
+  return Math.ceil((keyBytes(key) + ENTRY_OBJECT_BYTES + payload) * HEAP_FACTOR);
 }
 
-/** `entryBytes` of a string value from the lengths of its key and value alone (estimates from recorded lengths). */
+/**
+ * `entryBytes` of a string value from the lengths of its key and value alone, with its typical
+ * share of the structures (estimates from recorded lengths).
+ */
 export function stringEntryBytes(keyLength: number, valueLength: number): number {
-  return ENTRY_OVERHEAD_BYTES + latin1StringBytes(keyLength) + INDEX_BYTES + ENTRY_OBJECT_BYTES + latin1StringBytes(valueLength);
+  const cons = keyLength + 1 >= CONS_MIN_LENGTH ? CONS_STRING_BYTES : 0;
+  const heap = latin1StringBytes(keyLength + 1) + cons + ENTRY_OBJECT_BYTES + latin1StringBytes(valueLength);
+  return Math.ceil(heap * HEAP_FACTOR) + TYPICAL_STRUCTURE_BYTES + INDEX_BYTES_PER_SLOT;
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ENTRY_OVERHEAD_BYTES } from '../../src/core/cache.js';
-import { getEntryBytes, getVariantOf, ReplyCache, TYPICAL_STRUCTURE_BYTES, variantPrefix } from '../../src/proxy/reply-cache.js';
+import { TYPICAL_STRUCTURE_BYTES } from '../../src/core/cache.js';
+import { INDEX_BYTES_PER_SLOT } from '../../src/store/database.js';
+import { getEntryBytes, getVariantOf, ReplyCache, TYPICAL_L1_STRUCTURE_BYTES, variantPrefix } from '../../src/proxy/reply-cache.js';
 import { bulkPayloadLength, entryBytes, meanEntryBytes } from '../../src/sim/memory.js';
 import { formatRecordHeader, formatRecordLine, KeySampler, parseRecordHeader } from '../../src/sim/record-format.js';
 import { TraceFormatError } from '../../src/sim/trace.js';
@@ -60,7 +61,7 @@ describe('memory estimates', () => {
     const cache = new ReplyCache({ maxBytes: 1 << 20, ttl: 0 });
     const reply = Buffer.from('$5\r\nhello\r\n');
     cache.put(0, 'user:1', getVariantOf(variantPrefix('default', 2)), reply);
-    assert.equal(cache.entryBytes, getEntryBytes('user:1'.length, reply.length) - TYPICAL_STRUCTURE_BYTES);
+    assert.equal(cache.entryBytes, getEntryBytes('user:1'.length, reply.length) - TYPICAL_L1_STRUCTURE_BYTES);
     assert.equal(entryBytes('l1', 6, reply.length), getEntryBytes(6, reply.length));
   });
 
@@ -68,8 +69,9 @@ describe('memory estimates', () => {
     const value = 'x'.repeat(300);
     const reply = `$300\r\n${value}\r\n`;
     assert.equal(bulkPayloadLength(reply.length), 300);
-    assert.equal(entryBytes('embedded', 6, reply.length), storeEntryBytes('user:1', new StringEntry(value)));
-    assert.ok(entryBytes('embedded', 6, reply.length) > ENTRY_OVERHEAD_BYTES + 300);
+    const structures = TYPICAL_STRUCTURE_BYTES + INDEX_BYTES_PER_SLOT;
+    assert.equal(entryBytes('embedded', 6, reply.length), storeEntryBytes('user:1', new StringEntry(value)) + structures);
+    assert.ok(entryBytes('embedded', 6, reply.length) > structures + 300);
   });
 
   it('find the payload of a bulk reply of any length', () => {
