@@ -589,9 +589,9 @@ async function measureMemory(redis: RedisServer | undefined, budgetMb: number, k
   // Two passes in order over every key, then random reads skewed to the first keys of each class.
   const random = lcg(11);
   const skewed = Array.from({ length: keys.length }, () => keys[Math.floor(keys.length * random() ** 3)]);
+  const command = redis === undefined ? (p: Pipeline, key: string) => p.set(key, valueOf(key)) : (p: Pipeline, key: string) => p.get(key);
   for (const order of [keys, keys, skewed]) {
     for (let i = 0; i < order.length; i += 10_000) {
-      const command = redis === undefined ? (p: Pipeline, key: string) => p.set(key, valueOf(key)) : (p: Pipeline, key: string) => p.get(key);
       await pipelined(reader, order.slice(i, i + 10_000), command, MEMORY_PIPELINE);
       await sample();
     }

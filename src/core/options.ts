@@ -19,10 +19,11 @@ export interface CacheOptions<K, V> {
   sizeOf?: (value: V, key: K) => number;
   /**
    * With `maxBytes`: count the engine's own structures against it too, at the size they have now
-   * (the key-to-slot Map's table, which V8 keeps at 1 to 4 times its live keys; the per-slot
-   * arrays, sized for the most entries held; the sketch; the expiry wheel), plus `externalBytes`.
-   * `bytes` then is all the memory the cache holds, and `sizeOf` should count only what each
-   * entry holds by itself. For a process that must stay within a memory budget (the proxy's L1).
+   * (its index of keys, which then replaces the Map: src/core/slot-index.ts; the per-slot arrays,
+   * sized for the most entries held, and those they replaced until collected; the sketch; the
+   * expiry wheel), plus `externalBytes`. `bytes` then is all the memory the cache holds, and
+   * `sizeOf` should count only what each entry holds by itself. For a process that must stay
+   * within a memory budget (the proxy's L1, the embedded store).
    * Default false: `maxBytes` bounds the entries' sizes alone (the default estimate adds 88 bytes
    * an entry for the structures).
    */

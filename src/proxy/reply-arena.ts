@@ -11,8 +11,8 @@
  * bare server answering redis-benchmark's GETs, 10k keys, pipeline 16, in turn with Redis): with
  * Map and strings it spent 1.36x Redis's CPU per GET, with this layout 0.97x.
  *
- * Layout (log-structured, as in RAMCloud's memory): records are appended to the head of 1 MiB
- * segments; a removed record is marked dead. When dead bytes exceed 1/8 of all segments, the
+ * Layout (log-structured, as in RAMCloud's memory): records are appended to the head of segments
+ * (a 64th of the budget, up to 1 MiB); a removed record is marked dead. When dead bytes exceed 1/8 of all segments, the
  * segment with the most dead bytes is cleaned: its live records move to the head, and the segment
  * is released. So the segments held stay within 8/7 of the live bytes plus the head, and no
  * cleaning pass copies more than one segment. Released segments are kept for reuse up to 1/16 of
@@ -29,7 +29,8 @@
  * The hash is FNV-1a over the key's bytes from a random per-process seed, finished with a mixer:
  * keys a client chose cannot be crafted offline into one long probe run, and an insert more than
  * MAX_PROBE cells from its home is refused (the owner keeps that reply elsewhere). The table
- * (../core/hash-cells.ts) stays 15-60% full, so every lookup ends at an empty cell.
+ * (../core/hash-cells.ts) is at most 60% full, so every lookup ends at an empty cell; the owner
+ * sizes it for the engine's slots (`reserve`), which bound the records.
  */
 import { HashCells } from '../core/hash-cells.js';
 import { UncollectedBytes } from '../core/uncollected.js';
@@ -313,7 +314,7 @@ export class ReplyArena {
     return this.segments[ref >>> OFFSET_BITS]!.words[(ref & OFFSET_MASK) + HASH];
   }
 
-  /** Forgets every record; the memory goes back to the allocator (L1 was flushed: it may stay small). */
+  /** Forgets every record; the segments go back to the allocator (L1 was flushed: it may stay small), the table keeps its size. */
   clear(): void {
     this.segments = [];
     this.freeSegmentNumbers = [];

@@ -16,10 +16,11 @@
  * engine's entries: every removal reaches `onEvict`, which drops the record.
  *
  * Memory: `--l1-memory` bounds all L1 holds, not just its replies. Each entry counts what it holds
- * by itself (its key and the Variants object in the heap, its replies), the engine counts its own
- * structures at the size they have (countStructures: V8 keeps the Map's table at 2 to 4 times the
- * live keys under churn, and the per-slot arrays are sized for the most entries held), and the
- * arena's table and head segment are counted beside them (externalBytes).
+ * by itself (its key and the Variants object in the heap at HEAP_FACTOR, its replies), the engine
+ * counts its own structures at the size they have (countStructures: its own index of keys in place
+ * of a Map, which V8 keeps at 2 to 4 times the live keys under churn; the per-slot arrays, sized
+ * for the most entries held), and the arena's table and head segment are counted beside them
+ * (externalBytes).
  */
 import { Cache, TYPICAL_STRUCTURE_BYTES } from '../core/cache.js';
 import { HEAP_FACTOR, latin1StringBytes, stringBytes } from '../core/size-of.js';
