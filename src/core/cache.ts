@@ -608,8 +608,9 @@ export class Cache<K, V> {
     this.totalWeight += weight;
     this.totalBytes += size;
     this.count++;
+    // The index takes the policy hash recordInsertion just computed (memoized for slot i).
     if (this.index === undefined) this.map.set(key, i);
-    else this.index.add(key, i);
+    else this.index.add(this.hashOf(i), i);
     if (ttl > 0) this.scheduleExpiry(i, ttl);
     if (this.learnsCapacity && this.count > this.capacityEstimate && this.capacityEstimate < this.maxCount) {
       this.estimateCapacity(Math.min(this.count, this.maxCount));
@@ -683,8 +684,10 @@ export class Cache<K, V> {
     const m = this.meta;
     const q = m[i * STRIDE] >>> HIGH_SHIFT;
     const pending = m[i * STRIDE + 1] >>> HIGH_SHIFT;
+    // One hash of the key for the sketch and the index (before the memos forget the slot).
+    const hash = pending !== 0 || this.index !== undefined ? this.hashOf(i) : 0;
     // The accesses the entry counted itself go to the sketch now that it leaves.
-    if (pending !== 0) this.sketch.add(this.hashOf(i), pending);
+    if (pending !== 0) this.sketch.add(hash, pending);
     if (i === this.victimMemoSlot) this.victimMemoSlot = NONE;
     if (i === this.hashMemoSlot) this.hashMemoSlot = NONE;
     this.unlink(i);
@@ -698,7 +701,7 @@ export class Cache<K, V> {
     if (this.expiring) this.wheel!.deschedule(i);
     const key = this.keys[i] as K;
     if (this.index === undefined) this.map.delete(key);
-    else this.index.remove(key, i);
+    else this.index.remove(hash, i);
     if (this.onEvict !== undefined) this.notices.push(key, this.values[i], reason);
     this.keys[i] = undefined;
     this.values[i] = undefined;

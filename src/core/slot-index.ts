@@ -59,14 +59,17 @@ export class SlotIndex<K> {
     }
   }
 
-  /** Adds `key` at `slot`; the key must not be in the index. */
-  add(key: K, slot: number): void {
-    this.table.add(hashKey(key, this.seed), slot + 1);
+  /**
+   * Adds the key at `slot`, given its hash (hashKey with this index's seed: the engine's policy
+   * hash of the slot, which it has at hand); the key must not be in the index.
+   */
+  add(hash: number, slot: number): void {
+    this.table.add(hash, slot + 1);
   }
 
-  /** Removes `key`, which the index holds at `slot`. */
-  remove(key: K, slot: number): void {
-    this.table.remove(hashKey(key, this.seed), slot + 1);
+  /** Removes the key the index holds at `slot`, given its hash (as for add). */
+  remove(hash: number, slot: number): void {
+    this.table.remove(hash, slot + 1);
   }
 
   clear(): void {

@@ -377,7 +377,7 @@ export class ReplyArena {
     this.heldWords -= this.segmentWords;
     // Past the spares, a segment goes back to the allocator (with the next collection); the arena
     // only shrinks so when records leave for good, so nothing waits for that memory.
-    if (this.spare.length * 16 * this.segmentWords < Math.max(this.heldWords, 16 * this.segmentWords)) this.spare.push(segment.bytes);
+    if (this.spare.length < Math.max(1, this.heldWords / this.segmentWords / 16)) this.spare.push(segment.bytes);
     this.deadWords -= segment.dead;
     if (number === this.head) this.head = -1;
   }

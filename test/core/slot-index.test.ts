@@ -4,9 +4,12 @@ import vm from 'node:vm';
 import v8 from 'node:v8';
 import fc from 'fast-check';
 import { HashCells } from '../../src/core/hash-cells.js';
+import { hashKey } from '../../src/core/hash.js';
 import { SlotIndex } from '../../src/core/slot-index.js';
 import { UncollectedBytes } from '../../src/core/uncollected.js';
 import { waitFor } from '../support/proxy.js';
+
+const SEED = 12345;
 
 describe('SlotIndex', () => {
   it('agrees with a Map on adds, removes and lookups, keys of every type as a Map compares them', () => {
@@ -16,7 +19,7 @@ describe('SlotIndex', () => {
     const op = fc.record({ add: fc.boolean(), key: fc.nat(keyPool.length - 1) });
     fc.assert(
       fc.property(fc.array(op, { minLength: 1, maxLength: 400 }), (ops) => {
-        const index = new SlotIndex<unknown>(12345, new UncollectedBytes());
+        const index = new SlotIndex<unknown>(SEED, new UncollectedBytes());
         const model = new Map<unknown, number>();
         const keys: unknown[] = [];
         const free: number[] = [];
@@ -26,10 +29,10 @@ describe('SlotIndex', () => {
           if (add && slot === undefined) {
             const at = free.pop() ?? keys.length;
             keys[at] = key;
-            index.add(key, at);
+            index.add(hashKey(key, SEED), at);
             model.set(key, at);
           } else if (!add && slot !== undefined) {
-            index.remove(key, slot);
+            index.remove(hashKey(key, SEED), slot);
             keys[slot] = undefined;
             free.push(slot);
             model.delete(key);
@@ -43,7 +46,7 @@ describe('SlotIndex', () => {
 
   it('grows only to the room reserved for it, and counts the table it replaces', () => {
     const garbage = new UncollectedBytes();
-    const index = new SlotIndex<string>(1, garbage);
+    const index = new SlotIndex<string>(SEED, garbage);
     const small = index.byteLength;
     index.reserve(10_000);
     assert.equal(index.byteLength, SlotIndex.bytesFor(10_000));
@@ -52,7 +55,7 @@ describe('SlotIndex', () => {
     const keys: string[] = [];
     for (let i = 0; i < 10_000; i++) {
       keys.push(`k${i}`);
-      index.add(keys[i], i);
+      index.add(hashKey(keys[i], SEED), i);
     }
     assert.equal(index.byteLength, SlotIndex.bytesFor(10_000), 'no growth past the reservation');
     for (let i = 0; i < 10_000; i += 7) assert.equal(index.get(`k${i}`, keys), i);
