@@ -54,10 +54,20 @@ export function switchesToRawMode(name: string, args: Buffer[]): boolean {
     case 'monitor':
       return true;
     case 'client':
-      return args.length >= 3 && args[1].toString('latin1').toLowerCase() === 'reply' && args[2].toString('latin1').toLowerCase() !== 'on';
+      return args.length >= 3 && keyword(args, 1) === 'reply' && keyword(args, 2) !== 'on';
     default:
       return false;
   }
+}
+
+/** Argument `i` in lower case (undefined past the end): for subcommands and options, not keys. */
+export function keyword(args: readonly Buffer[], i: number): string | undefined {
+  return args[i]?.toString('latin1').toLowerCase();
+}
+
+/** CLIENT TRACKING ON|OFF ...: it changes whether Redis must see this client's reads (see ClientSession). */
+export function isClientTracking(args: readonly Buffer[]): boolean {
+  return args.length >= 3 && args[1].length === 8 && keyword(args, 1) === 'tracking';
 }
 
 /** Commands that change who the connection is or what it sees (database, protocol, user). */

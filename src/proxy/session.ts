@@ -2,15 +2,21 @@
  * One client connection of the proxy. It parses the client's commands, answers cacheable reads
  * from L1 when it can, and forwards everything else over its own upstream connection, so that
  * every piece of connection state Redis keeps (database, protocol, user, MULTI, WATCH, blocking
- * commands, client name) lives where Redis expects it. Replies go back in request order: a reply
- * that is ready waits behind the forwarded commands sent before it.
+ * commands, client name, CLIENT TRACKING) lives where Redis expects it. Replies go back in
+ * request order: a reply that is ready waits behind the forwarded commands sent before it.
+ *
+ * When that upstream connection dies, the next command opens another with the client's database,
+ * protocol, user and name; a client whose state cannot be carried over (a subscription, MULTI,
+ * WATCH, tracking, or a state change queued in MULTI) is closed instead, as Redis closing its
+ * connection would. A client with tracking on (except BCAST) is never answered from L1: Redis
+ * tracks only the reads it sees.
  *
  * Hit path: parse a frame, look the key up, copy the stored reply bytes into the client's reply
  * buffer; everything answered while handling one chunk of input is written in one socket write.
  */
 import type net from 'node:net';
 import { ClientConnection, errorReply } from './client-connection.js';
-import { CACHEABLE_READS, SESSION_STATE_COMMANDS, switchesToRawMode } from './commands.js';
+import { CACHEABLE_READS, isClientTracking, keyword, SESSION_STATE_COMMANDS, switchesToRawMode } from './commands.js';
 import type { ProxyCore } from './core.js';
 import { getVariantNumber, getVariantOf, ReplyCache, variantPrefix } from './reply-cache.js';
 import type { ReplyArena } from './reply-arena.js';
@@ -72,6 +78,11 @@ function splitBulkArray(reply: Buffer, count: number): (Buffer | undefined)[] | 
   return pos === reply.length ? out : undefined;
 }
 
+/** Redis's answer to a command queued in MULTI. */
+function isQueuedReply(raw: Buffer): boolean {
+  return raw.length === 9 && raw.toString('latin1') === '+QUEUED\r\n';
+}
+
 /** The integer in a `:n\r\n` reply. */
 function integerReply(raw: Buffer): number | undefined {
   if (raw[0] !== 0x3a) return undefined;
@@ -96,6 +107,24 @@ export class ClientSession extends ClientConnection {
   private authArgs: Buffer[] | undefined;
   private clientName: Buffer | undefined;
   private inMulti = false;
+  /**
+   * WATCH sent and not yet ended by EXEC, DISCARD, UNWATCH or RESET. Set when sent, not when
+   * answered: a WATCH lost with its upstream connection would let the EXEC after it run unguarded.
+   */
+  private watching = false;
+  /**
+   * CLIENT TRACKING as Redis took it. 'reads': Redis reports writes to the keys this connection
+   * read, so L1 must not answer it (a read L1 answers is one Redis never tracks, and the client's
+   * own cache would keep that key past its next write). 'bcast': Redis reports every write under
+   * the prefixes, read or not, so L1 may answer.
+   */
+  private tracking: 'off' | 'reads' | 'bcast' = 'off';
+  /**
+   * A SELECT, HELLO or AUTH was queued in a MULTI: whether it took effect depends on the EXEC, so
+   * the mirrored database, protocol and user may be wrong. L1 then stays closed to this client,
+   * and a new upstream connection cannot be given its state, until a RESET settles it.
+   */
+  private stateUncertain = false;
   /** Keys written by the commands queued in MULTI; null: a queued command needs a full flush. */
   private multiWrites: string[] | null = [];
   /** SELECT/AUTH/HELLO/RESET sent but not answered: what this client may see is uncertain. */
@@ -293,10 +322,23 @@ export class ClientSession extends ClientConnection {
         this.inMulti = true;
         this.forward(raw, batch, expectations);
         return;
+      case 'watch':
+        this.watching = true;
+        break;
+      case 'unwatch':
+        this.watching = false;
+        break;
+      case 'client':
+        if (isClientTracking(args)) {
+          this.forwardStateChange(name, args, raw, batch, expectations);
+          return;
+        }
+        break;
       case 'exec':
       case 'discard': {
         const writes = name === 'exec' && this.inMulti ? this.multiWrites : [];
         this.inMulti = false;
+        this.watching = false;
         this.multiWrites = [];
         this.forwardWrite(raw, writes, batch, expectations);
         return;
@@ -411,14 +453,16 @@ export class ClientSession extends ClientConnection {
 
   /** L1 may answer this client now: the cache is trustworthy and the client's identity is settled. */
   private mayReadL1(): boolean {
-    return (
-      this.core.cache !== undefined &&
-      this.core.l1Trusted &&
-      this.user !== undefined &&
-      !this.inMulti &&
-      this.stateChangesInFlight === 0 &&
-      this.flushesInFlight === 0
-    );
+    return this.core.cache !== undefined && this.core.l1Trusted && this.flushesInFlight === 0 && this.l1Readable();
+  }
+
+  /**
+   * What this client's own state allows, whether L1 is trusted or not: its L1 partition is known
+   * (user, database, protocol settled), no transaction is being queued, and Redis does not need
+   * to see its reads (tracking).
+   */
+  private l1Readable(): boolean {
+    return this.user !== undefined && !this.inMulti && this.stateChangesInFlight === 0 && !this.stateUncertain && this.tracking !== 'reads';
   }
 
   /**
@@ -429,7 +473,7 @@ export class ClientSession extends ClientConnection {
   private forwardUncached(raw: Buffer, key: string, variant: string, batch: Buffer[], expectations: Expectation[]): void {
     const core = this.core;
     const fallback =
-      core.cache !== undefined && !core.l1Trusted && !core.config.requireFresh && this.user !== undefined && !this.inMulti && this.stateChangesInFlight === 0;
+      core.cache !== undefined && !core.l1Trusted && !core.config.requireFresh && this.l1Readable();
     if (!fallback || !core.keyAllowed(key)) {
       this.forward(raw, batch, expectations);
       return;
@@ -573,7 +617,8 @@ export class ClientSession extends ClientConnection {
       (reply) => {
         this.stateChangesInFlight--;
         if (isErrorReply(reply)) return;
-        this.applyStateChange(name, args);
+        if (isQueuedReply(reply)) this.applyQueuedStateChange(name, args);
+        else this.applyStateChange(name, args);
       },
       () => {
         this.stateChangesInFlight--;
@@ -581,9 +626,22 @@ export class ClientSession extends ClientConnection {
     );
   }
 
+  /**
+   * A state change queued in MULTI: it happens at EXEC, or not at all. Tracking is assumed on
+   * (never off); anything else leaves the mirrored state uncertain.
+   */
+  private applyQueuedStateChange(name: string, args: Buffer[]): void {
+    if (name !== 'client') this.stateUncertain = true;
+    else if (keyword(args, 2) === 'on') this.tracking = 'reads';
+  }
+
   private applyStateChange(name: string, args: Buffer[]): void {
-    const word = (i: number) => args[i]?.toString('latin1').toLowerCase();
+    const word = (i: number) => keyword(args, i);
     switch (name) {
+      case 'client':
+        if (word(2) === 'on') this.tracking = args.some((a, i) => i >= 3 && word(i) === 'bcast') ? 'bcast' : 'reads';
+        else this.tracking = 'off';
+        return;
       case 'select':
         this.db = Number(args[1].toString('latin1'));
         break;
@@ -612,6 +670,9 @@ export class ClientSession extends ClientConnection {
         this.clientName = undefined;
         this.inMulti = false;
         this.multiWrites = [];
+        this.watching = false;
+        this.tracking = 'off';
+        this.stateUncertain = false;
         break;
     }
     this.updateVariantPrefix();
@@ -666,10 +727,10 @@ export class ClientSession extends ClientConnection {
   private upstreamConnection(): UpstreamConnection {
     if (this.upstream === undefined || !this.upstream.alive) {
       this.upstream = this.core.openUpstream(this.handshake(), {
-        // Subscriptions and transactions cannot be carried over to a new connection: drop the
-        // client, as Redis dropping the connection would, and let it reconnect.
+        // Subscriptions, transactions, watches and tracking cannot be carried over to a new
+        // connection: drop the client, as Redis dropping the connection would, and let it reconnect.
         onClose: () => {
-          if (this.raw || this.inMulti) this.destroy();
+          if (this.raw || this.inMulti || this.watching || this.tracking !== 'off' || this.stateUncertain) this.destroy();
         },
         onPush: (push) => {
           this.out.push(push);
