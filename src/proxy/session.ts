@@ -333,6 +333,14 @@ export class ClientSession extends ClientConnection {
           this.forwardStateChange(name, args, raw, batch, expectations);
           return;
         }
+        if (args.length === 3 && keyword(args, 1) === 'setname') {
+          // Mirrored for a new upstream connection (handshake); L1 does not depend on it.
+          const clientName = Buffer.from(args[2]);
+          this.forward(raw, batch, expectations, (reply) => {
+            if (!isErrorReply(reply) && !isQueuedReply(reply)) this.clientName = clientName;
+          });
+          return;
+        }
         break;
       case 'exec':
       case 'discard': {
