@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startEmbeddedProxy, startProxyOverRedis, type EmbeddedUnderTest, type ProxyUnderTest } from '../support/proxy.js';
+import { startEmbeddedProxy, startProxyOverRedis, waitFor, type EmbeddedUnderTest, type ProxyUnderTest } from '../support/proxy.js';
 
 describe('client libraries through the proxy', () => {
   let env: ProxyUnderTest;
@@ -78,6 +78,25 @@ describe('client libraries through the proxy', () => {
       }
     });
   }
+
+  it("node-redis's client-side cache (RESP3, CLIENT TRACKING) sees another client's write to a key L1 holds", async () => {
+    const warm = createClient({ url: `redis://127.0.0.1:${env.port}`, RESP: 3 });
+    const direct = createClient({ url: env.redis.url });
+    const client = createClient({ url: `redis://127.0.0.1:${env.port}`, RESP: 3, clientSideCache: { ttl: 0, maxEntries: 0 } });
+    await Promise.all([warm.connect(), direct.connect(), client.connect()]);
+    try {
+      await direct.set('csc:key', 'old');
+      // Into L1 for RESP3 replies, by a client that does not track.
+      await warm.get('csc:key');
+      await warm.get('csc:key');
+      assert.equal(await client.get('csc:key'), 'old');
+      assert.equal(await client.get('csc:key'), 'old', 'from its own cache now');
+      await direct.set('csc:key', 'new');
+      await waitFor(async () => (await client.get('csc:key')) === 'new', 3000, "the client's cache to drop the key");
+    } finally {
+      await Promise.all([warm.quit(), direct.quit(), client.quit()]);
+    }
+  });
 });
 
 describe('client libraries against the embedded store', () => {
