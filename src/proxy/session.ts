@@ -7,9 +7,10 @@
  *
  * When that upstream connection dies, the next command opens another with the client's database,
  * protocol, user and name; a client whose state cannot be carried over (a subscription, MULTI,
- * WATCH, tracking, or a state change queued in MULTI) is closed instead, as Redis closing its
- * connection would. A client with tracking on (except BCAST) is never answered from L1: Redis
- * tracks only the reads it sees.
+ * WATCH, tracking) is closed instead, as Redis closing its connection would. A client with
+ * tracking on (except BCAST) is never answered from L1: Redis tracks only the reads it sees. A
+ * SELECT, HELLO, AUTH or CLIENT TRACKING queued in MULTI takes effect here when EXEC's reply
+ * shows it ran.
  *
  * Hit path: parse a frame, look the key up, copy the stored reply bytes into the client's reply
  * buffer; everything answered while handling one chunk of input is written in one socket write.
@@ -24,6 +25,7 @@ import type { RespCommand } from '../resp/request-parser.js';
 import { commandName } from '../metrics/command-counter.js';
 import { isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
 import { encodeBulkString, Replies } from '../resp/encode.js';
+import { ReplyScanner } from '../resp/reply-scanner.js';
 import type { ReadTicket } from '../tier/read-guard.js';
 import { isErrorReply, type Expectation, type UpstreamConnection } from '../tier/redis-connection.js';
 
@@ -83,6 +85,26 @@ function isQueuedReply(raw: Buffer): boolean {
   return raw.length === 9 && raw.toString('latin1') === '+QUEUED\r\n';
 }
 
+/**
+ * The replies in EXEC's reply to the commands it ran, each its raw bytes; undefined when it ran
+ * none (a WATCHed key changed: nil; EXECABORT: an error).
+ */
+function transactionResults(reply: Buffer): Buffer[] | undefined {
+  if (reply[0] !== 0x2a) return undefined;
+  const lineEnd = reply.indexOf(0x0d);
+  const count = Number(reply.toString('latin1', 1, lineEnd));
+  if (!Number.isInteger(count) || count < 0) return undefined;
+  const scanner = new ReplyScanner();
+  scanner.feed(reply.subarray(lineEnd + 2));
+  const results: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const result = scanner.next();
+    if (result === undefined) return undefined;
+    results.push(result.raw);
+  }
+  return results;
+}
+
 /** The integer in a `:n\r\n` reply. */
 function integerReply(raw: Buffer): number | undefined {
   if (raw[0] !== 0x3a) return undefined;
@@ -120,11 +142,16 @@ export class ClientSession extends ClientConnection {
    */
   private tracking: 'off' | 'reads' | 'bcast' = 'off';
   /**
-   * A SELECT, HELLO or AUTH was queued in a MULTI: whether it took effect depends on the EXEC, so
-   * the mirrored database, protocol and user may be wrong. L1 then stays closed to this client,
-   * and a new upstream connection cannot be given its state, until a RESET settles it.
+   * Commands forwarded since MULTI that Redis queues: a command's number here is its place in
+   * EXEC's reply (EXEC runs them only if every one was queued).
    */
-  private stateUncertain = false;
+  private multiQueued = 0;
+  /**
+   * State changes (SELECT, HELLO, AUTH, CLIENT TRACKING) Redis queued in the MULTI being built:
+   * each takes effect at EXEC if its own reply there is not an error. They count in
+   * stateChangesInFlight until the EXEC or DISCARD is answered.
+   */
+  private queuedStateChanges: { place: number; name: string; args: Buffer[] }[] = [];
   /** Keys written by the commands queued in MULTI; null: a queued command needs a full flush. */
   private multiWrites: string[] | null = [];
   /** SELECT/AUTH/HELLO/RESET sent but not answered: what this client may see is uncertain. */
@@ -318,11 +345,23 @@ export class ClientSession extends ClientConnection {
       case 'multi':
         // At once, not when Redis answers: the commands pipelined behind it are queued by Redis,
         // so L1 must not answer them. (MULTI fails only when already in MULTI.)
-        if (!this.inMulti) this.multiWrites = [];
+        if (this.inMulti) {
+          // Refused ("MULTI calls can not be nested"), not queued.
+          this.forwardUnqueued(raw, batch, expectations);
+          return;
+        }
+        this.multiWrites = [];
         this.inMulti = true;
         this.forward(raw, batch, expectations);
+        this.multiQueued = 0;
+        this.queuedStateChanges = [];
         return;
       case 'watch':
+        if (this.inMulti) {
+          // Refused ("WATCH inside MULTI is not allowed"), not queued.
+          this.forwardUnqueued(raw, batch, expectations);
+          return;
+        }
         this.watching = true;
         break;
       case 'unwatch':
@@ -345,10 +384,11 @@ export class ClientSession extends ClientConnection {
       case 'exec':
       case 'discard': {
         const writes = name === 'exec' && this.inMulti ? this.multiWrites : [];
+        const ended = this.inMulti;
         this.inMulti = false;
         this.watching = false;
         this.multiWrites = [];
-        this.forwardWrite(raw, writes, batch, expectations);
+        this.forwardWrite(raw, writes, batch, expectations, ended ? (reply) => this.settleQueuedStateChanges(name === 'exec' ? reply : undefined) : undefined);
         return;
       }
     }
@@ -426,7 +466,14 @@ export class ClientSession extends ClientConnection {
    * L1 does not answer this client's reads of those keys; when the reply comes, before the client
    * sees it, no L1 copy of what it wrote survives.
    */
-  private forwardWrite(raw: Buffer, keys: string[] | null, batch: Buffer[], expectations: Expectation[]): void {
+  private forwardWrite(
+    raw: Buffer,
+    keys: string[] | null,
+    batch: Buffer[],
+    expectations: Expectation[],
+    /** Runs with the reply (undefined: the upstream failed), after the invalidation. */
+    settled?: (reply: Buffer | undefined) => void,
+  ): void {
     const core = this.core;
     if (keys === null) this.flushesInFlight++;
     else for (const key of keys) this.writesInFlight.set(key, (this.writesInFlight.get(key) ?? 0) + 1);
@@ -445,16 +492,18 @@ export class ClientSession extends ClientConnection {
       raw,
       batch,
       expectations,
-      () => {
+      (reply) => {
         if (keys === null) core.flushL1();
         else core.invalidateKeys(keys, 'ownWrite');
         settle();
+        settled?.(reply);
       },
       () => {
         // The write may or may not have happened: drop what L1 holds of it either way.
         if (keys === null) core.flushL1();
         else core.invalidateKeys(keys, 'ownWrite');
         settle();
+        settled?.(undefined);
       },
     );
   }
@@ -470,7 +519,7 @@ export class ClientSession extends ClientConnection {
    * to see its reads (tracking).
    */
   private l1Readable(): boolean {
-    return this.user !== undefined && !this.inMulti && this.stateChangesInFlight === 0 && !this.stateUncertain && this.tracking !== 'reads';
+    return this.user !== undefined && !this.inMulti && this.stateChangesInFlight === 0 && this.tracking !== 'reads';
   }
 
   /**
@@ -618,15 +667,19 @@ export class ClientSession extends ClientConnection {
 
   private forwardStateChange(name: string, args: Buffer[], raw: Buffer, batch: Buffer[], expectations: Expectation[]): void {
     this.stateChangesInFlight++;
+    const place = this.multiQueued;
     this.forward(
       raw,
       batch,
       expectations,
       (reply) => {
+        if (isQueuedReply(reply)) {
+          // In flight until the transaction is answered.
+          this.queuedStateChanges.push({ place, name, args });
+          return;
+        }
         this.stateChangesInFlight--;
-        if (isErrorReply(reply)) return;
-        if (isQueuedReply(reply)) this.applyQueuedStateChange(name, args);
-        else this.applyStateChange(name, args);
+        if (!isErrorReply(reply)) this.applyStateChange(name, args);
       },
       () => {
         this.stateChangesInFlight--;
@@ -635,12 +688,20 @@ export class ClientSession extends ClientConnection {
   }
 
   /**
-   * A state change queued in MULTI: it happens at EXEC, or not at all. Tracking is assumed on
-   * (never off); anything else leaves the mirrored state uncertain.
+   * The transaction is answered (`execReply`: EXEC's reply; undefined: DISCARD, or no reply):
+   * the state changes queued in it take effect where EXEC ran them without an error.
    */
-  private applyQueuedStateChange(name: string, args: Buffer[]): void {
-    if (name !== 'client') this.stateUncertain = true;
-    else if (keyword(args, 2) === 'on') this.tracking = 'reads';
+  private settleQueuedStateChanges(execReply: Buffer | undefined): void {
+    const changes = this.queuedStateChanges;
+    if (changes.length === 0) return;
+    this.queuedStateChanges = [];
+    this.stateChangesInFlight -= changes.length;
+    const results = execReply === undefined ? undefined : transactionResults(execReply);
+    if (results === undefined) return;
+    for (const { place, name, args } of changes) {
+      const result = results[place];
+      if (result !== undefined && !isErrorReply(result)) this.applyStateChange(name, args);
+    }
   }
 
   private applyStateChange(name: string, args: Buffer[]): void {
@@ -680,7 +741,8 @@ export class ClientSession extends ClientConnection {
         this.multiWrites = [];
         this.watching = false;
         this.tracking = 'off';
-        this.stateUncertain = false;
+        // RESET in a MULTI ran at once and ended it: what was queued never runs.
+        this.settleQueuedStateChanges(undefined);
         break;
     }
     this.updateVariantPrefix();
@@ -700,6 +762,7 @@ export class ClientSession extends ClientConnection {
   ): void {
     const slot: Slot = { bytes: undefined };
     this.queue.push(slot);
+    if (this.inMulti) this.multiQueued++;
     const stats = this.core.stats;
     stats.l2Requests++;
     const sentAt = performance.now();
@@ -721,6 +784,12 @@ export class ClientSession extends ClientConnection {
     });
   }
 
+  /** `forward` of a command Redis runs at once inside MULTI (refusing it), so not one of EXEC's. */
+  private forwardUnqueued(raw: Buffer, batch: Buffer[], expectations: Expectation[]): void {
+    this.forward(raw, batch, expectations);
+    this.multiQueued--;
+  }
+
   private sendForwarded(batch: Buffer[], expectations: Expectation[]): void {
     if (batch.length === 0) return;
     // The frames may be views of the chunk just read (the scanner's misses): copied here, once,
@@ -738,7 +807,7 @@ export class ClientSession extends ClientConnection {
         // Subscriptions, transactions, watches and tracking cannot be carried over to a new
         // connection: drop the client, as Redis dropping the connection would, and let it reconnect.
         onClose: () => {
-          if (this.raw || this.inMulti || this.watching || this.tracking !== 'off' || this.stateUncertain) this.destroy();
+          if (this.raw || this.inMulti || this.watching || this.tracking !== 'off') this.destroy();
         },
         onPush: (push) => {
           this.out.push(push);

@@ -157,7 +157,7 @@ describe('connection state a new upstream connection would lose', () => {
     await waitFor(() => client.closed, 3000, 'the connection to close');
   });
 
-  it('does not take a SELECT queued in a discarded MULTI for done (L1 answers from the database Redis uses)', async () => {
+  it('takes a SELECT queued in MULTI for done only once EXEC ran it without an error (L1 answers from the database Redis uses)', async () => {
     await direct.call('SET', 'm:key', 'zero');
     await direct.call('SELECT', '5');
     await direct.call('SET', 'm:key', 'five');
@@ -172,8 +172,14 @@ describe('connection state a new upstream connection would lose', () => {
     const replies = await client.pipeline([['MULTI'], ['SELECT', '5'], ['DISCARD'], ['GET', 'm:key']]);
     assert.deepEqual(replies.map(s), ['+OK\r\n', '+QUEUED\r\n', '+OK\r\n', '$4\r\nzero\r\n']);
     assert.equal(s(await client.call('GET', 'm:key')), '$4\r\nzero\r\n');
-    // Once EXEC ran it, the database is 5, as Redis has it; RESET settles what the proxy knows.
-    await client.pipeline([['MULTI'], ['SELECT', '5'], ['EXEC']]);
+    // Once EXEC ran it, the database is 5, as Redis has it, and L1 answers from database 5.
+    assert.deepEqual((await client.pipeline([['MULTI'], ['SELECT', '5'], ['EXEC'], ['GET', 'm:key']])).map(s), ['+OK\r\n', '+QUEUED\r\n', '*1\r\n+OK\r\n', '$4\r\nfive\r\n']);
+    const hits = async () => Number(infoField(await client.call('INFO', 'cachee'), 'l1_hits'));
+    const before = await hits();
+    assert.equal(s(await client.call('GET', 'm:key')), '$4\r\nfive\r\n');
+    assert.equal(await hits(), before + 1);
+    // Not when EXEC failed it (no such database): still database 5.
+    assert.match((await client.pipeline([['MULTI'], ['SELECT', '99'], ['EXEC']])).map(s)[2], /^\*1\r\n-ERR DB index is out of range/);
     assert.equal(s(await client.call('GET', 'm:key')), '$4\r\nfive\r\n');
     assert.equal(s(await client.call('RESET')), '+RESET\r\n');
     assert.equal(s(await client.call('GET', 'm:key')), '$4\r\nzero\r\n');
