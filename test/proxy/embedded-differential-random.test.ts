@@ -1,0 +1,109 @@
+/**
+ * Random command histories (fast-check) sent to a Redis and to the embedded server (startProxy
+ * with no upstream), by two clients each (RESP2 and RESP3), in pipelined batches: every reply
+ * must be byte-identical. The vocabulary is the store's commands whose replies depend on nothing
+ * but the history: strings, counters, hashes (two fields at most, so Redis keeps them in
+ * insertion order too), keys, databases; expiry only far enough ahead never to happen.
+ * CACHEE_RANDOM_RUNS=N runs N histories instead of 300.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { CommandArg } from '../../src/resp/encode.js';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { RawClient, startEmbeddedProxy, type EmbeddedUnderTest } from '../support/proxy.js';
+
+type Command = string[];
+
+const strKey = fc.constantFrom('s0', 's1');
+const hashKey = fc.constantFrom('h0', 'h1');
+const key = fc.constantFrom('s0', 's1', 'h0', 'h1', 'none');
+const field = fc.constantFrom('f', 'g');
+const value = fc.constantFrom('1', '-7', '2.5', 'x', 'hello', '', '9223372036854775807');
+const index = fc.constantFrom('0', '1', '-1', '-3', '10');
+
+const commands: fc.Arbitrary<Command>[] = [
+  strKey.map((k) => ['GET', k]),
+  fc.tuple(key, key).map(([a, b]) => ['MGET', a, b]),
+  fc.tuple(strKey, index, index).map(([k, s, e]) => ['GETRANGE', k, s, e]),
+  strKey.map((k) => ['STRLEN', k]),
+  fc.tuple(strKey, value, fc.constantFrom([], ['NX'], ['XX'], ['GET'], ['KEEPTTL'], ['EX', '1000'], ['NX', 'GET'])).map(([k, v, o]) => ['SET', k, v, ...o]),
+  fc.tuple(strKey, value).map(([k, v]) => ['SETNX', k, v]),
+  fc.tuple(strKey, value).map(([k, v]) => ['GETSET', k, v]),
+  strKey.map((k) => ['GETDEL', k]),
+  fc.tuple(strKey, fc.constantFrom(['PERSIST'], ['EX', '1000'], [])).map(([k, o]) => ['GETEX', k, ...o]),
+  fc.tuple(strKey, value, strKey, value).map(([a, v, b, w]) => ['MSET', a, v, b, w]),
+  fc.tuple(strKey, value, strKey, value).map(([a, v, b, w]) => ['MSETNX', a, v, b, w]),
+  fc.tuple(strKey, value).map(([k, v]) => ['APPEND', k, v]),
+  fc.tuple(strKey, index, value).map(([k, i, v]) => ['SETRANGE', k, i, v]),
+  strKey.map((k) => ['INCR', k]),
+  strKey.map((k) => ['DECR', k]),
+  fc.tuple(strKey, value).map(([k, v]) => ['INCRBY', k, v]),
+  fc.tuple(strKey, value).map(([k, v]) => ['DECRBY', k, v]),
+  fc.tuple(strKey, value).map(([k, v]) => ['INCRBYFLOAT', k, v]),
+  fc.tuple(hashKey, field, value).map(([k, f, v]) => ['HSET', k, f, v]),
+  fc.tuple(hashKey, field, value).map(([k, f, v]) => ['HSETNX', k, f, v]),
+  fc.tuple(hashKey, value, value).map(([k, v, w]) => ['HMSET', k, 'f', v, 'g', w]),
+  fc.tuple(hashKey, field).map(([k, f]) => ['HGET', k, f]),
+  fc.tuple(hashKey, field, field).map(([k, f, g]) => ['HMGET', k, f, g]),
+  hashKey.map((k) => ['HGETALL', k]),
+  fc.tuple(hashKey, field).map(([k, f]) => ['HDEL', k, f]),
+  fc.tuple(hashKey, field).map(([k, f]) => ['HEXISTS', k, f]),
+  hashKey.map((k) => ['HLEN', k]),
+  hashKey.map((k) => ['HKEYS', k]),
+  hashKey.map((k) => ['HVALS', k]),
+  fc.tuple(hashKey, field).map(([k, f]) => ['HSTRLEN', k, f]),
+  fc.tuple(hashKey, field, value).map(([k, f, v]) => ['HINCRBY', k, f, v]),
+  fc.tuple(hashKey, field, value).map(([k, f, v]) => ['HINCRBYFLOAT', k, f, v]),
+  fc.tuple(key, key).map(([a, b]) => ['DEL', a, b]),
+  key.map((k) => ['UNLINK', k]),
+  fc.tuple(key, key).map(([a, b]) => ['EXISTS', a, b]),
+  key.map((k) => ['TYPE', k]),
+  key.map((k) => ['EXPIRE', k, '1000']),
+  fc.tuple(key, fc.constantFrom('NX', 'XX', 'GT', 'LT')).map(([k, o]) => ['EXPIRE', k, '2000', o]),
+  key.map((k) => ['PERSIST', k]),
+  fc.tuple(key, key).map(([a, b]) => ['RENAME', a, b]),
+  fc.tuple(key, key).map(([a, b]) => ['RENAMENX', a, b]),
+  fc.constantFrom(['SELECT', '0'], ['SELECT', '1'], ['SWAPDB', '0', '1'], ['FLUSHDB'], ['DBSIZE'], ['PING'], ['ECHO', 'e']),
+];
+
+const batch = fc.array(fc.oneof(...commands), { minLength: 1, maxLength: 6 });
+const history = fc.array(fc.tuple(fc.nat(1), batch), { minLength: 1, maxLength: 25 });
+
+describe('embedded server vs Redis, byte for byte, on random histories', () => {
+  let reference: RedisServer;
+  let embedded: EmbeddedUnderTest;
+  /** Per client: [the embedded server, Redis]. Client 1 speaks RESP3. */
+  const clients: [RawClient, RawClient][] = [];
+
+  before(async () => {
+    reference = await startRedis();
+    embedded = await startEmbeddedProxy({ l1Memory: 64 * 1024 * 1024 });
+    for (const protocol of ['2', '3']) {
+      const pair: [RawClient, RawClient] = [await RawClient.connect(embedded.port), await RawClient.connect(reference.port)];
+      if (protocol === '3') for (const c of pair) await c.call('HELLO', '3');
+      clients.push(pair);
+    }
+  });
+  after(async () => {
+    for (const pair of clients) for (const c of pair) c.close();
+    await embedded.stop();
+    await reference.stop();
+  });
+
+  it('gives the same replies as Redis', async () => {
+    await fc.assert(
+      fc.asyncProperty(history, async (batches) => {
+        for (const pair of clients) for (const c of pair) await c.call('SELECT', '0');
+        for (const c of clients[0]) await c.call('FLUSHALL');
+        for (const [who, sent] of batches) {
+          const [ours, redis] = clients[who];
+          const [got, expected] = await Promise.all([ours.pipeline(sent as CommandArg[][]), redis.pipeline(sent as CommandArg[][])]);
+          const show = (replies: Buffer[]) => replies.map((r) => JSON.stringify(r.toString('latin1')));
+          assert.deepEqual(show(got), show(expected), `client ${who} sent ${JSON.stringify(sent)}`);
+        }
+      }),
+      { numRuns: Number(process.env.CACHEE_RANDOM_RUNS ?? 300) },
+    );
+  });
+});
