@@ -384,9 +384,10 @@ export class ClientSession extends ClientConnection {
       case 'exec':
       case 'discard': {
         const writes = name === 'exec' && this.inMulti ? this.multiWrites : [];
+        // Without a MULTI, Redis refuses them and keeps the client's WATCH.
         const ended = this.inMulti;
         this.inMulti = false;
-        this.watching = false;
+        if (ended) this.watching = false;
         this.multiWrites = [];
         this.forwardWrite(raw, writes, batch, expectations, ended ? (reply) => this.settleQueuedStateChanges(name === 'exec' ? reply : undefined) : undefined);
         return;

@@ -148,6 +148,15 @@ describe('connection state a new upstream connection would lose', () => {
     assert.equal(s(await direct.call('GET', 'w:key')), '$25\r\nchanged by another client\r\n');
   });
 
+  it('keeps a WATCH through an EXEC without MULTI (Redis refuses it), so the client is still closed', async () => {
+    const client = await RawClient.connect(env.port);
+    await client.call('WATCH', 'w:key2');
+    assert.match(s(await client.call('EXEC')), /^-ERR EXEC without MULTI/);
+    await killUpstreamOf(client);
+    client.write('*1\r\n$4\r\nPING\r\n');
+    await waitFor(() => client.closed, 3000, 'the connection to close');
+  });
+
   it('closes a tracking client when its upstream connection dies (Redis forgets what it tracked)', async () => {
     const client = await RawClient.connect(env.port);
     await client.call('HELLO', '3');
@@ -183,6 +192,13 @@ describe('connection state a new upstream connection would lose', () => {
     assert.equal(s(await client.call('GET', 'm:key')), '$4\r\nfive\r\n');
     assert.equal(s(await client.call('RESET')), '+RESET\r\n');
     assert.equal(s(await client.call('GET', 'm:key')), '$4\r\nzero\r\n');
+    // Its place in EXEC's reply counts only what Redis queued (not a WATCH or MULTI it refused there).
+    const nested = (await client.pipeline([['MULTI'], ['WATCH', 'm:key'], ['MULTI'], ['SET', 'm:other', '1'], ['SELECT', '5'], ['EXEC']])).map(s);
+    assert.deepEqual(nested.slice(3), ['+QUEUED\r\n', '+QUEUED\r\n', '*2\r\n+OK\r\n+OK\r\n']);
+    assert.equal(s(await client.call('GET', 'm:key')), '$4\r\nfive\r\n');
+    const hitsBefore = await hits();
+    assert.equal(s(await client.call('GET', 'm:key')), '$4\r\nfive\r\n');
+    assert.equal(await hits(), hitsBefore + 1);
     client.close();
   });
 
