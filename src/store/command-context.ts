@@ -26,6 +26,8 @@ export interface Server {
   findSpec(fullName: string): CommandSpec | undefined;
   /** The command (or subcommand) that `args` would run, if implemented. */
   specFor(args: readonly Buffer[]): CommandSpec | undefined;
+  /** Runs one command for `session` (EXEC runs its queue through it). */
+  run(session: Session, args: readonly Buffer[]): Reply;
 }
 
 export interface ServerStats {

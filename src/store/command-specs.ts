@@ -56,6 +56,27 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     subcommands: [],
   },
   {
+    name: "multi", arity: 1, flags: ["noscript", "loading", "stale", "fast", "allow_busy"], firstKey: 0, lastKey: 0, step: 0,
+    categories: ["@fast", "@transaction"], tips: [],
+    keySpecs: [],
+    docs: {summary: "Mark the start of a transaction block", since: "1.2.0", group: "transactions", complexity: "O(1)"},
+    subcommands: [],
+  },
+  {
+    name: "exec", arity: 1, flags: ["noscript", "loading", "stale", "skip_slowlog"], firstKey: 0, lastKey: 0, step: 0,
+    categories: ["@slow", "@transaction"], tips: [],
+    keySpecs: [],
+    docs: {summary: "Execute all commands issued after MULTI", since: "1.2.0", group: "transactions", complexity: "Depends on commands in the transaction"},
+    subcommands: [],
+  },
+  {
+    name: "discard", arity: 1, flags: ["noscript", "loading", "stale", "fast", "allow_busy"], firstKey: 0, lastKey: 0, step: 0,
+    categories: ["@fast", "@transaction"], tips: [],
+    keySpecs: [],
+    docs: {summary: "Discard all commands issued after MULTI", since: "2.0.0", group: "transactions", complexity: "O(N), when N is the number of queued commands"},
+    subcommands: [],
+  },
+  {
     name: "client", arity: -2, flags: [], firstKey: 0, lastKey: 0, step: 0,
     categories: ["@slow"], tips: [],
     keySpecs: [],

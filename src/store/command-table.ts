@@ -11,6 +11,7 @@ import { hashCommands } from './commands/hashes.js';
 import { keyCommands } from './commands/keys.js';
 import { serverCommands } from './commands/server.js';
 import { stringCommands } from './commands/strings.js';
+import { transactionCommands } from './commands/transactions.js';
 
 export interface Command {
   readonly spec: CommandSpec;
@@ -25,6 +26,7 @@ const HANDLERS: Record<string, CommandHandler> = {
   ...stringCommands,
   ...keyCommands,
   ...hashCommands,
+  ...transactionCommands,
 };
 
 function build(spec: CommandSpec): Command {

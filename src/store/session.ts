@@ -18,6 +18,10 @@ export class Session {
   /** CLIENT SETINFO LIB-NAME / LIB-VER. */
   libName: string | null = null;
   libVersion: string | null = null;
+  /** The commands queued since MULTI (copies of their arguments); undefined outside a transaction. */
+  transaction: Buffer[][] | undefined = undefined;
+  /** A command was refused while queueing (unknown, wrong arity): EXEC will refuse the transaction. */
+  transactionRefused = false;
   /** Set by QUIT: the caller writes the reply, then closes the connection. */
   closeAfterReply = false;
   /** The last command run, as CLIENT LIST shows it ("get", "client|list"). */

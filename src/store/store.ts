@@ -17,7 +17,8 @@ import type { CommandContext, Server, ServerStats } from './command-context.js';
 import type { CommandSpec } from './command-spec.js';
 import { CommandTable } from './command-table.js';
 import { Database } from './database.js';
-import { encodeReply, error, Errors, OK, type Reply } from './reply.js';
+import { encodeReply, error, Errors, OK, status, type Reply } from './reply.js';
+import { RUN_IN_TRANSACTION } from './commands/transactions.js';
 import { Session, type ConnectionInfo } from './session.js';
 import { entryBytes, type Entry } from './values.js';
 
@@ -40,6 +41,7 @@ const { MAX_STRING_LENGTH } = constants;
 const ECHO_LIMIT = 128;
 const NOTHING = Buffer.alloc(0);
 const STRING_TOO_LONG = error('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
+const QUEUED = status('QUEUED');
 
 export class Store implements Server {
   readonly maxBytes: number;
@@ -146,14 +148,19 @@ export class Store implements Server {
     // Redis takes strings up to 512 MiB; V8's strings stop 24 bytes short of that.
     if (args.some((arg) => arg.length > MAX_STRING_LENGTH)) return STRING_TOO_LONG;
     const found = this.table.lookup(args);
-    if ('unknown' in found) return unknownCommand(args);
+    if ('unknown' in found) return refuse(session, unknownCommand(args));
     if ('unknownSubcommandOf' in found) {
       const sub = cString(args[1], ECHO_LIMIT);
-      return error(`ERR unknown subcommand '${sub}'. Try ${upperAscii(text(args[0]))} HELP.`);
+      return refuse(session, error(`ERR unknown subcommand '${sub}'. Try ${upperAscii(text(args[0]))} HELP.`));
     }
     const { spec, run } = found.command;
     if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity || run === undefined) {
-      return Errors.arity(spec.name);
+      return spec.name === 'exec' ? abortTransaction(session, Errors.arity(spec.name)) : refuse(session, Errors.arity(spec.name));
+    }
+    if (session.transaction !== undefined && !RUN_IN_TRANSACTION.has(spec.name)) {
+      // Copied: the caller's buffers may be reused before EXEC.
+      session.transaction.push(args.map((arg) => Buffer.from(arg)));
+      return QUEUED;
     }
     session.lastCommand = spec.name;
     const ctx: CommandContext = { server: this, session, db: this.databases[session.db], args, now, name: spec.name };
@@ -227,6 +234,20 @@ export class Store implements Server {
     if (reason === 'size') this.stats.evictedKeys++;
     else if (reason === 'expired') this.stats.expiredKeys++;
   }
+}
+
+/** A command refused before it ran: inside MULTI, it also dooms the transaction (EXECABORT). */
+function refuse(session: Session, reply: Reply): Reply {
+  if (session.transaction !== undefined) session.transactionRefused = true;
+  return reply;
+}
+
+/** EXEC refused (its arguments): Redis drops the transaction, if any, and says why. */
+function abortTransaction(session: Session, reply: Reply): Reply {
+  session.transaction = undefined;
+  session.transactionRefused = false;
+  const message = reply.kind === 'error' ? reply.message.replace(/^ERR /, '') : '';
+  return error(`EXECABORT Transaction discarded because of: ${message}`);
 }
 
 /** Redis's reply to an unknown command: its name and the start of its arguments, quoted. */

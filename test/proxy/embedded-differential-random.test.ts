@@ -3,7 +3,8 @@
  * with no upstream), by two clients each (RESP2 and RESP3), in pipelined batches: every reply
  * must be byte-identical. The vocabulary is the store's commands whose replies depend on nothing
  * but the history: strings, counters, hashes (two fields at most, so Redis keeps them in
- * insertion order too), keys, databases; expiry only far enough ahead never to happen.
+ * insertion order too), keys, databases, transactions; expiry only far enough ahead never to
+ * happen.
  * CACHEE_RANDOM_RUNS=N runs N histories instead of 300.
  */
 import assert from 'node:assert/strict';
@@ -67,7 +68,13 @@ const commands: fc.Arbitrary<Command>[] = [
   fc.constantFrom(['SELECT', '0'], ['SELECT', '1'], ['SWAPDB', '0', '1'], ['FLUSHDB'], ['DBSIZE'], ['PING'], ['ECHO', 'e']),
 ];
 
-const batch = fc.array(fc.oneof(...commands), { minLength: 1, maxLength: 6 });
+/** One pipelined batch: commands, or a transaction (run by EXEC, or dropped by DISCARD). */
+const batch: fc.Arbitrary<Command[]> = fc.oneof(
+  fc.array(fc.oneof(...commands), { minLength: 1, maxLength: 6 }),
+  fc
+    .tuple(fc.array(fc.oneof(...commands), { minLength: 0, maxLength: 4 }), fc.constantFrom('EXEC', 'EXEC', 'DISCARD'))
+    .map(([inner, end]) => [['MULTI'], ...inner, [end]]),
+);
 const history = fc.array(fc.tuple(fc.nat(1), batch), { minLength: 1, maxLength: 25 });
 
 describe('embedded server vs Redis, byte for byte, on random histories', () => {

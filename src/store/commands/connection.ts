@@ -114,6 +114,8 @@ const reset: CommandHandler = (ctx) => {
   session.db = 0;
   session.protocol = 2;
   session.name = null;
+  session.transaction = undefined;
+  session.transactionRefused = false;
   return status('RESET');
 };
 
@@ -155,7 +157,7 @@ export function clientInfoLine(session: Session, now: number): string {
     'sub=0',
     'psub=0',
     'ssub=0',
-    'multi=-1',
+    `multi=${session.transaction?.length ?? -1}`,
     'qbuf=0',
     'qbuf-free=0',
     'argv-mem=0',

@@ -16,6 +16,8 @@ import { RawClient } from '../../support/proxy.js';
 const COMMANDS: Record<string, string[]> = {
   // connection
   ping: [], echo: [], select: [], hello: [], auth: [], quit: [], reset: [],
+  // transactions
+  multi: [], exec: [], discard: [],
   client: ['setname', 'getname', 'id', 'info', 'list', 'help'],
   // server
   info: [], dbsize: [], flushdb: [], flushall: [], time: [], swapdb: [],
