@@ -108,7 +108,7 @@ describe('client libraries against the embedded store', () => {
     await env.stop();
   });
 
-  it('ioredis: ready check, commands, pipelines, hashes, expiry, databases, INFO cachee, unknown commands', async () => {
+  it('ioredis: ready check, commands, pipelines, transactions, hashes, expiry, databases, INFO cachee, unknown commands', async () => {
     const options = { port: env.port, lazyConnect: true, commandTimeout: 5000, maxRetriesPerRequest: 1, retryStrategy: () => null };
     const client = new Redis({ ...options, connectionName: 'io-embedded' });
     const db3 = new Redis({ ...options, db: 3 });
@@ -145,6 +145,11 @@ describe('client libraries against the embedded store', () => {
       const info = await client.info('cachee');
       assert.match(info, /^upstream:embedded$/m);
       assert.match(info, /^l1_hits:[1-9]\d*$/m);
+      assert.deepEqual(await client.multi().set('io:tx', '1').incr('io:tx').get('io:tx').exec(), [
+        [null, 'OK'],
+        [null, 2],
+        [null, '2'],
+      ]);
       await assert.rejects(client.call('LPUSH', 'io:list', 'x'), /ERR unknown command 'LPUSH'/);
       assert.equal(await client.ping(), 'PONG', 'the connection survives an unknown command');
     } finally {
@@ -154,7 +159,7 @@ describe('client libraries against the embedded store', () => {
   });
 
   for (const RESP of [2, 3] as const) {
-    it(`node-redis over RESP${RESP}: HELLO, CLIENT SETINFO, commands, hashes, counters`, async () => {
+    it(`node-redis over RESP${RESP}: HELLO, CLIENT SETINFO, commands, hashes, counters, MULTI`, async () => {
       const client = createClient({
         url: `redis://127.0.0.1:${env.port}`,
         RESP,
@@ -175,6 +180,7 @@ describe('client libraries against the embedded store', () => {
         assert.equal(await client.exists([`nr${RESP}:a`, `nr${RESP}:h`]), 2);
         assert.equal(await client.del(`nr${RESP}:a`), 1);
         assert.equal(await client.get(`nr${RESP}:a`), null);
+        assert.deepEqual(await client.multi().set(`nr${RESP}:t`, '5').incrBy(`nr${RESP}:t`, 2).exec(), ['OK', 7]);
         await assert.rejects(client.sendCommand(['SADD', 's', 'x']), /unknown command 'SADD'/);
       } finally {
         await client.quit();
