@@ -3,6 +3,7 @@ import type { Database } from './database.js';
 import type { Reply } from './reply.js';
 import type { Session } from './session.js';
 import type { CommandSpec } from './command-spec.js';
+import type { KeyWatch } from './key-watch.js';
 
 /** The store as the server-level commands (INFO, SWAPDB, CLIENT LIST...) see it. */
 export interface Server {
@@ -28,6 +29,8 @@ export interface Server {
   specFor(args: readonly Buffer[]): CommandSpec | undefined;
   /** Runs one command for `session` (EXEC runs its queue through it). */
   run(session: Session, args: readonly Buffer[]): Reply;
+  /** Who WATCHes which keys. */
+  readonly watches: KeyWatch;
 }
 
 export interface ServerStats {

@@ -77,6 +77,20 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     subcommands: [],
   },
   {
+    name: "watch", arity: -2, flags: ["noscript", "loading", "stale", "fast", "allow_busy"], firstKey: 1, lastKey: -1, step: 1,
+    categories: ["@fast", "@transaction"], tips: [],
+    keySpecs: [{flags: ["RO"], begin: {index: 1}, find: {lastKey: -1, keyStep: 1, limit: 0}}],
+    docs: {summary: "Watch the given keys to determine execution of the MULTI/EXEC block", since: "2.2.0", group: "transactions", complexity: "O(1) for every key."},
+    subcommands: [],
+  },
+  {
+    name: "unwatch", arity: 1, flags: ["noscript", "loading", "stale", "fast", "allow_busy"], firstKey: 0, lastKey: 0, step: 0,
+    categories: ["@fast", "@transaction"], tips: [],
+    keySpecs: [],
+    docs: {summary: "Forget about all watched keys", since: "2.2.0", group: "transactions", complexity: "O(1)"},
+    subcommands: [],
+  },
+  {
     name: "client", arity: -2, flags: [], firstKey: 0, lastKey: 0, step: 0,
     categories: ["@slow"], tips: [],
     keySpecs: [],

@@ -26,7 +26,17 @@ export interface KeyspaceCounters {
 /** Whose lookup it is, as Redis tells lookupKeyRead from lookupKeyWrite: only reads count in INFO's keyspace hits and misses. */
 export type Lookup = 'read' | 'write';
 
+/** Told of every write to a key, and before a database is emptied (WATCH: see key-watch.ts). */
+export interface WriteListener {
+  touched(db: Database, key: string): void;
+  flushing(db: Database): void;
+}
+
 export class Database {
+  /** Its number now (SELECT n); SWAPDB changes it. */
+  index = 0;
+  /** Set by the store. */
+  writes: WriteListener | undefined;
   private slots: (string | undefined)[] = [];
   private freeSlots: number[] = [];
   private keyCount = 0;
@@ -99,6 +109,7 @@ export class Database {
    * immediate eviction.
    */
   save(key: string, entry: Entry, expiresAt: number, now: number): void {
+    this.writes?.touched(this, key);
     if (expiresAt !== 0 && now > expiresAt) {
       this.delete(key, now);
       return;
@@ -123,11 +134,13 @@ export class Database {
   delete(key: string, now: number): boolean {
     const existed = this.peek(key, now) !== undefined;
     this.engine.delete(this.prefix + key);
+    if (existed) this.writes?.touched(this, key);
     return existed;
   }
 
   /** Removes every key. */
   flush(): void {
+    this.writes?.flushing(this);
     for (const full of this.slots) if (full !== undefined) this.engine.delete(full);
     this.reset();
   }

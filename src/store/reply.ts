@@ -12,6 +12,7 @@ import {
   encodeInteger,
   encodeMap,
   encodeNull,
+  encodeNullArray,
   encodeSet,
   encodeSimpleString,
   encodeVerbatimString,
@@ -25,6 +26,8 @@ export type Reply =
   | { readonly kind: 'integer'; readonly value: number | bigint }
   | { readonly kind: 'bulk'; readonly value: string }
   | { readonly kind: 'null' }
+  /** A null array: RESP2 `*-1`, RESP3 null (EXEC after a WATCHed key changed). */
+  | { readonly kind: 'nullArray' }
   | { readonly kind: 'array'; readonly items: readonly Reply[] }
   | { readonly kind: 'set'; readonly items: readonly Reply[] }
   | { readonly kind: 'map'; readonly entries: readonly (readonly [Reply, Reply])[] }
@@ -42,6 +45,7 @@ export const verbatim = (text: string): Reply => ({ kind: 'verbatim', text });
 
 export const OK = status('OK');
 export const NULL: Reply = { kind: 'null' };
+export const NULL_ARRAY: Reply = { kind: 'nullArray' };
 export const ZERO = integer(0);
 export const ONE = integer(1);
 export const EMPTY_BULK = bulk('');
@@ -89,6 +93,8 @@ export function encodeReply(reply: Reply, version: RespVersion): Buffer {
       return encodeBulkString(latin1(reply.value), version);
     case 'null':
       return encodeNull(version);
+    case 'nullArray':
+      return encodeNullArray(version);
     case 'array':
       return encodeArray(reply.items.map((item) => encodeReply(item, version)), version);
     case 'set':

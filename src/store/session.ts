@@ -1,4 +1,5 @@
 /** One client connection's state, as Redis keeps it per client. */
+import type { WatchedKey } from './key-watch.js';
 
 /** Where a client is connected from, for CLIENT INFO / CLIENT LIST (optional). */
 export interface ConnectionInfo {
@@ -22,6 +23,10 @@ export class Session {
   transaction: Buffer[][] | undefined = undefined;
   /** A command was refused while queueing (unknown, wrong arity): EXEC will refuse the transaction. */
   transactionRefused = false;
+  /** WATCHed keys (see key-watch.ts). */
+  watched: WatchedKey[] = [];
+  /** A write touched a watched key since WATCH: EXEC will refuse the transaction. */
+  watchTouched = false;
   /** Set by QUIT: the caller writes the reply, then closes the connection. */
   closeAfterReply = false;
   /** The last command run, as CLIENT LIST shows it ("get", "client|list"). */

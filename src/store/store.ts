@@ -16,7 +16,8 @@ import { cString, isKeyword, text, upperAscii } from './arguments.js';
 import type { CommandContext, Server, ServerStats } from './command-context.js';
 import type { CommandSpec } from './command-spec.js';
 import { CommandTable } from './command-table.js';
-import { Database } from './database.js';
+import { Database, type WriteListener } from './database.js';
+import { KeyWatch } from './key-watch.js';
 import { encodeReply, error, Errors, OK, status, type Reply } from './reply.js';
 import { RUN_IN_TRANSACTION } from './commands/transactions.js';
 import { Session, type ConnectionInfo } from './session.js';
@@ -43,8 +44,9 @@ const NOTHING = Buffer.alloc(0);
 const STRING_TOO_LONG = error('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
 const QUEUED = status('QUEUED');
 
-export class Store implements Server {
+export class Store implements Server, WriteListener {
   readonly maxBytes: number;
+  readonly watches = new KeyWatch();
   readonly databaseCount: number;
   readonly startedAt: number;
   readonly port: number;
@@ -96,6 +98,10 @@ export class Store implements Server {
     this.prefixWidth = databases <= 256 ? 1 : 2;
     this.owners = Array.from({ length: databases }, (_, i) => new Database(this.engine, this.prefixFor(i), this.stats));
     this.databases = [...this.owners];
+    this.databases.forEach((db, index) => {
+      db.index = index;
+      db.writes = this;
+    });
   }
 
   // ---------------------------------------------------------------- sessions
@@ -111,6 +117,7 @@ export class Store implements Server {
   /** The connection closed (for INFO's connected_clients and CLIENT LIST). */
   endSession(session: Session): void {
     this.liveSessions.delete(session.id);
+    this.watches.unwatchAll(session);
   }
 
   sessions(): Iterable<Session> {
@@ -214,12 +221,36 @@ export class Store implements Server {
   }
 
   swapDatabases(a: number, b: number): void {
-    [this.databases[a], this.databases[b]] = [this.databases[b], this.databases[a]];
+    const [first, second] = [this.databases[a], this.databases[b]];
+    if (!this.watches.idle) {
+      // As Redis: a key watched in either is touched if it exists in either.
+      const now = this.clock();
+      const inEither = (key: string) => first.peek(key, now) !== undefined || second.peek(key, now) !== undefined;
+      this.watches.touchedAll(a, inEither);
+      this.watches.touchedAll(b, inEither);
+    }
+    [this.databases[a], this.databases[b]] = [second, first];
+    first.index = b;
+    second.index = a;
   }
 
   flushAll(): void {
+    for (const db of this.databases) this.flushing(db);
     this.engine.clear();
     for (const db of this.databases) db.reset();
+  }
+
+  // ---------------------------------------------------------------- WriteListener (WATCH)
+
+  touched(db: Database, key: string): void {
+    this.watches.touched(db.index, key);
+  }
+
+  /** `db` is about to be emptied: the watched keys it holds are touched. */
+  flushing(db: Database): void {
+    if (this.watches.idle) return;
+    const now = this.clock();
+    this.watches.touchedAll(db.index, (key) => db.peek(key, now) !== undefined);
   }
 
   // ---------------------------------------------------------------- engine

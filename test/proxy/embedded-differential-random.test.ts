@@ -3,8 +3,8 @@
  * with no upstream), by two clients each (RESP2 and RESP3), in pipelined batches: every reply
  * must be byte-identical. The vocabulary is the store's commands whose replies depend on nothing
  * but the history: strings, counters, hashes (two fields at most, so Redis keeps them in
- * insertion order too), keys, databases, transactions; expiry only far enough ahead never to
- * happen.
+ * insertion order too), keys, databases, transactions and WATCH (one client's writes between the
+ * other's WATCH and EXEC); expiry only far enough ahead never to happen.
  * CACHEE_RANDOM_RUNS=N runs N histories instead of 300.
  */
 import assert from 'node:assert/strict';
@@ -66,6 +66,8 @@ const commands: fc.Arbitrary<Command>[] = [
   fc.tuple(key, key).map(([a, b]) => ['RENAME', a, b]),
   fc.tuple(key, key).map(([a, b]) => ['RENAMENX', a, b]),
   fc.constantFrom(['SELECT', '0'], ['SELECT', '1'], ['SWAPDB', '0', '1'], ['FLUSHDB'], ['DBSIZE'], ['PING'], ['ECHO', 'e']),
+  fc.tuple(key, key).map(([a, b]) => ['WATCH', a, b]),
+  fc.constant(['UNWATCH']),
 ];
 
 /** One pipelined batch: commands, or a transaction (run by EXEC, or dropped by DISCARD). */
@@ -101,7 +103,8 @@ describe('embedded server vs Redis, byte for byte, on random histories', () => {
   it('gives the same replies as Redis', async () => {
     await fc.assert(
       fc.asyncProperty(history, async (batches) => {
-        for (const pair of clients) for (const c of pair) await c.call('SELECT', '0');
+        // Each history on its own: no database selected, no key watched, nothing stored.
+        for (const pair of clients) for (const c of pair) await c.pipeline([['SELECT', '0'], ['UNWATCH']]);
         for (const c of clients[0]) await c.call('FLUSHALL');
         for (const [who, sent] of batches) {
           const [ours, redis] = clients[who];

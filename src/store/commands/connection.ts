@@ -116,6 +116,7 @@ const reset: CommandHandler = (ctx) => {
   session.name = null;
   session.transaction = undefined;
   session.transactionRefused = false;
+  ctx.server.watches.unwatchAll(session);
   return status('RESET');
 };
 

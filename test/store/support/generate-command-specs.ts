@@ -17,7 +17,7 @@ const COMMANDS: Record<string, string[]> = {
   // connection
   ping: [], echo: [], select: [], hello: [], auth: [], quit: [], reset: [],
   // transactions
-  multi: [], exec: [], discard: [],
+  multi: [], exec: [], discard: [], watch: [], unwatch: [],
   client: ['setname', 'getname', 'id', 'info', 'list', 'help'],
   // server
   info: [], dbsize: [], flushdb: [], flushall: [], time: [], swapdb: [],
