@@ -14,8 +14,8 @@ export interface WatchedKey {
 }
 
 export class KeyWatch {
-  /** `index + "\n" + key` -> the sessions watching it. */
-  private readonly watchers = new Map<string, Set<Session>>();
+  /** Database number -> key -> the sessions watching it. */
+  private readonly watchers = new Map<number, Map<string, Set<Session>>>();
 
   /** Whether any session watches anything (the write paths' fast exit). */
   get idle(): boolean {
@@ -25,18 +25,21 @@ export class KeyWatch {
   watch(session: Session, index: number, key: string, liveAtWatch: boolean): void {
     if (session.watched.some((w) => w.index === index && w.key === key)) return;
     session.watched.push({ index, key, liveAtWatch });
-    const id = `${index}\n${key}`;
-    let sessions = this.watchers.get(id);
-    if (sessions === undefined) this.watchers.set(id, (sessions = new Set()));
+    let keys = this.watchers.get(index);
+    if (keys === undefined) this.watchers.set(index, (keys = new Map()));
+    let sessions = keys.get(key);
+    if (sessions === undefined) keys.set(key, (sessions = new Set()));
     sessions.add(session);
   }
 
   unwatchAll(session: Session): void {
     for (const { index, key } of session.watched) {
-      const id = `${index}\n${key}`;
-      const sessions = this.watchers.get(id);
-      sessions?.delete(session);
-      if (sessions?.size === 0) this.watchers.delete(id);
+      const keys = this.watchers.get(index);
+      const sessions = keys?.get(key);
+      if (keys === undefined || sessions === undefined) continue;
+      sessions.delete(session);
+      if (sessions.size === 0) keys.delete(key);
+      if (keys.size === 0) this.watchers.delete(index);
     }
     session.watched = [];
     session.watchTouched = false;
@@ -45,16 +48,16 @@ export class KeyWatch {
   /** A write changed `key` of database `index`. */
   touched(index: number, key: string): void {
     if (this.watchers.size === 0) return;
-    const sessions = this.watchers.get(`${index}\n${key}`);
+    const sessions = this.watchers.get(index)?.get(key);
     if (sessions !== undefined) for (const session of sessions) session.watchTouched = true;
   }
 
   /** Database `index` is emptied or swapped: each watched key of it for which `exists` holds is touched. */
   touchedAll(index: number, exists: (key: string) => boolean): void {
-    for (const [id, sessions] of this.watchers) {
-      const cut = id.indexOf('\n');
-      if (Number(id.slice(0, cut)) !== index || !exists(id.slice(cut + 1))) continue;
-      for (const session of sessions) session.watchTouched = true;
+    const keys = this.watchers.get(index);
+    if (keys === undefined) return;
+    for (const [key, sessions] of keys) {
+      if (exists(key)) for (const session of sessions) session.watchTouched = true;
     }
   }
 }

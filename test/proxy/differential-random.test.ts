@@ -11,9 +11,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { CommandArg } from '../../src/resp/encode.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { RawClient, startProxyOverRedis, type ProxyUnderTest } from '../support/proxy.js';
+import { connectPairs, RANDOM_RUNS, sameReplies, type ClientPair } from '../support/paired-clients.js';
 
 type Command = string[];
 
@@ -158,17 +158,13 @@ for (const [mode, redisArgs] of MODES) describe(`proxy vs Redis, byte for byte, 
   let reference: RedisServer;
   let env: ProxyUnderTest;
   /** Per client: [through the proxy, directly]. Client 1 speaks RESP3. */
-  const clients: [RawClient, RawClient][] = [];
+  let clients: ClientPair[] = [];
 
   before(async () => {
     reference = await startRedis();
     env = await startProxyOverRedis({}, redisArgs);
     if (redisArgs.length > 0) assert.ok(env.log.some((line) => line.startsWith('warning:')), 'the proxy runs without tracking');
-    for (const protocol of ['2', '3']) {
-      const pair: [RawClient, RawClient] = [await RawClient.connect(env.port), await RawClient.connect(reference.port)];
-      if (protocol === '3') for (const c of pair) await c.call('HELLO', '3');
-      clients.push(pair);
-    }
+    clients = await connectPairs(env.port, reference.port);
   });
   after(async () => {
     for (const pair of clients) for (const c of pair) c.close();
@@ -186,18 +182,12 @@ for (const [mode, redisArgs] of MODES) describe(`proxy vs Redis, byte for byte, 
         await clients[0][0].call('FLUSHALL');
         await clients[0][1].call('FLUSHALL');
         for (const [who, commands, reread] of batches) {
-          const [viaProxy, direct] = clients[who];
-          const send = async (sent: Command[]) => {
-            const [got, expected] = await Promise.all([viaProxy.pipeline(sent as CommandArg[][]), direct.pipeline(sent as CommandArg[][])]);
-            const show = (replies: Buffer[]) => replies.map((r) => JSON.stringify(r.toString('latin1')));
-            assert.deepEqual(show(got), show(expected), `client ${who} sent ${JSON.stringify(sent)}`);
-          };
-          await send(commands);
+          await sameReplies(clients[who], commands, `client ${who}`);
           const again = commands.filter((c) => READ_NAMES.has(c[0]));
-          if (reread && again.length > 0 && commands[0][0] !== 'MULTI') await send(again);
+          if (reread && again.length > 0 && commands[0][0] !== 'MULTI') await sameReplies(clients[who], again, `client ${who}`);
         }
       }),
-      { numRuns: Number(process.env.CACHEE_RANDOM_RUNS ?? 300) },
+      { numRuns: RANDOM_RUNS },
     );
     const info = (await clients[0][0].call('INFO', 'cachee')).toString('latin1');
     const hits = Number(/l1_hits:(\d+)/.exec(info)?.[1]);
@@ -216,19 +206,15 @@ describe('proxy vs Redis, byte for byte, on random histories with writes made on
   let reference: RedisServer;
   let env: ProxyUnderTest;
   /** Per client: [through the proxy, directly]. Client 1 speaks RESP3. */
-  const clients: [RawClient, RawClient][] = [];
+  let clients: ClientPair[] = [];
   /** The outsider: [on the proxy's Redis, on the reference]. */
-  let outsider: [RawClient, RawClient];
+  let outsider: ClientPair;
   let barrier: { viaProxy: RawClient; onRedis: [RawClient, RawClient]; round: number };
 
   before(async () => {
     reference = await startRedis();
     env = await startProxyOverRedis();
-    for (const protocol of ['2', '3']) {
-      const pair: [RawClient, RawClient] = [await RawClient.connect(env.port), await RawClient.connect(reference.port)];
-      if (protocol === '3') for (const c of pair) await c.call('HELLO', '3');
-      clients.push(pair);
-    }
+    clients = await connectPairs(env.port, reference.port);
     outsider = [await RawClient.connect(env.redis.port), await RawClient.connect(reference.port)];
     barrier = { viaProxy: await RawClient.connect(env.port), onRedis: [await RawClient.connect(env.redis.port), await RawClient.connect(reference.port)], round: 0 };
   });
@@ -257,12 +243,8 @@ describe('proxy vs Redis, byte for byte, on random histories with writes made on
         await clients[0][1].call('FLUSHALL');
         /** Each proxy client's latest distinct reads: read again after each of the outsider's batches. */
         const recentReads: Command[][] = [[], []];
-        const send = async (who: number, sent: Command[]) => {
-          const [first, second] = who === 2 ? outsider : clients[who];
-          const [got, expected] = await Promise.all([first.pipeline(sent as CommandArg[][]), second.pipeline(sent as CommandArg[][])]);
-          const show = (replies: Buffer[]) => replies.map((r) => JSON.stringify(r.toString('latin1')));
-          assert.deepEqual(show(got), show(expected), `${who === 2 ? 'the outsider' : `client ${who}`} sent ${JSON.stringify(sent)}`);
-        };
+        const send = (who: number, sent: Command[]) =>
+          sameReplies(who === 2 ? outsider : clients[who], sent, who === 2 ? 'the outsider' : `client ${who}`);
         for (const [who, commands, reread] of batches) {
           if (who === 2) {
             // Redis reports no invalidation for a SWAPDB (7.0.15; a FLUSHDB it does): the
@@ -284,7 +266,7 @@ describe('proxy vs Redis, byte for byte, on random histories with writes made on
           recentReads[who] = recentReads[who].slice(-8);
         }
       }),
-      { numRuns: Number(process.env.CACHEE_RANDOM_RUNS ?? 300) },
+      { numRuns: RANDOM_RUNS },
     );
   });
 });

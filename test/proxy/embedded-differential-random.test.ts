@@ -7,12 +7,11 @@
  * other's WATCH and EXEC); expiry only far enough ahead never to happen.
  * CACHEE_RANDOM_RUNS=N runs N histories instead of 300.
  */
-import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { CommandArg } from '../../src/resp/encode.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { RawClient, startEmbeddedProxy, type EmbeddedUnderTest } from '../support/proxy.js';
+import { startEmbeddedProxy, type EmbeddedUnderTest } from '../support/proxy.js';
+import { connectPairs, RANDOM_RUNS, sameReplies, type ClientPair } from '../support/paired-clients.js';
 
 type Command = string[];
 
@@ -83,16 +82,12 @@ describe('embedded server vs Redis, byte for byte, on random histories', () => {
   let reference: RedisServer;
   let embedded: EmbeddedUnderTest;
   /** Per client: [the embedded server, Redis]. Client 1 speaks RESP3. */
-  const clients: [RawClient, RawClient][] = [];
+  let clients: ClientPair[] = [];
 
   before(async () => {
     reference = await startRedis();
     embedded = await startEmbeddedProxy({ l1Memory: 64 * 1024 * 1024 });
-    for (const protocol of ['2', '3']) {
-      const pair: [RawClient, RawClient] = [await RawClient.connect(embedded.port), await RawClient.connect(reference.port)];
-      if (protocol === '3') for (const c of pair) await c.call('HELLO', '3');
-      clients.push(pair);
-    }
+    clients = await connectPairs(embedded.port, reference.port);
   });
   after(async () => {
     for (const pair of clients) for (const c of pair) c.close();
@@ -106,14 +101,9 @@ describe('embedded server vs Redis, byte for byte, on random histories', () => {
         // Each history on its own: no database selected, no key watched, nothing stored.
         for (const pair of clients) for (const c of pair) await c.pipeline([['SELECT', '0'], ['UNWATCH']]);
         for (const c of clients[0]) await c.call('FLUSHALL');
-        for (const [who, sent] of batches) {
-          const [ours, redis] = clients[who];
-          const [got, expected] = await Promise.all([ours.pipeline(sent as CommandArg[][]), redis.pipeline(sent as CommandArg[][])]);
-          const show = (replies: Buffer[]) => replies.map((r) => JSON.stringify(r.toString('latin1')));
-          assert.deepEqual(show(got), show(expected), `client ${who} sent ${JSON.stringify(sent)}`);
-        }
+        for (const [who, sent] of batches) await sameReplies(clients[who], sent, `client ${who}`);
       }),
-      { numRuns: Number(process.env.CACHEE_RANDOM_RUNS ?? 300) },
+      { numRuns: RANDOM_RUNS },
     );
   });
 });
