@@ -2,7 +2,7 @@
 /** The `cachee` bin. */
 import { readFileSync } from 'node:fs';
 import type { StartProxy } from './deps.js';
-import { runCli } from './index.js';
+import { needsMallocRelaunch, relaunchWithMallocEnv } from './malloc-relaunch.js';
 
 // Loaded only by `cachee start`, so init and status start fast.
 const startProxy: StartProxy = async (config, log) => {
@@ -21,6 +21,13 @@ function version(): string {
   }
 }
 
-const code = await runCli(process.argv.slice(2), { startProxy, version: version() });
+const args = process.argv.slice(2);
+// The CLI is loaded only when this process runs it, so that a launcher holds little memory.
+const code = needsMallocRelaunch(args, process.env)
+  ? await relaunchWithMallocEnv(args)
+  : await (await import('./index.js')).runCli(args, { startProxy, version: version() });
+// The same signal may still arrive twice (sent to the process group and forwarded by a launcher,
+// see malloc-relaunch.ts): the exit is decided, so it must not become a death by that signal.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});
 // Exit once the output is flushed, even if something (a lingering socket) would keep the loop alive.
 process.stdout.write('', () => process.exit(code));

@@ -1,7 +1,9 @@
 /**
  * `cachee start`: runs the proxy until SIGTERM or SIGINT, logging one timestamped line per
  * lifecycle event. The first signal closes the proxy (finishing the replies in flight) and ends
- * with 0; a second one ends at once with 1.
+ * with 0; a second one ends at once with 1, unless it came within SIGNAL_REPEAT_MS of the first:
+ * that is one signal delivered twice (to the process group and forwarded by the launcher, see
+ * malloc-relaunch.ts), not an impatient user.
  */
 import { AdminListenError } from '../admin/server.js';
 import type { ProxyConfig, RunningProxy } from '../proxy/config.js';
@@ -10,6 +12,9 @@ import { CliError, messageOf } from './errors.js';
 import { redactUrl, type ConfigFile, type ConfigLocation } from './config.js';
 import { formatAddress } from './status.js';
 import { formatDuration, humanSize } from './units.js';
+
+/** Signals this close to the first are the same signal, delivered twice. */
+export const SIGNAL_REPEAT_MS = 250;
 
 export interface StartInput {
   config: ProxyConfig;
@@ -39,6 +44,7 @@ export async function runStart(input: StartInput, deps: CliDeps): Promise<number
 
   let running: RunningProxy | undefined;
   let stopping = false;
+  let firstSignalAt = 0;
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
 
@@ -54,12 +60,14 @@ export async function runStart(input: StartInput, deps: CliDeps): Promise<number
   };
   const onSignal = (signal: ShutdownSignal) => {
     if (stopping) {
+      if (deps.now() - firstSignalAt < SIGNAL_REPEAT_MS) return;
       log(`${signal} again: exiting now`);
       finish(1);
       deps.exit(1);
       return;
     }
     stopping = true;
+    firstSignalAt = deps.now();
     if (running) {
       log(`${signal}: shutting down`);
       void stop(running);

@@ -11,15 +11,16 @@
  * with the threshold left to move, 45 MB and 338-340 MB with it fixed
  * (MALLOC_MMAP_THRESHOLD_=131072, which also stops the adjustment).
  *
- * The variable is read once, when the process starts: `npm start` and --workers' workers get it
- * set; a process started otherwise says at start how to set it.
+ * The variable is read once, when the process starts: `cachee start` runs the proxy in a child
+ * that has it (src/cli/malloc-relaunch.ts), and --workers' workers get it; a proxy started
+ * otherwise (startProxy from the library) says at start how to set it.
  */
 
 /** What a proxy process's environment should hold (the threshold, at glibc's default). */
 export const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072' };
 
 /** Whether this process runs on glibc (whose report header names its version). */
-function onGlibc(): boolean {
+export function onGlibc(): boolean {
   if (process.platform !== 'linux') return false;
   const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
   return typeof report?.header?.glibcVersionRuntime === 'string';
@@ -35,6 +36,6 @@ export function mallocNote(env: NodeJS.ProcessEnv = process.env): string | undef
   if (env.MALLOC_MMAP_THRESHOLD_ !== undefined || !onGlibc()) return undefined;
   return (
     'note: MALLOC_MMAP_THRESHOLD_ is not set, so glibc may keep freed memory and the RSS grow well past ' +
-    '--l1-memory + 100 MB under eviction churn; start with MALLOC_MMAP_THRESHOLD_=131072 (npm start does)'
+    '--l1-memory + 100 MB under eviction churn; start with MALLOC_MMAP_THRESHOLD_=131072 (cachee start does)'
   );
 }

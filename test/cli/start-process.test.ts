@@ -26,9 +26,12 @@ interface CliProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs `cachee ...args` in `cwd`; its stdout and stderr lines collect in `lines`. */
-function runCachee(args: string[], cwd: string): CliProcess {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs `cachee ...args` in `cwd`; its stdout and stderr lines collect in `lines`. `detached`: in
+ * a process group of its own, which `process.kill(-pid)` signals as a whole.
+ */
+function runCachee(args: string[], cwd: string, options: { env?: NodeJS.ProcessEnv; detached?: boolean } = {}): CliProcess {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], ...options });
   const lines: string[] = [];
   for (const stream of [child.stdout!, child.stderr!]) {
     let rest = '';
@@ -54,6 +57,17 @@ async function lineMatching(cli: CliProcess, pattern: RegExp, timeoutMs = 20_000
 }
 
 const s = (b: Buffer) => b.toString('latin1');
+
+const glibc = typeof (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime === 'string';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The primary hands connections to the workers in turn: connects until each of `workers` has
@@ -104,6 +118,37 @@ describe('cachee start, no upstream: the embedded store', () => {
       assert.ok(cli.lines.at(-1)?.endsWith(' stopped'), cli.lines.join('\n'));
     } finally {
       cli.child.kill('SIGKILL');
+      cleanup();
+    }
+  });
+
+  it('started without glibc\'s threshold fixed, serves from a child that has it; a SIGTERM to the launcher or to its whole group ends both with 0', { skip: !glibc }, async () => {
+    const env = { ...process.env };
+    for (const name of Object.keys(MALLOC_ENV)) delete env[name];
+    const { dir, cleanup } = tempDir();
+    try {
+      for (const target of ['launcher', 'group'] as const) {
+        const port = await freePort();
+        const cli = runCachee(['start', '--port', String(port), '--admin-port', 'off'], dir, { env, detached: true });
+        try {
+          await lineMatching(cli, /listening on/);
+          const client = await RawClient.connect(port);
+          const pid = Number(infoField(await client.call('INFO', 'cachee'), 'process_id'));
+          client.close();
+          assert.notEqual(pid, cli.child.pid, 'the launcher serves nothing');
+          assert.ok(readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes('MALLOC_MMAP_THRESHOLD_=131072'));
+          assert.ok(!cli.lines.some((line) => /MALLOC_MMAP_THRESHOLD_ is not set/.test(line)), cli.lines.join('\n'));
+
+          process.kill(target === 'group' ? -cli.child.pid! : cli.child.pid!, 'SIGTERM');
+          assert.equal(await cli.exited, 0, cli.lines.join('\n'));
+          assert.ok(!cli.lines.some((line) => /again/.test(line)), cli.lines.join('\n'));
+          assert.ok(cli.lines.at(-1)?.endsWith(' stopped'), cli.lines.join('\n'));
+          await waitFor(() => !isAlive(pid), 5000, `proxy process ${pid} to end`);
+        } finally {
+          if (cli.child.exitCode === null) process.kill(-cli.child.pid!, 'SIGKILL');
+        }
+      }
+    } finally {
       cleanup();
     }
   });

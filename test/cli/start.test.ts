@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig, type RunningProxy } from '../../src/proxy/config.js';
 import { runCli, type StartProxy } from '../../src/cli/index.js';
+import { SIGNAL_REPEAT_MS } from '../../src/cli/start.js';
 import { startProxy as realStartProxy } from '../../src/proxy/server.js';
 import { waitFor } from '../support/proxy.js';
 import { adminGet } from '../support/prometheus.js';
@@ -114,14 +115,22 @@ describe('cachee start', () => {
     assert.equal(lines[3], '2025-06-01T00:00:01.500Z upstream lost: connection reset');
   });
 
-  it('exits at once with 1 on a second signal while closing', async () => {
+  it('exits at once with 1 on a second signal while closing, but takes a repeat within SIGNAL_REPEAT_MS as the same signal', async () => {
+    let now = Date.parse('2025-06-01T00:00:00.000Z');
     const proxy = fakeProxy({ holdClose: true });
-    const deps = fakeDeps({ startProxy: proxy.startProxy });
+    const deps = fakeDeps({ now: () => now, startProxy: proxy.startProxy });
     const running = runCli(['start'], deps);
     await until(() => deps.out.length >= 2);
     deps.signal('SIGTERM');
     await tick();
     assert.equal(proxy.closes(), 1);
+    // Sent to the process group and forwarded by the launcher: one signal, arriving twice.
+    now += SIGNAL_REPEAT_MS - 1;
+    deps.signal('SIGTERM');
+    await tick();
+    assert.deepEqual(deps.exits, []);
+    assert.doesNotMatch(deps.stdoutText(), /again/);
+    now += 1;
     deps.signal('SIGINT');
     assert.deepEqual(deps.exits, [1]);
     assert.equal(await running, 1);

@@ -1,0 +1,44 @@
+/**
+ * `cachee start` in a process whose glibc mmap threshold was left to move (the bin run directly,
+ * not by `npm start`) runs the proxy in a child process started with it fixed, and waits for it.
+ * glibc reads MALLOC_MMAP_THRESHOLD_ only when a process starts and Node 20 has no execve, so a
+ * child is the only way; without it, RSS at --l1-memory 256mb reached 419-446 MB against the
+ * 356 MB the proxy promises (see src/proxy/malloc-tuning.ts).
+ *
+ * The launcher forwards SIGINT, SIGTERM and SIGHUP to the child and ends with its exit code. A
+ * signal sent to the whole process group (Ctrl-C, systemd) reaches the child twice, directly and
+ * forwarded; `cachee start` counts a repeat that close together as one (see start.ts).
+ */
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { MALLOC_ENV, onGlibc } from '../proxy/malloc-tuning.js';
+
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** Whether `cachee <args>` should run in a child with the threshold fixed. */
+export function needsMallocRelaunch(args: readonly string[], env: NodeJS.ProcessEnv, glibc = onGlibc()): boolean {
+  return args[0] === 'start' && glibc && Object.keys(MALLOC_ENV).some((name) => env[name] === undefined);
+}
+
+/** Runs this script again with MALLOC_ENV set; resolves to the exit code to end with. */
+export function relaunchWithMallocEnv(args: readonly string[]): Promise<number> {
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
+    env: { ...MALLOC_ENV, ...process.env },
+    stdio: 'inherit',
+  });
+  const forward = (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  for (const signal of FORWARDED) process.on(signal, forward);
+  return new Promise((resolve) => {
+    child.once('error', (error) => {
+      process.stderr.write(`cachee start: cannot start the proxy process: ${error.message}\n`);
+      resolve(1);
+    });
+    child.once('exit', (code, signal) => {
+      for (const s of FORWARDED) process.off(s, forward);
+      // Killed by a signal: the shell's convention, 128 + its number.
+      resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal]));
+    });
+  });
+}
