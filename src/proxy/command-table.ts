@@ -6,6 +6,12 @@
  * Key extraction follows Redis's getKeysUsingKeySpecs (src/db.c): each key spec has a
  * begin-search step (a fixed index, or a keyword to look for) and a find-keys step (a range with
  * a step, or a count read from an argument).
+ *
+ * An upstream without key specs (Redis 6, and servers modelled on it) gets one spec made from
+ * COMMAND INFO's first/last/step, as Redis 7 itself derives its legacy range: a `write` command
+ * writes those keys, any other reads them. A command flagged `movablekeys` finds keys beyond
+ * that range by code of its own (EVAL's numkeys, ZUNIONSTORE's, SORT's STORE), so its keys count
+ * as unknown: a write through it flushes the database's L1.
  */
 
 /** A decoded RESP value, as COMMAND INFO returns it in RESP2 or RESP3. */
@@ -41,6 +47,10 @@ export interface CommandKeys {
 }
 
 const WRITE_KEY_FLAGS = ['RW', 'OW', 'RM', 'insert', 'update', 'delete'];
+/** Added to a command's flags when some of its keys cannot be found from its specs. */
+const UNKNOWN_KEYSPEC = 'cachee:unknown-keyspec';
+/** Added to a command's flags when its keys come from first/last/step (no key specs). */
+const LEGACY_RANGE = 'cachee:legacy-range';
 
 function text(v: InfoValue): string {
   if (Buffer.isBuffer(v)) return v.toString('latin1');
@@ -108,14 +118,31 @@ export function parseCommandSpec(v: InfoValue): CommandSpec | undefined {
   };
   for (const ks of list(items[8] ?? [])) {
     const parsed = parseKeySpec(ks);
-    if (parsed === undefined) spec.flags.add('cachee:unknown-keyspec');
+    if (parsed === undefined) spec.flags.add(UNKNOWN_KEYSPEC);
     else spec.keySpecs.push(parsed);
+  }
+  if (items.length < 9) {
+    // No key specs element: an upstream from before Redis 7 (see the top of this file).
+    spec.flags.add(LEGACY_RANGE);
+    const legacy = legacyKeySpec(Number(items[3]), Number(items[4]), Number(items[5]), spec.flags.has('write'));
+    if (legacy !== undefined) spec.keySpecs.push(legacy);
+    if (spec.flags.has('movablekeys')) spec.flags.add(UNKNOWN_KEYSPEC);
   }
   for (const sub of list(items[9] ?? [])) {
     const parsed = parseCommandSpec(sub);
     if (parsed !== undefined) spec.subcommands.set(parsed.name.slice(parsed.name.indexOf('|') + 1), parsed);
   }
   return spec;
+}
+
+/** COMMAND INFO's first key, last key (negative: from the end) and step as a key spec; undefined when it names no key. */
+function legacyKeySpec(first: number, last: number, step: number, writes: boolean): KeySpec | undefined {
+  if (!Number.isInteger(first) || first < 1 || !Number.isInteger(last) || last === 0 || !Number.isInteger(step) || step < 1) return undefined;
+  return {
+    flags: new Set([writes ? 'RW' : 'RO']),
+    begin: { index: first },
+    find: { lastKey: last < 0 ? last : last - first, keyStep: step, limit: 0 },
+  };
 }
 
 function argEquals(arg: Buffer, lowerCase: string): boolean {
@@ -186,6 +213,12 @@ export class CommandTable {
     return new CommandTable(specs);
   }
 
+  /** Whether the upstream gave no key specs, so keys come from first/last/step. */
+  get legacyRanges(): boolean {
+    for (const spec of this.commands.values()) if (spec.flags.has(LEGACY_RANGE)) return true;
+    return false;
+  }
+
   get size(): number {
     return this.commands.size;
   }
@@ -209,10 +242,13 @@ export class CommandTable {
       result.unknownKeys = true;
       return result;
     }
-    if (spec.flags.has('cachee:unknown-keyspec')) result.unknownKeys = true;
+    const keysUnknown = spec.flags.has(UNKNOWN_KEYSPEC);
+    if (keysUnknown) result.unknownKeys = true;
     const commandWrites = spec.flags.has('write');
+    // A command not flagged readonly may write keys it does not declare (scripts are not flagged write).
     result.mutates =
-      commandWrites || (!spec.flags.has('readonly') && spec.keySpecs.some((ks) => WRITE_KEY_FLAGS.some((f) => ks.flags.has(f))));
+      commandWrites ||
+      (!spec.flags.has('readonly') && (keysUnknown || spec.keySpecs.some((ks) => WRITE_KEY_FLAGS.some((f) => ks.flags.has(f)))));
     for (const ks of spec.keySpecs) {
       const found = applyKeySpec(ks, args);
       if (found === undefined) {

@@ -93,7 +93,10 @@ async function startUpstreamProxy(config: ProxyConfig, upstream: string, log: Lo
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-  log(`upstream ${where}: ${probe.table.size} commands known`);
+  const legacy = probe.table.legacyRanges
+    ? ' (no key specs, as before Redis 7: keys from first/last/step; a write by a command with movable keys, such as EVAL, flushes L1)'
+    : '';
+  log(`upstream ${where}: ${probe.table.size} commands known${legacy}`);
 
   const core = new ProxyCore(config, target, probe.table, probe.defaultUserOpen);
   const listener = new InvalidationListener({
