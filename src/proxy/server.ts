@@ -52,10 +52,11 @@ async function probeUpstream(target: UpstreamTarget, timeout: number): Promise<P
       const auth = await withCredentials.call(target.username === undefined ? ['AUTH', target.password] : ['AUTH', target.username, target.password]);
       if (auth[0] === 0x2d) throw new Error(`upstream refused the URL's credentials: ${auth.toString('latin1', 1).trim()}`);
     }
-    const info = decodeReply(await withCredentials.call(['COMMAND', 'INFO']));
-    if (info instanceof RespError) throw new Error(`COMMAND INFO failed: ${info.message}`);
+    // COMMAND, not COMMAND INFO: the same entries, and before Redis 7 INFO wanted command names.
+    const info = decodeReply(await withCredentials.call(['COMMAND']));
+    if (info instanceof RespError) throw new Error(`COMMAND failed: ${info.message}`);
     const table = CommandTable.fromCommandInfo(info as never);
-    if (table.size === 0) throw new Error('COMMAND INFO returned no commands');
+    if (table.size === 0) throw new Error('COMMAND returned no commands');
     await anonymous.connected();
     const ping = await anonymous.call(['PING']);
     return { table, defaultUserOpen: ping[0] !== 0x2d };

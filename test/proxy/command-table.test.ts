@@ -19,7 +19,7 @@ before(async () => {
   redis = await startRedis();
   const client = new Redis({ port: redis.port, host: '127.0.0.1' });
   try {
-    const info = (await client.call('COMMAND', 'INFO')) as InfoValue[];
+    const info = (await client.call('COMMAND')) as InfoValue[];
     modern = CommandTable.fromCommandInfo(info);
     // Redis 6's shape: name, arity, flags, first key, last key, step, ACL categories.
     legacy = CommandTable.fromCommandInfo(info.map((entry) => (entry as InfoValue[]).slice(0, 7)));
