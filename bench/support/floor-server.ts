@@ -108,6 +108,7 @@ const server = net.createServer((socket) => {
       }
     },
     drain: () => {},
+    end: () => client.end(),
   });
   const out = new ReplyWriter(client);
   let flushQueued = false;

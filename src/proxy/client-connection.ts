@@ -69,6 +69,7 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
       drain: () => {
         if (!this.closing) this.client.resume();
       },
+      end: () => this.inputEnded(),
     });
     this.out = new ReplyWriter(this.client);
     socket.on('error', () => this.destroy());
@@ -90,6 +91,14 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
 
   /** Releases what the connection holds besides its socket; runs once, on close. */
   protected released(): void {}
+
+  /**
+   * The client closed its side: as Redis does, answer every command read before that, then close.
+   * A front whose replies come from elsewhere hurries them here (see ClientSession).
+   */
+  protected inputEnded(): void {
+    this.shutdown();
+  }
 
   /**
    * Runs `handle` on each complete command buffered, while it returns true. A protocol error

@@ -32,6 +32,8 @@ export interface ClientSocketEvents {
   data(chunk: Buffer): void;
   /** Everything written has reached the kernel after some of it had to wait. */
   drain(): void;
+  /** The client closed its side (it may still read): reading has stopped, writing has not. */
+  end(): void;
 }
 
 interface StreamBinding {
@@ -155,6 +157,8 @@ export class ClientSocket implements ClientSink {
     if (handle === undefined) {
       socket.on('data', (chunk: Buffer) => events.data(chunk));
       socket.on('drain', () => events.drain());
+      // The server allows half-open sockets (front.ts), so the socket stays writable after this.
+      socket.on('end', () => events.end());
       return;
     }
     if (this.transientReads) handle.useUserBuffer!(SHARED_INPUT);
@@ -173,10 +177,8 @@ export class ClientSocket implements ClientSink {
     if (nread > 0) {
       this.events.data(this.transientReads ? inputView(nread) : Buffer.from(arrayBuffer!, state[binding!.kArrayBufferOffset], nread));
     } else if (nread === UV_EOF) {
-      // The client closed its side: as net.Socket does without allowHalfOpen, finish the writes
-      // made, then close.
       this.pause();
-      this.end();
+      this.events.end();
     } else if (nread < 0) {
       this.socket.destroy();
     }

@@ -8,10 +8,10 @@
  * a step, or a count read from an argument).
  *
  * An upstream without key specs (Redis 6, and servers modelled on it) gets one spec made from
- * COMMAND INFO's first/last/step, as Redis 7 itself derives its legacy range: a `write` command
- * writes those keys, any other reads them. A command flagged `movablekeys` finds keys beyond
- * that range by code of its own (EVAL's numkeys, ZUNIONSTORE's, SORT's STORE), so its keys count
- * as unknown: a write through it flushes the database's L1.
+ * each entry's first key, last key and step, as Redis 7 itself derives its legacy range: a
+ * `write` command writes those keys, any other reads them. A command flagged `movablekeys` finds
+ * keys beyond that range by code of its own (EVAL's numkeys, ZUNIONSTORE's, SORT's STORE), so
+ * its keys count as unknown: a write through it flushes L1.
  */
 
 /** A decoded RESP value, as COMMAND INFO returns it in RESP2 or RESP3. */

@@ -35,7 +35,9 @@ export class ClientFront {
 
   /** Listens; rejects with the listen error (EADDRINUSE, EACCES, ...). */
   static async listen(options: FrontOptions): Promise<ClientFront> {
-    const server = net.createServer();
+    // Half-open: a client that sends its commands and then closes its side (`nc -N`, a script)
+    // still gets every reply, as from Redis; the connection ends once they are written.
+    const server = net.createServer({ allowHalfOpen: true });
     // Room above maxClients, so the clients past it are accepted and told why they are refused.
     server.maxConnections = options.maxClients + 64;
     await new Promise<void>((resolve, reject) => {

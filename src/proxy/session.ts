@@ -30,6 +30,9 @@ import type { ReadTicket } from '../tier/read-guard.js';
 import { isErrorReply, type Expectation, type UpstreamConnection } from '../tier/redis-connection.js';
 
 
+/** A forwarded command's place in the reply order when it gets no reply at all. */
+const NO_REPLY = Buffer.alloc(0);
+
 /** Reply bytes: a Buffer, or a latin1 string as L1 stores them. */
 type Reply = Buffer | string;
 
@@ -120,6 +123,12 @@ export class ClientSession extends ClientConnection {
   private readonly batch: Buffer[] = [];
   private readonly expectations: Expectation[] = [];
   private raw = false;
+  /**
+   * The client closed its side. Its upstream connection is half-closed too, so that Redis answers
+   * what it was sent, drops a blocked command (as it would for this client) and closes: the
+   * client's connection ends after the last reply, raw bytes included.
+   */
+  private inputClosed = false;
 
   /** Connection state, mirrored from the commands Redis accepted. */
   private db: number;
@@ -779,7 +788,13 @@ export class ClientSession extends ClientConnection {
       onError: (error) => {
         stats.l2Errors++;
         const instead = onFailure?.();
-        slot.bytes = typeof instead === 'string' || Buffer.isBuffer(instead) ? instead : errorReply(`ERR ${error.message}`);
+        if (this.inputClosed) {
+          // Redis closed the half-closed connection without answering (a blocked command and those
+          // behind it): as it would this client's, with no reply.
+          slot.bytes = NO_REPLY;
+        } else {
+          slot.bytes = typeof instead === 'string' || Buffer.isBuffer(instead) ? instead : errorReply(`ERR ${error.message}`);
+        }
         this.releaseReady();
       },
     });
@@ -808,7 +823,9 @@ export class ClientSession extends ClientConnection {
         // Subscriptions, transactions, watches and tracking cannot be carried over to a new
         // connection: drop the client, as Redis dropping the connection would, and let it reconnect.
         onClose: () => {
-          if (this.raw || this.inMulti || this.watching || this.tracking !== 'off') this.destroy();
+          // The client's input ended and Redis has answered it: end once the replies are written.
+          if (this.inputClosed) this.closeIfIdle();
+          else if (this.raw || this.inMulti || this.watching || this.tracking !== 'off') this.destroy();
         },
         onPush: (push) => {
           this.out.push(push);
@@ -873,7 +890,14 @@ export class ClientSession extends ClientConnection {
   }
 
   protected override hasRepliesInFlight(): boolean {
-    return this.queue.length !== this.queueHead;
+    // Raw mode after the client's input ended: Redis's bytes flow until it closes the connection.
+    return this.queue.length !== this.queueHead || (this.raw && this.inputClosed && this.upstream?.alive === true);
+  }
+
+  protected override inputEnded(): void {
+    this.inputClosed = true;
+    if (this.upstream?.alive === true && (this.raw || this.hasRepliesInFlight())) this.upstream.close();
+    super.inputEnded();
   }
 
   protected override released(): void {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { MALFORMED_REQUESTS, RawClient, infoField, replyThenClose, startEmbeddedProxy, startProxyOverRedis, waitFor, type ProxyUnderTest } from '../support/proxy.js';
+import { MALFORMED_REQUESTS, RawClient, infoField, replyThenClose, sendThenHalfClose, startEmbeddedProxy, startProxyOverRedis, waitFor, type ProxyUnderTest } from '../support/proxy.js';
 
 const s = (b: Buffer) => b.toString('latin1');
 
@@ -56,6 +56,44 @@ for (const [front, start] of FRONTS) {
         clients[c].close();
       }
     });
+
+    /** Commands sent before the client closes its side, by what they need of the front. */
+    const HALF_CLOSED: [string, string][] = [
+      ['reads (L1 hits among them), writes and a miss', 'GET hc:k\r\nGET hc:k\r\nSET hc:k w\r\nGET hc:k\r\nINCR hc:n\r\nGET hc:none\r\n'],
+      ['a MULTI left open', 'MULTI\r\nSET hc:k x\r\n'],
+      ['an unfinished command after complete ones', 'PING\r\n*2\r\n$3\r\nGET\r\n$4\r\nhc'],
+    ];
+    if (front === 'the proxy over Redis') {
+      HALF_CLOSED.push(
+        ['a subscription', 'SUBSCRIBE hc:channel\r\n'],
+        ['a blocking command that blocks, and one behind it', 'LPUSH hc:q x\r\nBLPOP hc:q 0\r\nBLPOP hc:q 0\r\nPING\r\n'],
+      );
+    }
+    it('writes all of large replies to a client that closed its side (where Redis drops what it had not written when it reads the end)', async () => {
+      const setup = await RawClient.connect(env.port);
+      const big = 'b'.repeat(90_000);
+      await setup.call('SET', 'hc:big', big);
+      setup.close();
+      const bulk = `$${big.length}\r\n${big}\r\n`;
+      assert.equal(await sendThenHalfClose(env.port, 'GET hc:big\r\nGET hc:big\r\nPING\r\n'), `${bulk}${bulk}+PONG\r\n`);
+    });
+
+    for (const [what, commands] of HALF_CLOSED) {
+      it(`answers a client that closed its side after sending ${what}, as Redis does, then closes`, async () => {
+        for (const port of [env.port, reference.port]) {
+          const setup = await RawClient.connect(port);
+          await setup.call('DEL', 'hc:k', 'hc:n', 'hc:q');
+          await setup.call('SET', 'hc:k', 'v');
+          // Twice, so that the proxy's L1 holds it.
+          await setup.call('GET', 'hc:k');
+          await setup.call('GET', 'hc:k');
+          setup.close();
+        }
+        const ours = await sendThenHalfClose(env.port, commands);
+        assert.equal(ours, await sendThenHalfClose(reference.port, commands));
+        assert.ok(ours.length > 0 && !ours.startsWith('-'), ours.slice(0, 80));
+      });
+    }
 
     it('closes a client whose unfinished command outgrows the query buffer limit', async () => {
       const client = await RawClient.connect(env.port);

@@ -73,6 +73,27 @@ export async function replyThenClose(port: number, bytes: string | Buffer, count
   return { replies: replies.map((r) => r.toString('latin1')), closed: client.closed };
 }
 
+/**
+ * Sends `bytes`, closes the sending side (as `nc -N` or a script piping commands does) and
+ * returns every byte the server writes until it closes the connection (fails after 5 s).
+ */
+export function sendThenHalfClose(port: number, bytes: string | Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => socket.end(bytes));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the server did not close the connection; it sent ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`));
+    }, 5000);
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    });
+  });
+}
+
 export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
