@@ -291,6 +291,54 @@ describe('cachee start --workers 2, in front of Redis', () => {
   });
 });
 
+describe('cachee start in front of Redis over TLS', () => {
+  const TLS = path.join(ROOT, 'test/fixtures/tls');
+  let redis: RedisServer;
+  let tlsPort: number;
+  before(async () => {
+    tlsPort = await freePort();
+    redis = await startRedis([
+      '--requirepass', 's3cret',
+      '--tls-port', String(tlsPort),
+      '--tls-cert-file', path.join(TLS, 'server.pem'),
+      '--tls-key-file', path.join(TLS, 'server.key'),
+      '--tls-ca-cert-file', path.join(TLS, 'ca.pem'),
+      '--tls-auth-clients', 'no',
+    ]);
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+
+  it('reaches rediss:// with the URL\'s password and a CA from NODE_EXTRA_CA_CERTS, serves from L1 and is invalidated over TLS', async () => {
+    const { dir, cleanup } = tempDir();
+    const port = await freePort();
+    const env = { ...process.env, ...MALLOC_ENV, NODE_EXTRA_CA_CERTS: path.join(TLS, 'ca.pem') };
+    const cli = runCachee(['start', '--upstream', `rediss://default:s3cret@localhost:${tlsPort}`, '--port', String(port), '--admin-port', 'off'], dir, { env });
+    // The plain port, for writes the proxy does not see.
+    const direct = await RawClient.connect(redis.port);
+    try {
+      await lineMatching(cli, /invalidation: tracking/);
+      assert.ok(cli.lines.some((line) => line.includes(`upstream rediss://default:***@localhost:${tlsPort}`)), cli.lines.join('\n'));
+      assert.equal(s(await direct.call('AUTH', 's3cret')), '+OK\r\n');
+      const client = await RawClient.connect(port);
+      assert.equal(s(await client.call('SET', 'secure', 'one')), '+OK\r\n');
+      assert.equal(s(await client.call('GET', 'secure')), '$3\r\none\r\n');
+      const hits = Number(infoField(await client.call('INFO', 'cachee'), 'l1_hits'));
+      assert.equal(s(await client.call('GET', 'secure')), '$3\r\none\r\n');
+      assert.equal(Number(infoField(await client.call('INFO', 'cachee'), 'l1_hits')), hits + 1, 'the second read is an L1 hit');
+      await direct.call('SET', 'secure', 'two');
+      await waitFor(async () => s(await client.call('GET', 'secure')) === '$3\r\ntwo\r\n', 5000, 'the tracking connection to report the write');
+      client.close();
+    } finally {
+      direct.close();
+      cli.child.kill('SIGTERM');
+      await cli.exited;
+      cleanup();
+    }
+  });
+});
+
 describe('the bin', () => {
   it('is what the build makes of src/cli/main.ts, a node script that npm start runs with glibc malloc tuned', () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
