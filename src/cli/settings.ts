@@ -71,7 +71,7 @@ const table = {
     valueName: 'duration',
     env: 'CACHEE_UPSTREAM_TIMEOUT',
     kind: 'duration',
-    description: 'upstream reply deadline, e.g. 2s',
+    description: 'upstream reply deadline, e.g. 2s (blocking commands such as BLPOP and WAIT wait as long as they say)',
   },
   maxClients: {
     flag: '--max-clients',

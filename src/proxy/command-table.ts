@@ -44,6 +44,8 @@ export interface CommandKeys {
   unknownKeys: boolean;
   /** The command may modify data: flagged `write`, or a key spec that writes (scripts are not flagged). */
   mutates: boolean;
+  /** The command may wait for data (BLPOP, XREAD BLOCK, WAIT): its reply may take any time. */
+  blocking: boolean;
 }
 
 const WRITE_KEY_FLAGS = ['RW', 'OW', 'RM', 'insert', 'update', 'delete'];
@@ -51,6 +53,13 @@ const WRITE_KEY_FLAGS = ['RW', 'OW', 'RM', 'insert', 'update', 'delete'];
 const UNKNOWN_KEYSPEC = 'cachee:unknown-keyspec';
 /** Added to a command's flags when its keys come from first/last/step (no key specs). */
 const LEGACY_RANGE = 'cachee:legacy-range';
+/**
+ * Commands that may block, for an upstream from before Redis 7, which has no `blocking` flag:
+ * Redis 6.2's, by its documentation. Redis 7 flags its own (and a module's) in COMMAND...
+ */
+const LEGACY_BLOCKING = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'bzpopmin', 'bzpopmax', 'xread', 'xreadgroup']);
+/** ...except these, which wait for replicas (up to their timeout) with no flag saying so (Redis 7.0.15, 7.2). */
+const BLOCKING_UNFLAGGED = new Set(['wait', 'waitaof']);
 
 function text(v: InfoValue): string {
   if (Buffer.isBuffer(v)) return v.toString('latin1');
@@ -124,6 +133,7 @@ export function parseCommandSpec(v: InfoValue): CommandSpec | undefined {
   if (items.length < 9) {
     // No key specs element: an upstream from before Redis 7 (see the top of this file).
     spec.flags.add(LEGACY_RANGE);
+    if (LEGACY_BLOCKING.has(spec.name)) spec.flags.add('blocking');
     const legacy = legacyKeySpec(Number(items[3]), Number(items[4]), Number(items[5]), spec.flags.has('write'));
     if (legacy !== undefined) spec.keySpecs.push(legacy);
     if (spec.flags.has('movablekeys')) spec.flags.add(UNKNOWN_KEYSPEC);
@@ -237,11 +247,12 @@ export class CommandTable {
 
   keys(args: Buffer[]): CommandKeys {
     const spec = this.lookup(args);
-    const result: CommandKeys = { spec, keyIndexes: [], writtenIndexes: [], unknownKeys: false, mutates: false };
+    const result: CommandKeys = { spec, keyIndexes: [], writtenIndexes: [], unknownKeys: false, mutates: false, blocking: false };
     if (spec === undefined) {
       result.unknownKeys = true;
       return result;
     }
+    result.blocking = spec.flags.has('blocking') || BLOCKING_UNFLAGGED.has(spec.name);
     const keysUnknown = spec.flags.has(UNKNOWN_KEYSPEC);
     if (keysUnknown) result.unknownKeys = true;
     const commandWrites = spec.flags.has('write');

@@ -18,6 +18,7 @@
 import type net from 'node:net';
 import { ClientConnection, errorReply } from './client-connection.js';
 import { CACHEABLE_READS, isClientTracking, keyword, SESSION_STATE_COMMANDS, switchesToRawMode } from './commands.js';
+import { ConnectionState } from './connection-state.js';
 import type { ProxyCore } from './core.js';
 import { getVariantNumber, getVariantOf, ReplyCache, variantPrefix } from './reply-cache.js';
 import type { ReplyArena } from './reply-arena.js';
@@ -25,7 +26,7 @@ import type { RespCommand } from '../resp/request-parser.js';
 import { commandName } from '../metrics/command-counter.js';
 import { isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
 import { encodeBulkString, Replies } from '../resp/encode.js';
-import { ReplyScanner } from '../resp/reply-scanner.js';
+import { integerReply, isQueuedReply, splitBulkArray, transactionResults } from '../resp/reply-parts.js';
 import type { ReadTicket } from '../tier/read-guard.js';
 import { isErrorReply, type Expectation, type UpstreamConnection } from '../tier/redis-connection.js';
 
@@ -38,6 +39,8 @@ type Reply = Buffer | string;
 
 interface Slot {
   bytes: Reply | undefined;
+  /** A blocking command's reply (BLPOP's): Redis may never send it. */
+  blocking: boolean;
 }
 
 /** answerMgetFromL1: every key hit and the reply is sent. */
@@ -46,72 +49,6 @@ const ANSWERED = -1;
 /** `latin1Slice` exists on every Node Buffer (`toString('latin1', ...)` calls it) but is not typed. */
 interface Latin1Sliceable {
   latin1Slice(start: number, end: number): string;
-}
-
-/**
- * The elements of an array reply of `count` bulk strings, each as its own bulk-string reply
- * bytes; undefined for a nil element; undefined altogether for anything else (an error, say).
- * Elements are copied out, so the socket's buffer is not kept.
- */
-function splitBulkArray(reply: Buffer, count: number): (Buffer | undefined)[] | undefined {
-  const header = `*${count}\r\n`;
-  if (reply.toString('latin1', 0, header.length) !== header) return undefined;
-  const out: (Buffer | undefined)[] = [];
-  let pos = header.length;
-  for (let n = 0; n < count; n++) {
-    const type = reply[pos];
-    if (type === 0x5f) {
-      // RESP3 null: `_\r\n`
-      out.push(undefined);
-      pos += 3;
-      continue;
-    }
-    if (type !== 0x24) return undefined;
-    const lineEnd = reply.indexOf(0x0d, pos);
-    if (lineEnd < 0) return undefined;
-    const length = Number(reply.toString('latin1', pos + 1, lineEnd));
-    if (length < 0) {
-      out.push(undefined);
-      pos = lineEnd + 2;
-      continue;
-    }
-    const end = lineEnd + 2 + length + 2;
-    if (!Number.isInteger(length) || end > reply.length) return undefined;
-    out.push(Buffer.from(reply.subarray(pos, end)));
-    pos = end;
-  }
-  return pos === reply.length ? out : undefined;
-}
-
-/** Redis's answer to a command queued in MULTI. */
-function isQueuedReply(raw: Buffer): boolean {
-  return raw.length === 9 && raw.toString('latin1') === '+QUEUED\r\n';
-}
-
-/**
- * The replies in EXEC's reply to the commands it ran, each its raw bytes; undefined when it ran
- * none (a WATCHed key changed: nil; EXECABORT: an error).
- */
-function transactionResults(reply: Buffer): Buffer[] | undefined {
-  if (reply[0] !== 0x2a) return undefined;
-  const lineEnd = reply.indexOf(0x0d);
-  const count = Number(reply.toString('latin1', 1, lineEnd));
-  if (!Number.isInteger(count) || count < 0) return undefined;
-  const scanner = new ReplyScanner();
-  scanner.feed(reply.subarray(lineEnd + 2));
-  const results: Buffer[] = [];
-  for (let i = 0; i < count; i++) {
-    const result = scanner.next();
-    if (result === undefined) return undefined;
-    results.push(result.raw);
-  }
-  return results;
-}
-
-/** The integer in a `:n\r\n` reply. */
-function integerReply(raw: Buffer): number | undefined {
-  if (raw[0] !== 0x3a) return undefined;
-  return Number(raw.toString('latin1', 1, raw.length - 2));
 }
 
 export class ClientSession extends ClientConnection {
@@ -123,33 +60,19 @@ export class ClientSession extends ClientConnection {
   private readonly batch: Buffer[] = [];
   private readonly expectations: Expectation[] = [];
   private raw = false;
-  /**
-   * The client closed its side. Its upstream connection is half-closed too, so that Redis answers
-   * what it was sent, drops a blocked command (as it would for this client) and closes: the
-   * client's connection ends after the last reply, raw bytes included.
-   */
+  /** The client closed its side: the connection ends once the replies owed are written (see `inputEnded`). */
   private inputClosed = false;
+  /** This client's upstream connection was half-closed after the client's end (`endUpstream`). */
+  private upstreamEnded = false;
 
-  /** Connection state, mirrored from the commands Redis accepted. */
-  private db: number;
-  private protocol = 2;
-  /** The ACL user whose L1 partition this client may read; undefined: not known to be authenticated. */
-  private user: string | undefined;
-  private authArgs: Buffer[] | undefined;
-  private clientName: Buffer | undefined;
+  /** Database, protocol, user, name and tracking, as Redis took them. */
+  private readonly state: ConnectionState;
   private inMulti = false;
   /**
    * WATCH sent and not yet ended by EXEC, DISCARD, UNWATCH or RESET. Set when sent, not when
    * answered: a WATCH lost with its upstream connection would let the EXEC after it run unguarded.
    */
   private watching = false;
-  /**
-   * CLIENT TRACKING as Redis took it. 'reads': Redis reports writes to the keys this connection
-   * read, so L1 must not answer it (a read L1 answers is one Redis never tracks, and the client's
-   * own cache would keep that key past its next write). 'bcast': Redis reports every write under
-   * the prefixes, read or not, so L1 may answer.
-   */
-  private tracking: 'off' | 'reads' | 'bcast' = 'off';
   /**
    * Commands forwarded since MULTI that Redis queues: a command's number here is its place in
    * EXEC's reply (EXEC runs them only if every one was queued).
@@ -184,13 +107,12 @@ export class ClientSession extends ClientConnection {
   ) {
     super(socket, core.config, onClosed);
     core.stats.connectedClients++;
-    this.db = core.target?.db ?? 0;
-    this.user = core.initialUser;
+    this.state = new ConnectionState(core.target?.db ?? 0, core.initialUser);
     this.updateVariantPrefix();
   }
 
   private updateVariantPrefix(): void {
-    this.variantPrefix = variantPrefix(this.user, this.protocol);
+    this.variantPrefix = variantPrefix(this.state.user, this.state.protocol);
     this.getVariant = getVariantOf(this.variantPrefix);
     this.getVariantNumber = getVariantNumber(this.getVariant);
   }
@@ -240,7 +162,7 @@ export class ClientSession extends ClientConnection {
     const cache = core.cache;
     const readL1 = this.mayReadL1();
     const variant = this.getVariant;
-    const db = this.db;
+    const db = this.state.db;
     const maxBulk = core.config.maxBulkLength;
     // Undefined unless a CACHEE RECORD is running: then each lookup is offered to it.
     const recorder = core.recorder;
@@ -323,7 +245,7 @@ export class ClientSession extends ClientConnection {
         // (The scanner answers most GETs before they get here; this covers inline and split frames.)
         const timed = (core.stats.l1Hits & TIMING_SAMPLE_MASK) === 0;
         const start = timed ? process.hrtime.bigint() : 0n;
-        const hit = core.cache!.get(ReplyCache.entryKey(this.db, key), this.getVariant);
+        const hit = core.cache!.get(ReplyCache.entryKey(this.state.db, key), this.getVariant);
         if (hit !== undefined) {
           if (timed) core.stats.recordL1Latency(Number(process.hrtime.bigint() - start));
           core.stats.l1Hits++;
@@ -349,7 +271,7 @@ export class ClientSession extends ClientConnection {
         }
         break;
       case 'cachee':
-        this.emit(this.answerCachee(core, args, this.protocol));
+        this.emit(this.answerCachee(core, args, this.state.protocol));
         return;
       case 'multi':
         // At once, not when Redis answers: the commands pipelined behind it are queued by Redis,
@@ -385,7 +307,7 @@ export class ClientSession extends ClientConnection {
           // Mirrored for a new upstream connection (handshake); L1 does not depend on it.
           const clientName = Buffer.from(args[2]);
           this.forward(raw, batch, expectations, (reply) => {
-            if (!isErrorReply(reply) && !isQueuedReply(reply)) this.clientName = clientName;
+            if (!isErrorReply(reply) && !isQueuedReply(reply)) this.state.clientName = clientName;
           });
           return;
         }
@@ -428,7 +350,7 @@ export class ClientSession extends ClientConnection {
       }
       if (core.keyAllowed(key) && !this.writePending(key)) {
         const variant = this.variantOf(name, args);
-        const hit = core.cache!.get(ReplyCache.entryKey(this.db, key), variant);
+        const hit = core.cache!.get(ReplyCache.entryKey(this.state.db, key), variant);
         if (hit !== undefined) {
           core.stats.l1Hits++;
           core.recorder?.access(key, hit.length);
@@ -451,8 +373,10 @@ export class ClientSession extends ClientConnection {
       }
     }
 
+    // Inside MULTI a blocking command is queued, and EXEC runs it without blocking.
+    const blocking = keys.blocking && !this.inMulti;
     if (!keys.mutates) {
-      this.forward(raw, batch, expectations);
+      this.forward(raw, batch, expectations, undefined, undefined, blocking);
       return;
     }
     const written = keys.writtenIndexes.map((i) => args[i].toString('latin1'));
@@ -464,7 +388,7 @@ export class ClientSession extends ClientConnection {
       this.forward(raw, batch, expectations);
       return;
     }
-    this.forwardWrite(raw, needsFlush ? null : written, batch, expectations);
+    this.forwardWrite(raw, needsFlush ? null : written, batch, expectations, undefined, blocking);
   }
 
   private writePending(key: string): boolean {
@@ -483,6 +407,7 @@ export class ClientSession extends ClientConnection {
     expectations: Expectation[],
     /** Runs with the reply (undefined: the upstream failed), after the invalidation. */
     settled?: (reply: Buffer | undefined) => void,
+    blocking = false,
   ): void {
     const core = this.core;
     if (keys === null) this.flushesInFlight++;
@@ -515,6 +440,7 @@ export class ClientSession extends ClientConnection {
         settle();
         settled?.(undefined);
       },
+      blocking,
     );
   }
 
@@ -529,7 +455,7 @@ export class ClientSession extends ClientConnection {
    * to see its reads (tracking).
    */
   private l1Readable(): boolean {
-    return this.user !== undefined && !this.inMulti && this.stateChangesInFlight === 0 && this.tracking !== 'reads';
+    return this.state.user !== undefined && !this.inMulti && this.stateChangesInFlight === 0 && this.state.tracking !== 'reads';
   }
 
   /**
@@ -545,7 +471,7 @@ export class ClientSession extends ClientConnection {
       this.forward(raw, batch, expectations);
       return;
     }
-    const db = this.db;
+    const db = this.state.db;
     this.forward(raw, batch, expectations, undefined, () => {
       const stale = core.cache!.get(ReplyCache.entryKey(db, key), variant);
       if (stale !== undefined) core.stats.l1StaleHits++;
@@ -573,7 +499,7 @@ export class ClientSession extends ClientConnection {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
       if (!core.keyAllowed(key) || this.writePending(key)) return i;
-      const hit = core.cache!.get(ReplyCache.entryKey(this.db, key), this.getVariant);
+      const hit = core.cache!.get(ReplyCache.entryKey(this.state.db, key), this.getVariant);
       if (hit === undefined) return i;
       lengths?.push(hit.length);
       reply += hit;
@@ -607,8 +533,8 @@ export class ClientSession extends ClientConnection {
       settled = true;
       return tickets.map((ticket) => core.guard.settle(ticket));
     };
-    const db = this.db;
-    const protocol = this.protocol;
+    const db = this.state.db;
+    const protocol = this.state.protocol;
     const variant = this.getVariant;
     let values: (Buffer | undefined)[] | undefined;
     this.forward(raw, batch, expectations, (reply) => {
@@ -626,7 +552,7 @@ export class ClientSession extends ClientConnection {
           ttls.push(integerReply(ttlRaw));
           if (k !== keys.length - 1) return;
           const fresh = settleAll();
-          if (values === undefined || protocol !== this.protocol || !core.l1Trusted) return;
+          if (values === undefined || protocol !== this.state.protocol || !core.l1Trusted) return;
           keys.forEach((key, j) => {
             const value = values![j];
             const ms = ttls[j];
@@ -649,8 +575,8 @@ export class ClientSession extends ClientConnection {
       settled = true;
       return core.guard.settle(ticket);
     };
-    const db = this.db;
-    const protocol = this.protocol;
+    const db = this.state.db;
+    const protocol = this.state.protocol;
     let reply: Buffer | undefined;
     this.forward(
       raw,
@@ -667,7 +593,7 @@ export class ClientSession extends ClientConnection {
     expectations.push({
       onReply: (ttlRaw) => {
         const fresh = settle();
-        if (!fresh || reply === undefined || isErrorReply(reply) || protocol !== this.protocol || !core.l1Trusted) return;
+        if (!fresh || reply === undefined || isErrorReply(reply) || protocol !== this.state.protocol || !core.l1Trusted) return;
         const ms = integerReply(ttlRaw);
         core.cache!.put(db, key, variant, reply, ms !== undefined && ms >= 0 ? ms : undefined);
       },
@@ -715,45 +641,13 @@ export class ClientSession extends ClientConnection {
   }
 
   private applyStateChange(name: string, args: Buffer[]): void {
-    const word = (i: number) => keyword(args, i);
-    switch (name) {
-      case 'client':
-        if (word(2) === 'on') this.tracking = args.some((a, i) => i >= 3 && word(i) === 'bcast') ? 'bcast' : 'reads';
-        else this.tracking = 'off';
-        return;
-      case 'select':
-        this.db = Number(args[1].toString('latin1'));
-        break;
-      case 'auth':
-        this.user = args.length >= 3 ? args[1].toString('latin1') : 'default';
-        this.authArgs = args.map((a) => Buffer.from(a));
-        break;
-      case 'hello': {
-        if (args.length >= 2) this.protocol = Number(args[1].toString('latin1'));
-        for (let i = 2; i < args.length; i++) {
-          if (word(i) === 'auth' && i + 2 < args.length) {
-            this.user = args[i + 1].toString('latin1');
-            this.authArgs = [Buffer.from('AUTH'), Buffer.from(args[i + 1]), Buffer.from(args[i + 2])];
-            i += 2;
-          } else if (word(i) === 'setname' && i + 1 < args.length) {
-            this.clientName = Buffer.from(args[++i]);
-          }
-        }
-        break;
-      }
-      case 'reset':
-        this.db = 0;
-        this.protocol = 2;
-        this.user = this.core.defaultUserOpen ? 'default' : undefined;
-        this.authArgs = undefined;
-        this.clientName = undefined;
-        this.inMulti = false;
-        this.multiWrites = [];
-        this.watching = false;
-        this.tracking = 'off';
-        // RESET in a MULTI ran at once and ended it: what was queued never runs.
-        this.settleQueuedStateChanges(undefined);
-        break;
+    this.state.apply(name, args, this.core.defaultUserOpen);
+    if (name === 'reset') {
+      this.inMulti = false;
+      this.multiWrites = [];
+      this.watching = false;
+      // RESET in a MULTI ran at once and ended it: what was queued never runs.
+      this.settleQueuedStateChanges(undefined);
     }
     this.updateVariantPrefix();
   }
@@ -769,8 +663,10 @@ export class ClientSession extends ClientConnection {
     onReply?: (reply: Buffer) => void,
     /** May return a reply to send instead of the error. */
     onFailure?: () => Reply | undefined | boolean | void,
+    /** The command may wait for data: no reply deadline, and see `inputEnded`. */
+    blocking = false,
   ): void {
-    const slot: Slot = { bytes: undefined };
+    const slot: Slot = { bytes: undefined, blocking };
     this.queue.push(slot);
     if (this.inMulti) this.multiQueued++;
     const stats = this.core.stats;
@@ -778,6 +674,7 @@ export class ClientSession extends ClientConnection {
     const sentAt = performance.now();
     batch.push(raw);
     expectations.push({
+      blocking,
       onReply: (reply) => {
         const now = performance.now();
         stats.recordL2Latency((now - sentAt) * 1e6, now);
@@ -788,7 +685,7 @@ export class ClientSession extends ClientConnection {
       onError: (error) => {
         stats.l2Errors++;
         const instead = onFailure?.();
-        if (this.inputClosed) {
+        if (this.upstreamEnded) {
           // Redis closed the half-closed connection without answering (a blocked command and those
           // behind it): as it would this client's, with no reply.
           slot.bytes = NO_REPLY;
@@ -819,13 +716,13 @@ export class ClientSession extends ClientConnection {
 
   private upstreamConnection(): UpstreamConnection {
     if (this.upstream === undefined || !this.upstream.alive) {
-      this.upstream = this.core.openUpstream(this.handshake(), {
+      this.upstream = this.core.openUpstream(this.state.handshake(this.core.upstreamAuth), {
         // Subscriptions, transactions, watches and tracking cannot be carried over to a new
         // connection: drop the client, as Redis dropping the connection would, and let it reconnect.
         onClose: () => {
           // The client's input ended and Redis has answered it: end once the replies are written.
           if (this.inputClosed) this.closeIfIdle();
-          else if (this.raw || this.inMulti || this.watching || this.tracking !== 'off') this.destroy();
+          else if (this.raw || this.inMulti || this.watching || this.state.tracking !== 'off') this.destroy();
         },
         onPush: (push) => {
           this.out.push(push);
@@ -834,17 +731,6 @@ export class ClientSession extends ClientConnection {
       });
     }
     return this.upstream;
-  }
-
-  /** Commands that give a new upstream connection this client's state. */
-  private handshake(): Buffer[][] {
-    const commands: Buffer[][] = [];
-    const auth = this.authArgs ?? this.core.upstreamAuth;
-    if (auth !== undefined) commands.push(auth);
-    if (this.protocol !== 2) commands.push([Buffer.from('HELLO'), Buffer.from(String(this.protocol))]);
-    if (this.db !== 0) commands.push([Buffer.from('SELECT'), Buffer.from(String(this.db))]);
-    if (this.clientName !== undefined) commands.push([Buffer.from('CLIENT'), Buffer.from('SETNAME'), this.clientName]);
-    return commands;
   }
 
   /**
@@ -867,13 +753,13 @@ export class ClientSession extends ClientConnection {
   /** A reply produced here (not forwarded): written now, or queued behind forwarded ones. */
   private emit(bytes: Reply): void {
     if (this.queue.length === this.queueHead) this.out.push(bytes);
-    else this.queue.push({ bytes });
+    else this.queue.push({ bytes, blocking: false });
   }
 
   /** `emit` of a reply in L1's arena: copied from the record, or kept as a string while earlier replies are owed. */
   private emitArenaReply(arena: ReplyArena, ref: number): void {
     if (this.queue.length === this.queueHead) this.out.pushBytes(arena.bytesOf(ref), arena.replyStart(ref), arena.replyLength(ref));
-    else this.queue.push({ bytes: arena.replyString(ref) });
+    else this.queue.push({ bytes: arena.replyString(ref), blocking: false });
   }
 
   private releaseReady(): void {
@@ -887,17 +773,45 @@ export class ClientSession extends ClientConnection {
       this.queueHead = 0;
     }
     if (!this.out.empty) this.flush();
+    if (this.inputClosed) this.passOnEndAtBlockedCommand();
   }
 
   protected override hasRepliesInFlight(): boolean {
     // Raw mode after the client's input ended: Redis's bytes flow until it closes the connection.
-    return this.queue.length !== this.queueHead || (this.raw && this.inputClosed && this.upstream?.alive === true);
+    return this.queue.length !== this.queueHead || (this.raw && this.upstreamEnded && this.upstream?.alive === true);
   }
 
+  /**
+   * The client closed its side: as from Redis, it gets the replies to everything it sent, then
+   * the connection ends. Forwarded replies are awaited on the open upstream connection: ended at
+   * once, Redis would drop the replies it had not yet written when it read the end (it does with
+   * a few hundred KB of them), which the client would then miss. Two cases pass the end on to
+   * Redis instead: raw mode, whose bytes do not pair with commands (Redis answers, then closes),
+   * and a blocking command next in line (`passOnEndAtBlockedCommand`).
+   */
   protected override inputEnded(): void {
     this.inputClosed = true;
-    if (this.upstream?.alive === true && (this.raw || this.hasRepliesInFlight())) this.upstream.close();
+    if (this.raw) this.endUpstream();
+    else this.passOnEndAtBlockedCommand();
     super.inputEnded();
+  }
+
+  /**
+   * After the client's end, when the next reply owed is a blocking command's: every reply before
+   * it has arrived, and only Redis knows whether that command blocks. Ending the upstream
+   * connection there makes Redis answer it if it can, else drop it and the commands behind it (as
+   * it drops a blocked client that closed its side), then close.
+   */
+  private passOnEndAtBlockedCommand(): void {
+    if (this.upstreamEnded || this.queueHead === this.queue.length) return;
+    const next = this.queue[this.queueHead];
+    if (next.blocking && next.bytes === undefined) this.endUpstream();
+  }
+
+  private endUpstream(): void {
+    if (this.upstream?.alive !== true) return;
+    this.upstreamEnded = true;
+    this.upstream.close();
   }
 
   protected override released(): void {

@@ -132,6 +132,17 @@ describe('the command table', () => {
     assert.deepEqual(legacy.keys(args('MGET a b c')).keyIndexes, [1, 2, 3]);
   });
 
+  it('knows the commands that may block, with key specs (Redis 7 flags them) and without (Redis 6 does not)', () => {
+    for (const line of ['BLPOP l 0', 'BRPOP l 0', 'BLMOVE a b LEFT RIGHT 0', 'BZPOPMIN z 0', 'XREAD BLOCK 0 STREAMS s $', 'XREADGROUP GROUP g c BLOCK 0 STREAMS s >', 'WAIT 0 0']) {
+      assert.ok(modern.keys(args(line)).blocking, `${line} may block`);
+      assert.ok(legacy.keys(args(line)).blocking, `${line} may block (Redis 6)`);
+    }
+    for (const line of ['GET k', 'LPOP l', 'SET k v', 'EVAL return 0']) {
+      assert.ok(!modern.keys(args(line)).blocking, `${line} never blocks`);
+      assert.ok(!legacy.keys(args(line)).blocking, `${line} never blocks (Redis 6)`);
+    }
+  });
+
   it('without key specs, takes commands that write nothing for what they are', () => {
     for (const line of ['PING', 'CLIENT SETNAME x', 'INFO', 'SELECT 1', 'WATCH a b', 'SCAN 0', 'PUBLISH c m']) {
       assert.ok(!legacy.keys(args(line)).mutates, `${line} writes no key`);

@@ -205,3 +205,42 @@ describe('upstream killed and restarted', () => {
     info.close();
   });
 });
+
+describe('blocking commands past the upstream deadline', () => {
+  let env: ProxyUnderTest;
+  before(async () => {
+    // A deadline shorter than the blocks below: a blocking command is exempt from it.
+    env = await startProxyOverRedis({ upstreamTimeout: 300 });
+  });
+  after(async () => {
+    await env.stop();
+  });
+
+  it('waits as long as the command says, as Redis does, for nothing or for a write', async () => {
+    const client = await RawClient.connect(env.port);
+    const other = await RawClient.connect(env.port);
+    assert.equal(s(await client.call('BLPOP', 'block:none', '0.8')), '*-1\r\n');
+    assert.equal(s(await client.call('XREAD', 'BLOCK', '800', 'STREAMS', 'block:stream', '$')), '*-1\r\n');
+    const pushed = client.call('BRPOP', 'block:list', '0');
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    assert.equal(s(await other.call('LPUSH', 'block:list', 'late')), ':1\r\n');
+    assert.equal(s(await pushed), '*2\r\n$10\r\nblock:list\r\n$4\r\nlate\r\n');
+    // The connection is still the same one (a timeout would have replaced it).
+    assert.equal(s(await client.call('PING')), '+PONG\r\n');
+    assert.ok(!env.log.some((line) => /no reply within/.test(line)), env.log.join('\n'));
+    client.close();
+    other.close();
+  });
+
+  it('still fails a command that is not blocking when Redis does not answer in time', async () => {
+    const client = await RawClient.connect(env.port);
+    const stall = await RawClient.connect(env.redis.port);
+    // Redis answers nobody while this runs.
+    const script = stall.call('EVAL', 'local t = redis.call("TIME"); while true do local n = redis.call("TIME"); if (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 800000 then break end end', '0');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.match(s(await client.call('GET', 'block:any')), /^-ERR upstream unavailable: no reply within 300 ms/);
+    await script;
+    stall.close();
+    client.close();
+  });
+});
