@@ -3,9 +3,8 @@
  * (subscribers, tracking clients, writers): after each step, the bytes every client got must be
  * the same (test/support/multi-client.ts). Names: s a subscriber, t a tracking client, w a writer.
  */
-import { after, before, describe, it } from 'node:test';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { startEmbeddedProxy, type EmbeddedUnderTest } from '../support/proxy.js';
+import { describe, it } from 'node:test';
+import { redisAndEmbedded } from '../support/proxy.js';
 import { compareScenario, scenario, step, type Scenario } from '../support/multi-client.js';
 
 const PUBSUB: Scenario[] = [
@@ -297,20 +296,8 @@ const TRACKING: Scenario[] = [
 ];
 
 describe('embedded server vs redis-server, several clients: pub/sub and CLIENT TRACKING', () => {
-  let redis: RedisServer;
-  let embedded: EmbeddedUnderTest;
-
-  before(async () => {
-    redis = await startRedis();
-    embedded = await startEmbeddedProxy({ l1Memory: 64 * 1024 * 1024 });
-  });
-
-  after(async () => {
-    await embedded?.stop();
-    await redis?.stop();
-  });
-
+  const servers = redisAndEmbedded();
   for (const s of [...PUBSUB, ...TRACKING]) {
-    it(s.name, () => compareScenario(s, embedded.port, redis.port));
+    it(s.name, () => compareScenario(s, servers.embedded.port, servers.redis.port));
   }
 });
