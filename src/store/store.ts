@@ -171,19 +171,21 @@ export class Store implements Server, WriteListener, TrackingHost {
   execute(session: Session, args: readonly Buffer[]): Buffer {
     if (args.length === 0) return NOTHING;
     const tracking = this.tracking;
-    tracking.running = session;
+    // Only a tracking client's command is told apart from others' (see Tracking.running).
+    if (session.tracking !== undefined) tracking.running = session;
     let reply: Buffer;
     try {
       reply = encodeReply(this.run(session, args), session.protocol);
-    } finally {
+    } catch (error) {
       tracking.running = undefined;
+      throw error;
     }
-    if (session.tracking === undefined && !tracking.hasPending) return reply;
-    return this.afterTrackedCommand(session, args, reply);
+    return tracking.running === undefined ? reply : this.afterTrackedCommand(session, args, reply);
   }
 
   /** The reply, then the invalidations the command owes its own client; CLIENT CACHING's flag spent. */
   private afterTrackedCommand(session: Session, args: readonly Buffer[], reply: Buffer): Buffer {
+    this.tracking.running = undefined;
     const state = session.tracking;
     // Redis's resetClient: the flag lasts through a transaction and CLIENT's own subcommands.
     if (state?.caching && session.transaction === undefined) {

@@ -66,7 +66,10 @@ export class Tracking {
   private readonly readers = new Map<string, Set<number>>();
   /** BCAST prefix -> its clients and the keys changed under it. */
   private readonly prefixes = new Map<string, BroadcastPrefix>();
-  /** The client whose command runs now (Redis's current_client), set by the store. */
+  /**
+   * The client whose command runs now (Redis's current_client), if it tracks (set by the store,
+   * or by `enable` for a command that turns tracking on): its own invalidations wait for its reply.
+   */
   running: Session | undefined = undefined;
   /** Invalidations owed to `running` after its reply: keys, null for a flush. */
   private pending: (string | null)[] = [];
@@ -84,6 +87,8 @@ export class Tracking {
 
   /** CLIENT TRACKING on, its options already checked (see commands/client-tracking.ts). */
   enable(session: Session, options: TrackingOptions): void {
+    // Enabled by its own command, which from here on is a tracking client's (see `running`).
+    this.running = session;
     const state = (session.tracking ??= {
       redirect: 0,
       bcast: false,

@@ -159,6 +159,13 @@ const TRACKING: Scenario[] = [
     't GET e',
     't RESET',
     'w SET e 2',
+    // Turned on inside a transaction that then writes what it read: told after EXEC's reply.
+    't HELLO 3',
+    't MULTI',
+    't CLIENT TRACKING on',
+    't GET m',
+    't SET m 1',
+    't EXEC',
   ),
   scenario(
     'NOLOOP, OPTIN and OPTOUT',

@@ -55,7 +55,7 @@ function refusal(ctx: CommandContext, options: TrackingOptions): Reply | undefin
   if (!options.bcast && options.prefixes.length > 0) return error('ERR PREFIX option requires BCAST mode to be enabled');
   if (current !== undefined && current.bcast !== options.bcast) return SWITCH_BCAST;
   if (options.bcast && (options.optin || options.optout)) return error('ERR OPTIN and OPTOUT are not compatible with BCAST');
-  if (options.optin && options.optout) return error("ERR You can't use both OPTIN and OPTOUT");
+  if (options.optin && options.optout) return error("ERR You can't specify both OPTIN mode and OPTOUT mode");
   if ((options.optin && current?.optout) || (options.optout && current?.optin)) return SWITCH_OPTIN;
   if (!options.bcast) return undefined;
   const collision = ctx.server.tracking.prefixCollision(ctx.session, options.prefixes);
