@@ -122,6 +122,11 @@ export class PubSub {
     return (kind === 'channel' ? this.channels : this.shardChannels).get(channel)?.size ?? 0;
   }
 
+  /** Channels with at least one subscriber (INFO's pubsub_channels, pubsubshard_channels). */
+  channelCount(kind: ChannelKind): number {
+    return (kind === 'channel' ? this.channels : this.shardChannels).size;
+  }
+
   /** Distinct patterns subscribed to, by anyone (PUBSUB NUMPAT). */
   get patternCount(): number {
     return this.patterns.size;

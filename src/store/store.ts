@@ -14,13 +14,12 @@ import { hottestByName, type HotKey } from '../metrics/hot-keys.js';
 import type { EvictionReason } from '../core/options.js';
 import { cString, isKeyword, text, upperAscii } from './arguments.js';
 import type { CommandContext, Server, ServerStats } from './command-context.js';
-import type { CommandSpec } from './command-spec.js';
+import { keyIndexes, type CommandSpec } from './command-spec.js';
 import { CommandTable } from './command-table.js';
 import { Database, type WriteListener } from './database.js';
 import { KeyWatch } from './key-watch.js';
 import { PubSub } from './pubsub.js';
 import { Tracking, type TrackingHost } from './tracking.js';
-import { keyIndexes, type CommandSpec as Spec } from './command-spec.js';
 import { encodeReply, error, Errors, OK, status, type Reply } from './reply.js';
 import { RUN_IN_TRANSACTION } from './commands/transactions.js';
 import { Session, type ConnectionInfo } from './session.js';
@@ -245,7 +244,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   }
 
   /** The keys a tracking client's read-only command named (Redis's call(): whatever it replied). */
-  private rememberReads(session: Session, spec: Spec, args: readonly Buffer[]): void {
+  private rememberReads(session: Session, spec: CommandSpec, args: readonly Buffer[]): void {
     if (!spec.flags.includes('readonly') || spec.flags.includes('pubsub')) return;
     const keys = Array.from(keyIndexes(spec, args.length), ([index]) => args[index].toString('latin1'));
     if (keys.length > 0) this.tracking.remember(session, session.tracking!, keys);

@@ -81,6 +81,21 @@ export class Tracking {
     return this.readers.size === 0 && this.prefixes.size === 0;
   }
 
+  /** INFO's tracking_total_keys, tracking_total_items (key-reader pairs) and tracking_total_prefixes. */
+  get keyCount(): number {
+    return this.readers.size;
+  }
+
+  get itemCount(): number {
+    let items = 0;
+    for (const ids of this.readers.values()) items += ids.size;
+    return items;
+  }
+
+  get prefixCount(): number {
+    return this.prefixes.size;
+  }
+
   get hasPending(): boolean {
     return this.pending.length !== 0;
   }

@@ -92,7 +92,7 @@ const SECTIONS: Record<string, Section> = {
     ['cluster_connections', 0],
     ['maxclients', server.maxClients],
     ['blocked_clients', 0],
-    ['tracking_clients', 0],
+    ['tracking_clients', Array.from(server.sessions()).filter((session) => session.tracking !== undefined).length],
   ],
   memory: (server) => [
     ['used_memory', server.usedBytes],
@@ -116,6 +116,12 @@ const SECTIONS: Record<string, Section> = {
     ['evicted_keys', server.stats.evictedKeys],
     ['keyspace_hits', server.stats.keyspaceHits],
     ['keyspace_misses', server.stats.keyspaceMisses],
+    ['pubsub_channels', server.pubsub.channelCount('channel')],
+    ['pubsub_patterns', server.pubsub.patternCount],
+    ['pubsubshard_channels', server.pubsub.channelCount('shard')],
+    ['tracking_total_keys', server.tracking.keyCount],
+    ['tracking_total_items', server.tracking.itemCount],
+    ['tracking_total_prefixes', server.tracking.prefixCount],
   ],
   replication: () => [
     ['role', 'master'],
