@@ -54,6 +54,11 @@ export class MeasuredStore implements RecordingHost {
     this.store.endSession(session);
   }
 
+  /** The end of a batch of input: BCAST tracking clients hear of the keys changed in it. */
+  broadcastInvalidations(): void {
+    this.store.broadcastInvalidations();
+  }
+
   /** The reply bytes of one command; `INFO cachee` is answered here, everything else by the store. */
   execute(session: Session, args: Buffer[]): Buffer {
     if (args.length > 0) this.commands.countName(args[0]);

@@ -30,6 +30,12 @@ export class StoreConnection extends ClientConnection {
       address: peerAddress(socket.remoteAddress, socket.remotePort),
       localAddress: peerAddress(socket.localAddress, socket.localPort),
     });
+    // Messages for this client from other clients' commands (pub/sub, invalidations) go out with
+    // the turn's replies; one for its own command lands before that command's reply, as in Redis.
+    this.session.deliver = (bytes) => {
+      this.out.push(bytes);
+      this.flush();
+    };
   }
 
   /** `answer` for readCommands, made once rather than as a closure per chunk of input. */
@@ -39,6 +45,7 @@ export class StoreConnection extends ClientConnection {
     this.parser.feed(this.kept(chunk));
     const failure = this.readCommands(this.answerParsed);
     if (failure !== undefined) this.out.push(ClientConnection.protocolErrorReply(failure));
+    this.store.broadcastInvalidations();
     this.finishInput();
   }
 

@@ -4,6 +4,8 @@ import type { Reply } from './reply.js';
 import type { Session } from './session.js';
 import type { CommandSpec } from './command-spec.js';
 import type { KeyWatch } from './key-watch.js';
+import type { PubSub } from './pubsub.js';
+import type { Tracking } from './tracking.js';
 
 /** The store as the server-level commands (INFO, SWAPDB, CLIENT LIST...) see it. */
 export interface Server {
@@ -11,7 +13,11 @@ export interface Server {
   database(index: number): Database;
   swapDatabases(a: number, b: number): void;
   flushAll(): void;
+  /** FLUSHDB: empties `db`. */
+  flushDatabase(db: Database): void;
   sessions(): Iterable<Session>;
+  /** A connected client by its id (CLIENT ID). */
+  sessionById(id: number): Session | undefined;
   /** The byte budget and what the entries use of it. */
   readonly maxBytes: number;
   readonly usedBytes: number;
@@ -31,6 +37,10 @@ export interface Server {
   run(session: Session, args: readonly Buffer[]): Reply;
   /** Who WATCHes which keys. */
   readonly watches: KeyWatch;
+  /** Who is subscribed to what. */
+  readonly pubsub: PubSub;
+  /** CLIENT TRACKING: who read which keys, who is told of which changes. */
+  readonly tracking: Tracking;
 }
 
 export interface ServerStats {

@@ -37,6 +37,20 @@ export interface CommandSpec {
   subcommands: CommandSpec[];
 }
 
+/**
+ * Where a command's keys are in `args` (its name first), by its key specs: each beginning at an
+ * index and found by range, as for every command the store has (others find none here).
+ */
+export function* keyIndexes(spec: CommandSpec, argc: number): Generator<[index: number, keySpec: KeySpec]> {
+  for (const keySpec of spec.keySpecs) {
+    if (!('index' in keySpec.begin) || !('lastKey' in keySpec.find)) continue;
+    const first = keySpec.begin.index;
+    const { lastKey, keyStep } = keySpec.find;
+    const last = Math.min(lastKey >= 0 ? first + lastKey : argc + lastKey, argc - 1);
+    for (let i = first; i <= last; i += keyStep) yield [i, keySpec];
+  }
+}
+
 function keySpecReply(spec: KeySpec): Reply {
   const entries: [Reply, Reply][] = [];
   if (spec.notes !== undefined) entries.push([bulk('notes'), bulk(spec.notes)]);

@@ -6,9 +6,11 @@ import { lowerText } from './arguments.js';
 import type { CommandHandler } from './command-context.js';
 import type { CommandSpec } from './command-spec.js';
 import { COMMAND_SPECS } from './command-specs.js';
+import { clientTrackingCommands } from './commands/client-tracking.js';
 import { connectionCommands } from './commands/connection.js';
 import { hashCommands } from './commands/hashes.js';
 import { keyCommands } from './commands/keys.js';
+import { pubsubCommands } from './commands/pubsub.js';
 import { serverCommands } from './commands/server.js';
 import { stringCommands } from './commands/strings.js';
 import { transactionCommands } from './commands/transactions.js';
@@ -22,6 +24,8 @@ export interface Command {
 
 const HANDLERS: Record<string, CommandHandler> = {
   ...connectionCommands,
+  ...clientTrackingCommands,
+  ...pubsubCommands,
   ...serverCommands,
   ...stringCommands,
   ...keyCommands,

@@ -13,6 +13,7 @@ import {
   encodeMap,
   encodeNull,
   encodeNullArray,
+  encodePush,
   encodeSet,
   encodeSimpleString,
   encodeVerbatimString,
@@ -31,7 +32,14 @@ export type Reply =
   | { readonly kind: 'array'; readonly items: readonly Reply[] }
   | { readonly kind: 'set'; readonly items: readonly Reply[] }
   | { readonly kind: 'map'; readonly entries: readonly (readonly [Reply, Reply])[] }
-  | { readonly kind: 'verbatim'; readonly text: string };
+  | { readonly kind: 'verbatim'; readonly text: string }
+  /** Out-of-band data (pub/sub): RESP3 `>N`, a plain array in RESP2. */
+  | { readonly kind: 'push'; readonly items: readonly Reply[] }
+  /**
+   * Several replies to one command, back to back (SUBSCRIBE a b answers once per channel). In
+   * EXEC's array they count as one element, as Redis's header does.
+   */
+  | { readonly kind: 'frames'; readonly replies: readonly Reply[] };
 
 export const status = (text: string): Reply => ({ kind: 'status', text });
 export const error = (message: string): Reply => ({ kind: 'error', message });
@@ -42,6 +50,8 @@ export const set = (items: readonly Reply[]): Reply => ({ kind: 'set', items });
 export const map = (entries: readonly (readonly [Reply, Reply])[]): Reply => ({ kind: 'map', entries });
 /** Text for humans (INFO, CLIENT INFO): a verbatim string in RESP3, a bulk string in RESP2. */
 export const verbatim = (text: string): Reply => ({ kind: 'verbatim', text });
+export const push = (items: readonly Reply[]): Reply => ({ kind: 'push', items });
+export const frames = (replies: readonly Reply[]): Reply => (replies.length === 1 ? replies[0] : { kind: 'frames', replies });
 
 export const OK = status('OK');
 export const NULL: Reply = { kind: 'null' };
@@ -103,5 +113,9 @@ export function encodeReply(reply: Reply, version: RespVersion): Buffer {
       return encodeMap(reply.entries.map(([key, value]) => [encodeReply(key, version), encodeReply(value, version)] as const), version);
     case 'verbatim':
       return encodeVerbatimString(latin1(reply.text), 'txt', version);
+    case 'push':
+      return encodePush(reply.items.map((item) => encodeReply(item, version)), version);
+    case 'frames':
+      return Buffer.concat(reply.replies.map((item) => encodeReply(item, version)));
   }
 }

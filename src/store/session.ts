@@ -1,5 +1,7 @@
 /** One client connection's state, as Redis keeps it per client. */
 import type { WatchedKey } from './key-watch.js';
+import { Subscriptions } from './pubsub.js';
+import type { TrackingState } from './tracking.js';
 
 /** Where a client is connected from, for CLIENT INFO / CLIENT LIST (optional). */
 export interface ConnectionInfo {
@@ -27,6 +29,17 @@ export class Session {
   watched: WatchedKey[] = [];
   /** A write touched a watched key since WATCH: EXEC will refuse the transaction. */
   watchTouched = false;
+  /** EXEC is running the queued commands (SSUBSCRIBE refuses to run there, as in Redis). */
+  inExec = false;
+  /** Channels and patterns subscribed to (see pubsub.ts). */
+  readonly subscriptions = new Subscriptions();
+  /** CLIENT TRACKING's settings; undefined while tracking is off. */
+  tracking: TrackingState | undefined = undefined;
+  /**
+   * Where bytes for this client that are no reply to its command go (pub/sub messages,
+   * invalidations), set by whoever holds its connection; without it they are dropped.
+   */
+  deliver: ((bytes: Buffer) => void) | undefined = undefined;
   /** Set by QUIT: the caller writes the reply, then closes the connection. */
   closeAfterReply = false;
   /** The last command run, as CLIENT LIST shows it ("get", "client|list"). */

@@ -14,10 +14,12 @@ import { hottestByName, type HotKey } from '../metrics/hot-keys.js';
 import type { EvictionReason } from '../core/options.js';
 import { cString, isKeyword, text, upperAscii } from './arguments.js';
 import type { CommandContext, Server, ServerStats } from './command-context.js';
-import type { CommandSpec } from './command-spec.js';
+import { keyIndexes, type CommandSpec } from './command-spec.js';
 import { CommandTable } from './command-table.js';
 import { Database, type WriteListener } from './database.js';
 import { KeyWatch } from './key-watch.js';
+import { PubSub } from './pubsub.js';
+import { Tracking, type TrackingHost } from './tracking.js';
 import { encodeReply, error, Errors, OK, status, type Reply } from './reply.js';
 import { RUN_IN_TRANSACTION } from './commands/transactions.js';
 import { Session, type ConnectionInfo } from './session.js';
@@ -43,10 +45,14 @@ const ECHO_LIMIT = 128;
 const NOTHING = Buffer.alloc(0);
 const STRING_TOO_LONG = error('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
 const QUEUED = status('QUEUED');
+/** What a RESP2 client may run while subscribed (processCommand's pub/sub check). */
+const ALLOWED_WHILE_SUBSCRIBED: ReadonlySet<string> = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 
-export class Store implements Server, WriteListener {
+export class Store implements Server, WriteListener, TrackingHost {
   readonly maxBytes: number;
   readonly watches = new KeyWatch();
+  readonly pubsub = new PubSub((session, bytes) => this.send(session, bytes));
+  readonly tracking = new Tracking(this);
   readonly databaseCount: number;
   readonly startedAt: number;
   readonly port: number;
@@ -70,6 +76,8 @@ export class Store implements Server, WriteListener {
   private readonly prefixWidth: number;
   private readonly liveSessions = new Map<number, Session>();
   private nextSessionId = 1;
+  /** While a command's own invalidations are sent (after its reply): the session, and the bytes for it. */
+  private trailer: { session: Session; bytes: Buffer[] } | undefined;
 
   constructor(options: StoreOptions) {
     const { maxBytes, databases = 16, now = Date.now, port = 0, maxClients = 10000 } = options;
@@ -118,10 +126,34 @@ export class Store implements Server, WriteListener {
   endSession(session: Session): void {
     this.liveSessions.delete(session.id);
     this.watches.unwatchAll(session);
+    this.pubsub.unsubscribeAll(session);
+    this.tracking.disable(session);
   }
 
   sessions(): Iterable<Session> {
     return this.liveSessions.values();
+  }
+
+  sessionById(id: number): Session | undefined {
+    return this.liveSessions.get(id);
+  }
+
+  /**
+   * Bytes for `session` that are no reply to its command (pub/sub messages, invalidations): to its
+   * `deliver`, at once (before the reply of a command running now, as Redis writes them), or
+   * after its reply if they are what its own command owes it (see execute).
+   */
+  send(session: Session, bytes: Buffer): void {
+    if (this.trailer?.session === session) this.trailer.bytes.push(bytes);
+    else session.deliver?.(bytes);
+  }
+
+  /**
+   * The end of a batch of input (Redis: beforeSleep): BCAST clients are told of the keys changed
+   * under their prefixes meanwhile, one message per prefix.
+   */
+  broadcastInvalidations(): void {
+    this.tracking.broadcast();
   }
 
   /** Connections open now. */
@@ -137,7 +169,36 @@ export class Store implements Server, WriteListener {
    */
   execute(session: Session, args: readonly Buffer[]): Buffer {
     if (args.length === 0) return NOTHING;
-    return encodeReply(this.run(session, args), session.protocol);
+    const tracking = this.tracking;
+    // Only a tracking client's command is told apart from others' (see Tracking.running).
+    if (session.tracking !== undefined) tracking.running = session;
+    let reply: Buffer;
+    try {
+      reply = encodeReply(this.run(session, args), session.protocol);
+    } catch (error) {
+      tracking.running = undefined;
+      throw error;
+    }
+    return tracking.running === undefined ? reply : this.afterTrackedCommand(session, args, reply);
+  }
+
+  /** The reply, then the invalidations the command owes its own client; CLIENT CACHING's flag spent. */
+  private afterTrackedCommand(session: Session, args: readonly Buffer[], reply: Buffer): Buffer {
+    this.tracking.running = undefined;
+    const state = session.tracking;
+    // Redis's resetClient: the flag lasts through a transaction and CLIENT's own subcommands.
+    if (state?.caching && session.transaction === undefined) {
+      const found = this.table.lookup(args);
+      if (!('command' in found) || found.command.spec.name.split('|')[0] !== 'client') state.caching = false;
+    }
+    if (!this.tracking.hasPending) return reply;
+    const trailer = (this.trailer = { session, bytes: [reply] });
+    try {
+      this.tracking.sendPending(session);
+    } finally {
+      this.trailer = undefined;
+    }
+    return Buffer.concat(trailer.bytes);
   }
 
   /** Like execute, returning the reply as a value; `args` must hold at least the command name. */
@@ -164,6 +225,12 @@ export class Store implements Server, WriteListener {
     if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity || run === undefined) {
       return spec.name === 'exec' ? abortTransaction(session, Errors.arity(spec.name)) : refuse(session, Errors.arity(spec.name));
     }
+    if (session.subscriptions.active && session.protocol === 2 && !ALLOWED_WHILE_SUBSCRIBED.has(spec.name)) {
+      return refuse(
+        session,
+        error(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`),
+      );
+    }
     if (session.transaction !== undefined && !RUN_IN_TRANSACTION.has(spec.name)) {
       // Copied: the caller's buffers may be reused before EXEC.
       session.transaction.push(args.map((arg) => Buffer.from(arg)));
@@ -171,7 +238,16 @@ export class Store implements Server, WriteListener {
     }
     session.lastCommand = spec.name;
     const ctx: CommandContext = { server: this, session, db: this.databases[session.db], args, now, name: spec.name };
-    return run(ctx);
+    const reply = run(ctx);
+    if (session.tracking !== undefined && !session.tracking.bcast) this.rememberReads(session, spec, args);
+    return reply;
+  }
+
+  /** The keys a tracking client's read-only command named (Redis's call(): whatever it replied). */
+  private rememberReads(session: Session, spec: CommandSpec, args: readonly Buffer[]): void {
+    if (!spec.flags.includes('readonly') || spec.flags.includes('pubsub')) return;
+    const keys = Array.from(keyIndexes(spec, args.length), ([index]) => args[index].toString('latin1'));
+    if (keys.length > 0) this.tracking.remember(session, session.tracking!, keys);
   }
 
   // ---------------------------------------------------------------- Server
@@ -238,12 +314,19 @@ export class Store implements Server, WriteListener {
     for (const db of this.databases) this.flushing(db);
     this.engine.clear();
     for (const db of this.databases) db.reset();
+    this.tracking.flushed();
+  }
+
+  flushDatabase(db: Database): void {
+    db.flush();
+    this.tracking.flushed();
   }
 
   // ---------------------------------------------------------------- WriteListener (WATCH)
 
   touched(db: Database, key: string): void {
     this.watches.touched(db.index, key);
+    if (!this.tracking.idle) this.tracking.keyChanged(key, true);
   }
 
   /** `db` is about to be emptied: the watched keys it holds are touched. */
@@ -264,6 +347,8 @@ export class Store implements Server, WriteListener {
     this.owners[owner]?.forget(key, entry);
     if (reason === 'size') this.stats.evictedKeys++;
     else if (reason === 'expired') this.stats.expiredKeys++;
+    // Gone by the store's doing rather than a command's: tracking clients are told all the same.
+    if ((reason === 'size' || reason === 'expired') && !this.tracking.idle) this.tracking.keyChanged(key.slice(this.prefixWidth), false);
   }
 }
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { createClient } from 'redis';
+import { BasicClientSideCache, createClient } from 'redis';
 import { startEmbeddedProxy, startProxyOverRedis, waitFor, type EmbeddedUnderTest, type ProxyUnderTest } from '../support/proxy.js';
 
 describe('client libraries through the proxy', () => {
@@ -187,4 +187,57 @@ describe('client libraries against the embedded store', () => {
       }
     });
   }
+
+  it("node-redis's client-side cache (RESP3, CLIENT TRACKING): served from its cache until another client's write or a flush", async () => {
+    const cache = new BasicClientSideCache({ ttl: 0, maxEntries: 0 });
+    const client = createClient({ url: `redis://127.0.0.1:${env.port}`, RESP: 3, clientSideCache: cache });
+    const writer = createClient({ url: `redis://127.0.0.1:${env.port}` });
+    await Promise.all([client.connect(), writer.connect()]);
+    try {
+      await writer.set('csc:key', 'old');
+      assert.equal(await client.get('csc:key'), 'old');
+      assert.equal(await client.get('csc:key'), 'old');
+      assert.equal(cache.stats().hitCount, 1, 'the second GET came from its cache');
+      await writer.set('csc:key', 'new');
+      await waitFor(async () => (await client.get('csc:key')) === 'new', 3000, 'the invalidation to reach its cache');
+      assert.equal(await client.get('csc:key'), 'new');
+      await writer.flushAll();
+      await waitFor(async () => (await client.get('csc:key')) === null, 3000, 'the flush to empty its cache');
+    } finally {
+      await Promise.all([client.quit(), writer.quit()]);
+    }
+  });
+
+  it('ioredis (RESP2) and node-redis (RESP3): SUBSCRIBE, PSUBSCRIBE, PUBLISH, UNSUBSCRIBE', async () => {
+    const options = { port: env.port, lazyConnect: true, commandTimeout: 5000, maxRetriesPerRequest: 1, retryStrategy: () => null };
+    const subscriber = new Redis(options);
+    const publisher = new Redis(options);
+    const resp3 = createClient({ url: `redis://127.0.0.1:${env.port}`, RESP: 3 });
+    try {
+      await Promise.all([subscriber.connect(), publisher.connect(), resp3.connect()]);
+      const messages: string[] = [];
+      subscriber.on('message', (channel, message) => messages.push(`${channel}:${message}`));
+      subscriber.on('pmessage', (pattern, channel, message) => messages.push(`${pattern}:${channel}:${message}`));
+      const pushed: string[] = [];
+      await resp3.subscribe('news', (message, channel) => pushed.push(`${channel}:${message}`));
+      assert.equal(await subscriber.subscribe('news', 'sport'), 2);
+      assert.equal(await subscriber.psubscribe('sp*'), 3);
+      assert.equal(await publisher.publish('news', 'hello'), 2);
+      assert.equal(await publisher.publish('sport', 'goal'), 2);
+      await waitFor(() => messages.length === 3 && pushed.length === 1, 3000, 'the messages');
+      assert.deepEqual(messages, ['news:hello', 'sport:goal', 'sp*:sport:goal']);
+      assert.deepEqual(pushed, ['news:hello']);
+      // RESP3: the subscribed connection still runs any command.
+      assert.equal(await resp3.get('k'), null);
+      await subscriber.unsubscribe('news', 'sport');
+      await subscriber.punsubscribe('sp*');
+      assert.equal(await subscriber.get('k'), null, 'out of the subscribed context');
+      await resp3.unsubscribe('news');
+      assert.equal(await publisher.publish('news', 'nobody'), 0);
+    } finally {
+      subscriber.disconnect();
+      publisher.disconnect();
+      await resp3.quit();
+    }
+  });
 });

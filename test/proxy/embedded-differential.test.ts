@@ -5,26 +5,14 @@
  * wrong: inline commands, QUIT in the middle of a pipeline, an empty line, replies in order.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { RawClient, replyThenClose, startEmbeddedProxy, type EmbeddedUnderTest } from '../support/proxy.js';
+import { describe, it } from 'node:test';
+import { RawClient, redisAndEmbedded, replyThenClose } from '../support/proxy.js';
 import { compareReplies, preludeFor } from '../store/support/compare.js';
 import { SCENARIOS, type Step } from '../store/support/corpus.js';
 import { toArgs } from '../store/support/args.js';
 import { encodeCommand } from '../../src/resp/encode.js';
 
-let redis: RedisServer;
-let embedded: EmbeddedUnderTest;
-
-before(async () => {
-  redis = await startRedis();
-  embedded = await startEmbeddedProxy({ l1Memory: 64 * 1024 * 1024 });
-});
-
-after(async () => {
-  await embedded?.stop();
-  await redis?.stop();
-});
+const servers = redisAndEmbedded();
 
 /** Writes `bytes` in slices of 1 to 97 bytes, each on its own event-loop turn. */
 async function writeInSlices(client: RawClient, bytes: Buffer): Promise<void> {
@@ -59,8 +47,8 @@ for (const [protocol, sliced] of [
       it(scenario.name, async () => {
         const prelude = preludeFor(protocol === 'RESP3');
         const all = [...prelude, ...scenario.steps];
-        const expected = await repliesFrom(redis.port, all, false);
-        const actual = await repliesFrom(embedded.port, all, sliced);
+        const expected = await repliesFrom(servers.redis.port, all, false);
+        const actual = await repliesFrom(servers.embedded.port, all, sliced);
         compareReplies(prelude, scenario.steps, expected, actual, protocol);
       });
     }
@@ -69,8 +57,8 @@ for (const [protocol, sliced] of [
 
 describe('embedded server vs redis-server: what the network adds', () => {
   const both = async (bytes: string | Buffer, count: number) => ({
-    ours: await replyThenClose(embedded.port, bytes, count),
-    theirs: await replyThenClose(redis.port, bytes, count),
+    ours: await replyThenClose(servers.embedded.port, bytes, count),
+    theirs: await replyThenClose(servers.redis.port, bytes, count),
   });
 
   it('answers inline commands, quoted arguments and empty lines like Redis', async () => {
@@ -89,7 +77,7 @@ describe('embedded server vs redis-server: what the network adds', () => {
     const { ours, theirs } = await both(pipeline, 3);
     assert.deepEqual(ours, { replies: ['+OK\r\n', '+OK\r\n'], closed: true });
     assert.deepEqual(ours, theirs);
-    const check = await RawClient.connect(embedded.port);
+    const check = await RawClient.connect(servers.embedded.port);
     assert.deepEqual(
       (await check.pipeline([['EXISTS', 'before-quit'], ['EXISTS', 'after-quit']])).map(String),
       [':1\r\n', ':0\r\n'],
@@ -106,7 +94,7 @@ describe('embedded server vs redis-server: what the network adds', () => {
   });
 
   it('keeps each connection\'s replies in request order under concurrent pipelines', async () => {
-    const clients = await Promise.all(Array.from({ length: 8 }, () => RawClient.connect(embedded.port)));
+    const clients = await Promise.all(Array.from({ length: 8 }, () => RawClient.connect(servers.embedded.port)));
     const results = await Promise.all(
       clients.map((client, c) => client.pipeline(Array.from({ length: 500 }, (_, i) => (i % 2 === 0 ? ['SET', `order:${c}`, String(i)] : ['GET', `order:${c}`])))),
     );

@@ -338,3 +338,68 @@ describe('sessions and connection commands', () => {
     assert.equal((run('SELECT', '1000') as RespError).message, 'ERR DB index is out of range');
   });
 });
+
+describe('messages for other clients, through Session.deliver', () => {
+  /** A second session whose out-of-band bytes are collected. */
+  function listener(store: Store): { session: Session; got: string[]; send: (...args: Arg[]) => string } {
+    const session = store.newSession();
+    const got: string[] = [];
+    session.deliver = (bytes) => got.push(bytes.toString('latin1'));
+    return { session, got, send: (...args) => store.execute(session, toArgs(args)).toString('latin1') };
+  }
+
+  it('delivers a published message to the subscriber, and none once its session ended', () => {
+    const { store, run } = harness();
+    const subscriber = listener(store);
+    assert.equal(subscriber.send('SUBSCRIBE', 'news'), '*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n');
+    assert.equal(run('PUBLISH', 'news', 'hi'), 1);
+    assert.deepEqual(subscriber.got, ['*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n']);
+    store.endSession(subscriber.session);
+    assert.equal(run('PUBLISH', 'news', 'again'), 0);
+    assert.equal(subscriber.got.length, 1);
+  });
+
+  it("appends a tracking client's own invalidation to its write's reply; another's goes to its sink", () => {
+    const { store, text } = harness();
+    const tracker = listener(store);
+    tracker.send('HELLO', '3');
+    tracker.send('CLIENT', 'TRACKING', 'on');
+    tracker.send('GET', 'k');
+    assert.equal(tracker.send('SET', 'k', '1'), '+OK\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n');
+    assert.deepEqual(tracker.got, []);
+    tracker.send('GET', 'k');
+    assert.equal(text('SET', 'k', '2'), '+OK\r\n');
+    assert.deepEqual(tracker.got, ['>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n']);
+  });
+
+  it('tells a tracking client of a key the budget evicted', () => {
+    const { store, run } = harness({ maxBytes: 64 * 1024 });
+    const tracker = listener(store);
+    run('SET', 'cold', 'x');
+    tracker.send('HELLO', '3');
+    tracker.send('CLIENT', 'TRACKING', 'on');
+    tracker.send('GET', 'cold');
+    for (let i = 0; i < 2000 && run('EXISTS', 'cold') === 1; i++) run('SET', `hot:${i}`, 'y'.repeat(100));
+    assert.equal(run('EXISTS', 'cold'), 0, 'evicted');
+    assert.deepEqual(tracker.got, ['>2\r\n$10\r\ninvalidate\r\n*1\r\n$4\r\ncold\r\n']);
+  });
+
+  it('holds BCAST invalidations until the end of the batch of input, one message per prefix', () => {
+    const { store, run } = harness();
+    const tracker = listener(store);
+    tracker.send('HELLO', '3');
+    tracker.send('CLIENT', 'TRACKING', 'on', 'BCAST', 'PREFIX', 'a:', 'PREFIX', 'b:');
+    run('SET', 'b:2', '1');
+    run('SET', 'a:1', '1');
+    run('SET', 'b:1', '1');
+    run('SET', 'c:1', '1');
+    assert.deepEqual(tracker.got, []);
+    store.broadcastInvalidations();
+    assert.deepEqual(tracker.got, [
+      '>2\r\n$10\r\ninvalidate\r\n*1\r\n$3\r\na:1\r\n',
+      '>2\r\n$10\r\ninvalidate\r\n*2\r\n$3\r\nb:1\r\n$3\r\nb:2\r\n',
+    ]);
+    store.broadcastInvalidations();
+    assert.equal(tracker.got.length, 2, 'each change told once');
+  });
+});

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { after, before } from 'node:test';
 import { DEFAULT_PROXY_CONFIG, type ProxyConfig, type RunningProxy } from '../../src/proxy/config.js';
 import { startProxy } from '../../src/proxy/server.js';
 import { encodeCommand, type CommandArg } from '../../src/resp/encode.js';
@@ -47,6 +48,23 @@ export async function startEmbeddedProxy(config: Partial<ProxyConfig> = {}): Pro
   const log: string[] = [];
   const proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, adminPort: 0, ...config, upstream: undefined }, (line) => log.push(line));
   return { proxy, port: proxy.port, log, stop: () => proxy.close() };
+}
+
+/**
+ * For a differential suite: a throwaway redis-server and an embedded server (64 MB), started
+ * before the suite's tests and stopped after them; read the fields inside the tests.
+ */
+export function redisAndEmbedded(): { redis: RedisServer; embedded: EmbeddedUnderTest } {
+  const servers = {} as { redis: RedisServer; embedded: EmbeddedUnderTest };
+  before(async () => {
+    servers.redis = await startRedis();
+    servers.embedded = await startEmbeddedProxy({ l1Memory: 64 * 1024 * 1024 });
+  });
+  after(async () => {
+    await servers.embedded?.stop();
+    await servers.redis?.stop();
+  });
+  return servers;
 }
 
 /** The admin server's address of a proxy under test, which must have one. */

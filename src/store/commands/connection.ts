@@ -23,7 +23,10 @@ import { REDIS_VERSION } from '../version.js';
 
 const ping: CommandHandler = (ctx) => {
   if (ctx.args.length > 2) return Errors.arity(ctx.name);
-  return ctx.args.length === 1 ? status('PONG') : bulk(text(ctx.args[1]));
+  const echoed = ctx.args.length === 1 ? undefined : bulk(text(ctx.args[1]));
+  // A subscribed RESP2 client can read only arrays: Redis answers it with one.
+  if (ctx.session.subscriptions.active && ctx.session.protocol === 2) return array([bulk('pong'), echoed ?? bulk('')]);
+  return echoed ?? status('PONG');
 };
 
 const echo: CommandHandler = (ctx) => bulk(text(ctx.args[1]));
@@ -117,6 +120,8 @@ const reset: CommandHandler = (ctx) => {
   session.transaction = undefined;
   session.transactionRefused = false;
   ctx.server.watches.unwatchAll(session);
+  ctx.server.tracking.disable(session);
+  ctx.server.pubsub.unsubscribeAll(session);
   return status('RESET');
 };
 
@@ -143,8 +148,22 @@ const clientSetinfo: CommandHandler = (ctx) => {
   return OK;
 };
 
+/** CLIENT LIST's flags, those that apply here, in Redis's order; N for none. */
+function clientFlags(session: Session): string {
+  const tracking = session.tracking;
+  let flags = '';
+  if (session.subscriptions.active) flags += 'P';
+  if (session.transaction !== undefined) flags += 'x';
+  if (tracking !== undefined) flags += 't';
+  if (tracking?.brokenRedirect) flags += 'R';
+  if (tracking?.bcast) flags += 'B';
+  if (session.watchTouched) flags += 'd';
+  return flags === '' ? 'N' : flags;
+}
+
 /** One line of CLIENT LIST, in Redis 7.2's field order; buffer sizes are not tracked and read 0. */
 export function clientInfoLine(session: Session, now: number): string {
+  const { channels, patterns, shardChannels } = session.subscriptions;
   const fields = [
     `id=${session.id}`,
     `addr=${session.connection.address ?? ''}`,
@@ -153,11 +172,11 @@ export function clientInfoLine(session: Session, now: number): string {
     `name=${session.name ?? ''}`,
     `age=${Math.max(0, Math.floor((now - session.createdAt) / 1000))}`,
     `idle=${Math.max(0, Math.floor((now - session.lastInteraction) / 1000))}`,
-    'flags=N',
+    `flags=${clientFlags(session)}`,
     `db=${session.db}`,
-    'sub=0',
-    'psub=0',
-    'ssub=0',
+    `sub=${channels.size}`,
+    `psub=${patterns.size}`,
+    `ssub=${shardChannels.size}`,
     `multi=${session.transaction?.length ?? -1}`,
     'qbuf=0',
     'qbuf-free=0',
@@ -172,7 +191,7 @@ export function clientInfoLine(session: Session, now: number): string {
     'events=r',
     `cmd=${session.lastCommand}`,
     'user=default',
-    'redir=-1',
+    `redir=${session.tracking?.redirect ?? -1}`,
     `resp=${session.protocol}`,
     `lib-name=${session.libName ?? ''}`,
     `lib-ver=${session.libVersion ?? ''}`,
@@ -182,14 +201,14 @@ export function clientInfoLine(session: Session, now: number): string {
 
 const clientInfo: CommandHandler = (ctx) => verbatim(clientInfoLine(ctx.session, ctx.now));
 
-/** CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]: every session here is "normal". */
+/** CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]: a session is "pubsub" while subscribed, else "normal". */
 const clientList: CommandHandler = (ctx) => {
   const args = ctx.args;
   let sessions = Array.from(ctx.server.sessions());
   if (args.length === 4 && isKeyword(args[2], 'type')) {
     const kind = text(args[3]).toLowerCase();
     if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(kind)) return error(`ERR Unknown client type '${cString(args[3])}'`);
-    if (kind !== 'normal') sessions = [];
+    sessions = kind === 'normal' || kind === 'pubsub' ? sessions.filter((session) => session.subscriptions.active === (kind === 'pubsub')) : [];
   } else if (args.length > 3 && isKeyword(args[2], 'id')) {
     const byId = new Map(sessions.map((session) => [BigInt(session.id), session]));
     sessions = [];
@@ -207,12 +226,18 @@ const clientList: CommandHandler = (ctx) => {
 
 const clientHelp: CommandHandler = () =>
   helpReply('CLIENT', [
+    ['CACHING (YES|NO)', 'Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.'],
+    ['GETREDIR', 'Return the client ID we are redirecting to when tracking is enabled.'],
     ['GETNAME', 'Return the name of the current connection.'],
     ['ID', 'Return the ID of the current connection.'],
     ['INFO', 'Return information about the current client connection.'],
     ['LIST [options ...]', 'Return information about client connections. Options:', '* TYPE (NORMAL|MASTER|REPLICA|PUBSUB)', '  Return clients of specified type.'],
     ['SETINFO <option> <value>', 'Set client meta attr. Options are:', '* LIB-NAME: the client lib name.', '* LIB-VER: the client lib version.'],
     ['SETNAME <name>', 'Assign the name <name> to the current connection.'],
+    // The usage runs over two lines, the second not indented as a description is.
+    ['TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]'],
+    ['         [OPTIN] [OPTOUT] [NOLOOP]', 'Control server assisted client side caching.'],
+    ['TRACKINGINFO', 'Report tracking status for the current connection.'],
   ]);
 
 /** addReplyHelp's layout: a title, each subcommand with its indented description, then HELP. */

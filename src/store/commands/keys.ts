@@ -108,13 +108,13 @@ function renameGeneric(ctx: CommandContext, onlyIfNew: boolean): Reply {
   const entry = ctx.db.getForWrite(source, ctx.now);
   if (entry === undefined) return Errors.noSuchKey;
   if (source === target) return onlyIfNew ? ZERO : OK;
-  if (ctx.db.getForWrite(target, ctx.now) !== undefined) {
-    if (onlyIfNew) return ZERO;
-    ctx.db.delete(target, ctx.now);
-  }
+  const replacing = ctx.db.getForWrite(target, ctx.now) !== undefined;
+  if (replacing && onlyIfNew) return ZERO;
   const expiresAt = entry.expiresAt;
   const moved = copyOf(entry);
+  // The source's change first, then the target's: the order of Redis's invalidations.
   ctx.db.delete(source, ctx.now);
+  if (replacing) ctx.db.delete(target, ctx.now);
   ctx.db.save(target, moved, expiresAt, ctx.now);
   return onlyIfNew ? ONE : OK;
 }

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { cString, INT_MAX, INT_MIN, isKeyword, lowerText, parseLongLong, text } from '../arguments.js';
 import type { CommandContext, CommandHandler, Server } from '../command-context.js';
-import { commandDocsReply, commandInfoReply, type CommandSpec } from '../command-spec.js';
+import { commandDocsReply, commandInfoReply, keyIndexes, type CommandSpec } from '../command-spec.js';
 import { globMatch } from '../glob.js';
 import { array, bulk, bulks, error, Errors, integer, map, OK, set, status, verbatim, type Reply } from '../reply.js';
 import { REDIS_VERSION } from '../version.js';
@@ -21,7 +21,7 @@ function flushOptionError(ctx: CommandContext): Reply | undefined {
 const flushdb: CommandHandler = (ctx) => {
   const failure = flushOptionError(ctx);
   if (failure !== undefined) return failure;
-  ctx.db.flush();
+  ctx.server.flushDatabase(ctx.db);
   return OK;
 };
 
@@ -92,7 +92,7 @@ const SECTIONS: Record<string, Section> = {
     ['cluster_connections', 0],
     ['maxclients', server.maxClients],
     ['blocked_clients', 0],
-    ['tracking_clients', 0],
+    ['tracking_clients', Array.from(server.sessions()).filter((session) => session.tracking !== undefined).length],
   ],
   memory: (server) => [
     ['used_memory', server.usedBytes],
@@ -116,6 +116,12 @@ const SECTIONS: Record<string, Section> = {
     ['evicted_keys', server.stats.evictedKeys],
     ['keyspace_hits', server.stats.keyspaceHits],
     ['keyspace_misses', server.stats.keyspaceMisses],
+    ['pubsub_channels', server.pubsub.channelCount('channel')],
+    ['pubsub_patterns', server.pubsub.patternCount],
+    ['pubsubshard_channels', server.pubsub.channelCount('shard')],
+    ['tracking_total_keys', server.tracking.keyCount],
+    ['tracking_total_items', server.tracking.itemCount],
+    ['tracking_total_prefixes', server.tracking.prefixCount],
   ],
   replication: () => [
     ['role', 'master'],
@@ -224,16 +230,9 @@ function getKeys(ctx: CommandContext, withFlags: boolean): Reply {
     return error('ERR Invalid number of arguments specified for command');
   }
   const found: Reply[] = [];
-  for (const keySpec of spec.keySpecs) {
-    if (!('index' in keySpec.begin) || !('lastKey' in keySpec.find)) continue;
-    const first = keySpec.begin.index;
-    const { lastKey, keyStep } = keySpec.find;
-    const last = lastKey >= 0 ? first + lastKey : args.length + lastKey;
-    for (let i = first; i <= last; i += keyStep) {
-      if (i >= args.length) continue;
-      const key = bulk(text(args[i]));
-      found.push(withFlags ? array([key, set(keyFlags(spec, keySpec.flags, args).map(status))]) : key);
-    }
+  for (const [i, keySpec] of keyIndexes(spec, args.length)) {
+    const key = bulk(text(args[i]));
+    found.push(withFlags ? array([key, set(keyFlags(spec, keySpec.flags, args).map(status))]) : key);
   }
   if (found.length === 0) {
     return spec.flags.includes('no_mandatory_keys') ? array([]) : error('ERR Invalid arguments specified for command');

@@ -35,7 +35,12 @@ const exec: CommandHandler = (ctx) => {
   ctx.server.watches.unwatchAll(session);
   if (refused) return error('EXECABORT Transaction discarded because of previous errors.');
   if (broken) return NULL_ARRAY;
-  return array(queued.map((args) => ctx.server.run(session, args)));
+  session.inExec = true;
+  try {
+    return array(queued.map((args) => ctx.server.run(session, args)));
+  } finally {
+    session.inExec = false;
+  }
 };
 
 const discard: CommandHandler = (ctx) => {
