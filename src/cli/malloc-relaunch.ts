@@ -15,9 +15,19 @@ import { MALLOC_ENV, onGlibc } from '../proxy/malloc-tuning.js';
 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-/** Whether `cachee <args>` should run in a child with the threshold fixed. */
-export function needsMallocRelaunch(args: readonly string[], env: NodeJS.ProcessEnv, glibc = onGlibc()): boolean {
-  return args[0] === 'start' && glibc && Object.keys(MALLOC_ENV).some((name) => env[name] === undefined);
+/**
+ * Whether `cachee <args>` should run in a child with the threshold fixed. Not under a debugger
+ * (`node --inspect`): it is this process that is being debugged, and the child would ask for the
+ * same inspector port.
+ */
+export function needsMallocRelaunch(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  glibc = onGlibc(),
+  nodeFlags: readonly string[] = process.execArgv,
+): boolean {
+  if (args[0] !== 'start' || !glibc || nodeFlags.some((flag) => flag.startsWith('--inspect'))) return false;
+  return Object.keys(MALLOC_ENV).some((name) => env[name] === undefined);
 }
 
 /** Runs this script again with MALLOC_ENV set; resolves to the exit code to end with. */

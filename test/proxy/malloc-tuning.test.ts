@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MALLOC_ENV, mallocNote, proxyProcessEnv } from '../../src/proxy/malloc-tuning.js';
+import { needsMallocRelaunch } from '../../src/cli/malloc-relaunch.js';
 
 const glibc = typeof (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime === 'string';
 
@@ -16,5 +17,13 @@ describe('glibc malloc tuning', () => {
     const note = mallocNote({});
     if (glibc) assert.match(note!, /MALLOC_MMAP_THRESHOLD_=131072/);
     else assert.equal(note, undefined);
+  });
+
+  it('relaunches `cachee start` alone, on glibc, when the threshold is not set, and not under a debugger', () => {
+    assert.equal(needsMallocRelaunch(['start', '--port', '1'], {}, true, []), true);
+    assert.equal(needsMallocRelaunch(['start'], { MALLOC_MMAP_THRESHOLD_: '65536' }, true, []), false);
+    assert.equal(needsMallocRelaunch(['status'], {}, true, []), false);
+    assert.equal(needsMallocRelaunch(['start'], {}, false, []), false);
+    assert.equal(needsMallocRelaunch(['start'], {}, true, ['--inspect=9229']), false);
   });
 });
