@@ -94,7 +94,7 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
 
   /**
    * The client closed its side: as Redis does, answer every command read before that, then close.
-   * A front whose replies come from elsewhere hurries them here (see ClientSession).
+   * A front whose replies come from elsewhere may pass the end on to it (see ClientSession).
    */
   protected inputEnded(): void {
     this.shutdown();
