@@ -68,6 +68,7 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
       data: (chunk) => (this.recording === undefined ? this.onData(chunk) : this.onRecordingInput(chunk)),
       drain: () => {
         if (!this.closing) this.client.resume();
+        this.drained();
       },
       end: () => this.inputEnded(),
     });
@@ -91,6 +92,18 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
 
   /** Releases what the connection holds besides its socket; runs once, on close. */
   protected released(): void {}
+
+  /** Every reply written has reached the kernel after some had to wait. */
+  protected drained(): void {}
+
+  /**
+   * Unwritten bytes past which this client is disconnected rather than buffered for (Redis's
+   * client-output-buffer-limit); none by default, since pausing its reads bounds what a client's
+   * own commands pile up. See StoreConnection for a client others' commands write to.
+   */
+  protected outputHardLimit(): number {
+    return Infinity;
+  }
 
   /**
    * The client closed its side: as Redis does, answer every command read before that, then close.
@@ -234,7 +247,9 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
 
   /** Writes what `out` holds now: before bytes that go to the socket past `out`. */
   protected flushNow(): void {
-    if (this.out.flush() > this.outputHighWater) this.client.pause();
+    const queued = this.out.flush();
+    if (queued > this.outputHardLimit()) this.destroy();
+    else if (queued > this.outputHighWater) this.client.pause();
   }
 
   /** Ends the connection once nothing is owed; else the flush that writes the last replies does. */

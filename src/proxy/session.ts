@@ -31,6 +31,9 @@ import type { ReadTicket } from '../tier/read-guard.js';
 import { isErrorReply, type Expectation, type UpstreamConnection } from '../tier/redis-connection.js';
 
 
+/** Raw mode: unwritten bytes past which the proxy stops reading from Redis (see enterRawMode). */
+const RAW_BACKLOG = 1024 * 1024;
+
 /** A forwarded command's place in the reply order when it gets no reply at all. */
 const NO_REPLY = Buffer.alloc(0);
 
@@ -746,6 +749,9 @@ export class ClientSession extends ClientConnection {
       this.releaseReady();
       this.flushNow();
       this.client.write(chunk);
+      // A subscriber that stops reading: Redis holds what follows, and applies its own output
+      // limit (it closes the connection, and so the proxy this client's), as it would directly.
+      if (this.client.writableLength > RAW_BACKLOG) upstream.pauseReading();
     });
     upstream.writeRaw(raw);
   }
@@ -812,6 +818,10 @@ export class ClientSession extends ClientConnection {
     if (this.upstream?.alive !== true) return;
     this.upstreamEnded = true;
     this.upstream.close();
+  }
+
+  protected override drained(): void {
+    if (this.raw) this.upstream?.resumeReading();
   }
 
   protected override released(): void {

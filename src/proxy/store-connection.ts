@@ -16,6 +16,13 @@ function peerAddress(address: string | undefined, port: number | undefined): str
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/**
+ * A subscriber's unwritten bytes past which it is disconnected: Redis's default hard limit for
+ * the pubsub class (client-output-buffer-limit pubsub 32mb). Publishers do not wait for a
+ * subscriber that stops reading, so without it the process would buffer for it without end.
+ */
+const SUBSCRIBER_OUTPUT_LIMIT = 32 * 1024 * 1024;
+
 export class StoreConnection extends ClientConnection {
   private readonly session: Session;
 
@@ -59,6 +66,10 @@ export class StoreConnection extends ClientConnection {
     if (!this.session.closeAfterReply) return true;
     this.closing = true;
     return false;
+  }
+
+  protected override outputHardLimit(): number {
+    return this.session.subscriptions.active ? SUBSCRIBER_OUTPUT_LIMIT : Infinity;
   }
 
   protected override released(): void {

@@ -171,6 +171,15 @@ export class UpstreamConnection {
     if (this.outstanding === 0) this.drainScannerToRaw();
   }
 
+  /** Stops reading from Redis (raw mode, while the client leaves a backlog): Redis then buffers, up to its own limits. */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
+  }
+
   /** Writes client bytes straight through (raw mode). */
   writeRaw(bytes: Buffer): void {
     if (this.dead === undefined) this.socket.write(bytes);

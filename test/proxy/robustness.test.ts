@@ -244,3 +244,44 @@ describe('blocking commands past the upstream deadline', () => {
     client.close();
   });
 });
+
+describe('a subscriber that stops reading', () => {
+  /** Subscribes on `subscriberPort`, stops reading, publishes 60 MB on `publisherPort`; resolves with NUMSUB after. */
+  async function floodStalledSubscriber(subscriberPort: number, publisherPort: number, channel: string): Promise<RawClient> {
+    const subscriber = await RawClient.connect(subscriberPort);
+    assert.match(s(await subscriber.call('SUBSCRIBE', channel)), /^\*3\r\n\$9\r\nsubscribe\r\n/);
+    subscriber.socket.pause();
+    const publisher = await RawClient.connect(publisherPort);
+    const message = 'm'.repeat(100_000);
+    for (let i = 0; i < 600 && s(await publisher.call('PUBLISH', channel, message)) !== ':0\r\n'; i++);
+    await waitFor(async () => s(await publisher.call('PUBSUB', 'NUMSUB', channel)) === `*2\r\n$${channel.length}\r\n${channel}\r\n:0\r\n`, 10_000, 'the subscriber to be disconnected');
+    publisher.close();
+    return subscriber;
+  }
+
+  it('is disconnected by the embedded store past 32 MB unwritten, as Redis does, and the others go on', async () => {
+    const embedded = await startEmbeddedProxy({ l1Memory: 64 * 1024 * 1024 });
+    const reference = await startRedis();
+    try {
+      for (const port of [reference.port, embedded.port]) (await floodStalledSubscriber(port, port, 'flood')).close();
+      const other = await RawClient.connect(embedded.port);
+      assert.equal(s(await other.call('PING')), '+PONG\r\n');
+      other.close();
+    } finally {
+      await embedded.stop();
+      await reference.stop();
+    }
+  });
+
+  it('through the proxy, leaves the backlog to Redis, whose own limit then disconnects it', async () => {
+    const env = await startProxyOverRedis();
+    try {
+      (await floodStalledSubscriber(env.port, env.redis.port, 'flood')).close();
+      const other = await RawClient.connect(env.port);
+      assert.equal(s(await other.call('PING')), '+PONG\r\n');
+      other.close();
+    } finally {
+      await env.stop();
+    }
+  });
+});
