@@ -248,6 +248,8 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
   /** Writes what `out` holds now: before bytes that go to the socket past `out`. */
   protected flushNow(): void {
     const queued = this.out.flush();
+    // Zero on the hit path: the kernel took it all.
+    if (queued === 0) return;
     if (queued > this.outputHardLimit()) this.destroy();
     else if (queued > this.outputHighWater) this.client.pause();
   }
