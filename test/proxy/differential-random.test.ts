@@ -191,7 +191,8 @@ for (const [mode, redisArgs] of MODES) describe(`proxy vs Redis, byte for byte, 
     );
     const info = (await clients[0][0].call('INFO', 'cachee')).toString('latin1');
     const hits = Number(/l1_hits:(\d+)/.exec(info)?.[1]);
-    assert.ok(hits > 1000, `L1 answered reads (${hits} hits)`);
+    // About four a history (900-1,300 in 300); one a history would still show L1 at work.
+    assert.ok(hits > RANDOM_RUNS, `L1 answered reads (${hits} hits in ${RANDOM_RUNS} histories)`);
   });
 });
 
