@@ -236,8 +236,9 @@ describe('blocking commands past the upstream deadline', () => {
     const client = await RawClient.connect(env.port);
     const stall = await RawClient.connect(env.redis.port);
     // Redis answers nobody while this runs.
-    const script = stall.call('EVAL', 'local t = redis.call("TIME"); while true do local n = redis.call("TIME"); if (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 800000 then break end end', '0');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const script = stall.call('EVAL', 'local t = redis.call("TIME"); while true do local n = redis.call("TIME"); if (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 1500000 then break end end', '0');
+    // Time for Redis to start the script; the GET below then waits behind it.
+    await new Promise((resolve) => setTimeout(resolve, 150));
     assert.match(s(await client.call('GET', 'block:any')), /^-ERR upstream unavailable: no reply within 300 ms/);
     await script;
     stall.close();
