@@ -130,6 +130,7 @@ export function parseCommandSpec(v: InfoValue): CommandSpec | undefined {
     if (parsed === undefined) spec.flags.add(UNKNOWN_KEYSPEC);
     else spec.keySpecs.push(parsed);
   }
+  if (BLOCKING_UNFLAGGED.has(spec.name)) spec.flags.add('blocking');
   if (items.length < 9) {
     // No key specs element: an upstream from before Redis 7 (see the top of this file).
     spec.flags.add(LEGACY_RANGE);
@@ -252,7 +253,7 @@ export class CommandTable {
       result.unknownKeys = true;
       return result;
     }
-    result.blocking = spec.flags.has('blocking') || BLOCKING_UNFLAGGED.has(spec.name);
+    result.blocking = spec.flags.has('blocking');
     const keysUnknown = spec.flags.has(UNKNOWN_KEYSPEC);
     if (keysUnknown) result.unknownKeys = true;
     const commandWrites = spec.flags.has('write');

@@ -66,6 +66,8 @@ export class Tracking {
   private readonly readers = new Map<string, Set<number>>();
   /** BCAST prefix -> its clients and the keys changed under it. */
   private readonly prefixes = new Map<string, BroadcastPrefix>();
+  /** Some prefix has changed keys since the last broadcast (its fast exit, run after every input). */
+  private broadcastOwed = false;
   /**
    * The client whose command runs now (Redis's current_client), if it tracks (set by the store,
    * or by `enable` for a command that turns tracking on): its own invalidations wait for its reply.
@@ -197,7 +199,8 @@ export class Tracking {
 
   /** Tells each BCAST client the keys changed under its prefixes since the last call. */
   broadcast(): void {
-    if (this.prefixes.size === 0) return;
+    if (!this.broadcastOwed) return;
+    this.broadcastOwed = false;
     for (const prefix of [...this.prefixes.keys()].sort(byteOrder)) {
       const entry = this.prefixes.get(prefix)!;
       if (entry.changed.size === 0) continue;
@@ -236,7 +239,9 @@ export class Tracking {
 
   private rememberForBroadcast(key: string, writer: Session | undefined): void {
     for (const [prefix, entry] of this.prefixes) {
-      if (key.startsWith(prefix)) entry.changed.set(key, writer);
+      if (!key.startsWith(prefix)) continue;
+      entry.changed.set(key, writer);
+      this.broadcastOwed = true;
     }
   }
 
