@@ -156,6 +156,11 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
     }
   }
 
+  /** The connection is gone (`destroy` ran). */
+  protected get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Whether CACHEE RECORD made this connection a feed: the caller stops handling its input. */
   protected get recordingActive(): boolean {
     return this.recording !== undefined;
