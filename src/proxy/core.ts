@@ -13,7 +13,7 @@ import { cacheeInfoSection, ProxyStats, type InvalidationState, type UpstreamSta
 import { ReadGuard } from '../tier/read-guard.js';
 import { UpstreamConnection, type UpstreamTarget } from '../tier/redis-connection.js';
 import { encodeCommand } from '../resp/encode.js';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { samePassword } from '../store/password.js';
 
 export interface UpstreamHooks {
   onClose?: (error: Error) => void;
@@ -23,9 +23,6 @@ export interface UpstreamHooks {
   /** Every handshake command was accepted: the connection is the client's again. */
   onReady?: () => void;
 }
-
-/** How Redis answers a connection that has not authenticated. */
-export const NOAUTH = Buffer.from('-NOAUTH Authentication required.\r\n');
 
 export class ProxyCore implements RecordingHost {
   readonly cache: ReplyCache | undefined;
@@ -210,10 +207,4 @@ export class ProxyCore implements RecordingHost {
     const { stats } = this;
     return cacheeInfoSection(this.figures(), { l1: stats.l1Latency, l2: stats.l2Latency }, stats.evictionRate, { l1_stale_hits: stats.l1StaleHits, ...AccessRecorder.info(this) });
   }
-}
-
-/** Compares in time independent of where they differ (digests: of equal length). */
-function samePassword(given: Buffer, expected: string): boolean {
-  const digest = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }

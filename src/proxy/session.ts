@@ -16,10 +16,10 @@
  * buffer; everything answered while handling one chunk of input is written in one socket write.
  */
 import type net from 'node:net';
-import { ClientConnection, errorReply } from './client-connection.js';
+import { ClientConnection, errorReply, NOAUTH } from './client-connection.js';
 import { CACHEABLE_READS, changesAccess, isClientTracking, keyword, NO_AUTH_COMMANDS, SESSION_STATE_COMMANDS, switchesToRawMode } from './commands.js';
 import { ConnectionState, helloAuthIndex } from './connection-state.js';
-import { NOAUTH, type ProxyCore } from './core.js';
+import type { ProxyCore } from './core.js';
 import { parseRecordCommand } from './recording.js';
 import { getVariantNumber, getVariantOf, ReplyCache, variantPrefix } from './reply-cache.js';
 import type { ReplyArena } from './reply-arena.js';
