@@ -494,6 +494,7 @@ export class ClientSession extends ClientConnection {
     this.inputHeld = true;
     void core.askUpstream(this.state.handshake(), ['MONITOR']).then((reply) => {
       if (this.isClosed) return;
+      this.inputHeld = false;
       if (!isErrorReply(reply)) this.emit(this.answerCachee(core, args, protocol));
       else if (reply.subarray(0, 8).equals(NOAUTH.subarray(0, 8))) this.emit(NOAUTH);
       else this.emit(errorReply("NOPERM this user has no permissions to run the 'cachee|record' command (it needs MONITOR's)"));
