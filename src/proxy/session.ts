@@ -307,7 +307,10 @@ export class ClientSession extends ClientConnection {
       case 'info':
         if (isInfoCachee(args) && !this.inMulti) {
           // Redis says whether this client may run INFO; its section (empty) is replaced with ours.
-          this.forward(raw, batch, expectations, (reply) => (isErrorReply(reply) ? undefined : encodeBulkString(core.infoSection())));
+          // While Redis is down (when the section matters most), any client it authenticated may.
+          const section = () => encodeBulkString(core.infoSection());
+          const user = this.state.user;
+          this.forward(raw, batch, expectations, (reply) => (isErrorReply(reply) ? undefined : section()), () => (user === undefined ? undefined : section()));
           return;
         }
         break;

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { DEFAULT_PROXY_CONFIG, type RunningProxy } from '../../src/proxy/config.js';
 import { startProxy } from '../../src/proxy/server.js';
