@@ -118,8 +118,8 @@ export class ProxyCore implements RecordingHost {
           if (raw[0] === 0x2d) {
             const error = raw.toString('latin1', 1).trim();
             refused = true;
-            connection.destroy(new Error(`upstream refused ${command[0]}: ${error}`));
             hooks.onRefused?.(command[0].toString('latin1'), error);
+            connection.destroy(new Error(`upstream refused ${command[0]}: ${error}`));
           } else if (answered === handshake.length && !refused) {
             hooks.onReady?.();
           }
