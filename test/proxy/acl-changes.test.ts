@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { DEFAULT_PROXY_CONFIG, type RunningProxy } from '../../src/proxy/config.js';
-import { startProxy } from '../../src/proxy/server.js';
-import { infoField, RawClient, waitFor } from '../support/proxy.js';
+import type { RunningProxy } from '../../src/proxy/config.js';
+import { infoField, RawClient, startTrackingProxy, waitFor } from '../support/proxy.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 
 const s = (b: Buffer | undefined) => b?.toString('latin1');
@@ -22,12 +21,10 @@ describe('ACL changes while a client is connected through the proxy', () => {
   let direct: RawClient;
   let admin: RawClient;
   let alice: RawClient;
-  const log: string[] = [];
 
   before(async () => {
     redis = await startRedis();
-    proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, adminPort: undefined, upstream: redis.url, l1Ttl: 60_000 }, (line) => log.push(line));
-    await waitFor(() => log.some((line) => line.startsWith('invalidation: tracking')), 5000, 'tracking');
+    ({ proxy } = await startTrackingProxy({ upstream: redis.url, l1Ttl: 60_000 }));
     direct = await RawClient.connect(redis.port);
     admin = await RawClient.connect(proxy.port);
   });
@@ -100,14 +97,13 @@ describe('ACL changes while a client is connected through the proxy', () => {
 describe('an upstream user that may not read the ACL', () => {
   let redis: RedisServer;
   let proxy: RunningProxy;
-  const log: string[] = [];
+  let log: string[];
   before(async () => {
     redis = await startRedis();
     const direct = await RawClient.connect(redis.port);
     await direct.call('ACL', 'SETUSER', 'cachee', 'on', '>pw', '~*', '&*', '+@all', '-acl');
     direct.close();
-    proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, adminPort: undefined, upstream: `redis://cachee:pw@127.0.0.1:${redis.port}` }, (line) => log.push(line));
-    await waitFor(() => log.some((line) => line.startsWith('invalidation: tracking')), 5000, 'tracking');
+    ({ proxy, log } = await startTrackingProxy({ upstream: `redis://cachee:pw@127.0.0.1:${redis.port}` }));
   });
   after(async () => {
     await proxy?.close();

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { DEFAULT_PROXY_CONFIG, type RunningProxy } from '../../src/proxy/config.js';
 import { startProxy } from '../../src/proxy/server.js';
-import { infoField, RawClient, startEmbeddedProxy, startProxyOverRedis, waitFor, type EmbeddedUnderTest, type ProxyUnderTest } from '../support/proxy.js';
+import { infoField, RawClient, startEmbeddedProxy, startProxyOverRedis, startTrackingProxy, type EmbeddedUnderTest, type ProxyUnderTest } from '../support/proxy.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 
 const s = (b: Buffer | undefined) => b?.toString('latin1');
@@ -34,14 +34,22 @@ async function hits(client: RawClient): Promise<number> {
   return Number(infoField(await client.call('INFO', 'cachee'), 'l1_hits'));
 }
 
+/** `owner` (authenticated) writes `key` and reads it twice: the second read is an L1 hit. */
+async function fillL1(owner: RawClient, key: string, value: string): Promise<void> {
+  const bulk = `$${value.length}\r\n${value}\r\n`;
+  assert.equal(s(await owner.call('SET', key, value)), '+OK\r\n');
+  assert.equal(s(await owner.call('GET', key)), bulk);
+  const before = await hits(owner);
+  assert.equal(s(await owner.call('GET', key)), bulk);
+  assert.equal(await hits(owner), before + 1, 'the key is in L1');
+}
+
 describe('the proxy, a Redis with requirepass, and the URL\'s credentials', () => {
   let redis: RedisServer;
   let proxy: RunningProxy;
-  const log: string[] = [];
   before(async () => {
     redis = await startRedis(['--requirepass', 's3cret']);
-    proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, adminPort: undefined, upstream: `redis://:s3cret@127.0.0.1:${redis.port}` }, (line) => log.push(line));
-    await waitFor(() => log.some((line) => line.startsWith('invalidation: tracking')), 5000, 'tracking');
+    ({ proxy } = await startTrackingProxy({ upstream: `redis://:s3cret@127.0.0.1:${redis.port}` }));
   });
   after(async () => {
     await proxy?.close();
@@ -53,11 +61,7 @@ describe('the proxy, a Redis with requirepass, and the URL\'s credentials', () =
     const stranger = await RawClient.connect(proxy.port);
     try {
       assert.equal(s(await owner.call('AUTH', 's3cret')), '+OK\r\n');
-      assert.equal(s(await owner.call('SET', 'secret:1', 'v1')), '+OK\r\n');
-      assert.equal(s(await owner.call('GET', 'secret:1')), '$2\r\nv1\r\n');
-      const before = await hits(owner);
-      assert.equal(s(await owner.call('GET', 'secret:1')), '$2\r\nv1\r\n');
-      assert.equal(await hits(owner), before + 1, 'the key is in L1');
+      await fillL1(owner, 'secret:1', 'v1');
       await assertRefusedBeforeAuth(stranger, 'secret:1');
       assert.equal(s(await owner.call('GET', 'secret:1')), '$2\r\nv1\r\n', 'the refused write did not happen');
     } finally {
@@ -112,15 +116,13 @@ describe('the proxy with --requirepass', () => {
   let redis: RedisServer;
   let proxy: RunningProxy;
   let direct: RawClient;
-  const log: string[] = [];
   before(async () => {
     // The upstream's default user needs no password: without a check of its own, the proxy
     // would let anyone through as `default`.
     redis = await startRedis();
     direct = await RawClient.connect(redis.port);
     assert.equal(s(await direct.call('ACL', 'SETUSER', 'alice', 'on', '>alicepw', '~*', '+@all')), '+OK\r\n');
-    proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, adminPort: undefined, upstream: redis.url, requirepass: 'proxypw' }, (line) => log.push(line));
-    await waitFor(() => log.some((line) => line.startsWith('invalidation: tracking')), 5000, 'tracking');
+    ({ proxy } = await startTrackingProxy({ upstream: redis.url, requirepass: 'proxypw' }));
   });
   after(async () => {
     direct?.close();
@@ -133,11 +135,7 @@ describe('the proxy with --requirepass', () => {
     const stranger = await RawClient.connect(proxy.port);
     try {
       assert.equal(s(await owner.call('AUTH', 'proxypw')), '+OK\r\n');
-      assert.equal(s(await owner.call('SET', 'k', 'v')), '+OK\r\n');
-      assert.equal(s(await owner.call('GET', 'k')), '$1\r\nv\r\n');
-      const before = await hits(owner);
-      assert.equal(s(await owner.call('GET', 'k')), '$1\r\nv\r\n');
-      assert.equal(await hits(owner), before + 1, 'the key is in L1');
+      await fillL1(owner, 'k', 'v');
       await assertRefusedBeforeAuth(stranger, 'k');
       assert.equal(s(await stranger.call('MULTI')), NOAUTH);
       assert.equal(s(await stranger.call('HELLO', '3')), NOAUTH_HELLO);
