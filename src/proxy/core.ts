@@ -1,7 +1,8 @@
 /**
  * What every client session of one proxy shares: the upstream's address and command table, L1
- * and its read guard, the invalidation listener's verdict on whether L1 can be trusted, and the
- * counters.
+ * and its read guard, the verdicts of the invalidation listener and of the ACL watch on whether
+ * L1 can be trusted, who a new client is (and the proxy's own `default` user under
+ * --requirepass), and the counters.
  */
 import type { ProxyConfig } from './config.js';
 import type { CommandTable } from './command-table.js';

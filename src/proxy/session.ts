@@ -12,6 +12,11 @@
  * SELECT, HELLO, AUTH or CLIENT TRACKING queued in MULTI takes effect here when EXEC's reply
  * shows it ran.
  *
+ * Who the client is: what a new connection to Redis is, until Redis accepts its AUTH (passed
+ * on). Under --requirepass the proxy itself refuses (NOAUTH) a client that has not authenticated,
+ * maps `AUTH <its password>` to the URL's credentials, and holds what is pipelined behind an AUTH
+ * until Redis answers it. L1, INFO cachee and CACHEE RECORD answer only whom Redis would.
+ *
  * Hit path: parse a frame, look the key up, copy the stored reply bytes into the client's reply
  * buffer; everything answered while handling one chunk of input is written in one socket write.
  */
