@@ -503,9 +503,11 @@ export class ClientSession extends ClientConnection {
     void core.askUpstream(this.state.handshake(), ['MONITOR']).then((reply) => {
       if (this.isClosed) return;
       this.inputHeld = false;
+      const refusal = reply.toString('latin1', 0, 8);
       if (!isErrorReply(reply)) this.emit(this.answerCachee(core, args, protocol));
-      else if (reply.subarray(0, 8).equals(NOAUTH.subarray(0, 8))) this.emit(NOAUTH);
-      else this.emit(errorReply("NOPERM this user has no permissions to run the 'cachee|record' command (it needs MONITOR's)"));
+      else if (refusal === '-NOAUTH ') this.emit(NOAUTH);
+      else if (refusal === '-NOPERM ') this.emit(errorReply("NOPERM this user has no permissions to run the 'cachee|record' command (it needs MONITOR's)"));
+      else this.emit(errorReply(`ERR CACHEE RECORD could not ask the upstream whether this user may run MONITOR: ${reply.toString('latin1', 1).trim()}`));
       this.releaseInput();
     });
   }
