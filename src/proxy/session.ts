@@ -159,7 +159,9 @@ export class ClientSession extends ClientConnection {
       return;
     }
     if (this.inputHeld) {
+      // Bytes read before the pause took effect; no more until the input is released.
       this.parser.feed(this.kept(chunk));
+      this.client.pause();
       return;
     }
     const fastEnd = this.parser.bufferedBytes === 0 ? this.scanGets(chunk, this.batch, this.expectations) : 0;
@@ -499,7 +501,7 @@ export class ClientSession extends ClientConnection {
       this.emit(this.answerCachee(core, args, protocol));
       return;
     }
-    this.inputHeld = true;
+    this.holdInput();
     void core.askUpstream(this.state.handshake(), ['MONITOR']).then((reply) => {
       if (this.isClosed) return;
       this.inputHeld = false;
@@ -512,11 +514,18 @@ export class ClientSession extends ClientConnection {
     });
   }
 
+  /** Holds input (see `inputHeld`): no more is read from the socket until `releaseInput`. */
+  private holdInput(): void {
+    this.inputHeld = true;
+    this.client.pause();
+  }
+
   /** Reads the input held (see `inputHeld`), after the event that released it is handled. */
   private releaseInput(): void {
     this.inputHeld = false;
     setImmediate(() => {
       if (this.isClosed || this.inputHeld) return;
+      if (!this.closing) this.client.resume();
       this.handleParsed(!this.recordingActive);
       if (this.inputClosed && !this.inputHeld) this.endInput();
     });
@@ -732,11 +741,11 @@ export class ClientSession extends ClientConnection {
     });
   }
 
-  /** `holdInput`: the commands after this one wait, unread, for its answer (see `inputHeld`). */
-  private forwardStateChange(name: string, args: Buffer[], raw: Buffer, batch: Buffer[], expectations: Expectation[], holdInput = false): void {
+  /** `hold`: the commands after this one wait, unread, for its answer (see `inputHeld`). */
+  private forwardStateChange(name: string, args: Buffer[], raw: Buffer, batch: Buffer[], expectations: Expectation[], hold = false): void {
     this.stateChangesInFlight++;
     const place = this.multiQueued;
-    if (holdInput) this.inputHeld = true;
+    if (hold) this.holdInput();
     this.forward(
       raw,
       batch,
@@ -749,11 +758,11 @@ export class ClientSession extends ClientConnection {
         }
         this.stateChangesInFlight--;
         if (!isErrorReply(reply)) this.applyStateChange(name, args);
-        if (holdInput) this.releaseInput();
+        if (hold) this.releaseInput();
       },
       () => {
         this.stateChangesInFlight--;
-        if (holdInput) this.releaseInput();
+        if (hold) this.releaseInput();
       },
     );
   }
