@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { DEFAULT_PROXY_CONFIG, type RunningProxy } from '../../src/proxy/config.js';
 import { startProxy } from '../../src/proxy/server.js';
-import { infoField, RawClient, startEmbeddedProxy, startProxyOverRedis, startTrackingProxy, type EmbeddedUnderTest, type ProxyUnderTest } from '../support/proxy.js';
+import { infoField, RawClient, sendThenHalfClose, startEmbeddedProxy, startProxyOverRedis, startTrackingProxy, type EmbeddedUnderTest, type ProxyUnderTest } from '../support/proxy.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 
 const s = (b: Buffer | undefined) => b?.toString('latin1');
@@ -161,6 +161,22 @@ describe('the proxy with --requirepass', () => {
     } finally {
       client.close();
     }
+  });
+
+  it('answers everything pipelined behind the AUTH, in order, even when the client closes its side after', async () => {
+    const client = await RawClient.connect(proxy.port);
+    try {
+      const gets = Array.from({ length: 2000 }, () => ['GET', 'k']);
+      const replies = await client.pipeline([['AUTH', 'alice', 'alicepw'], ...gets, ['PING']]);
+      assert.equal(replies.length, 2002);
+      assert.equal(s(replies[0]), '+OK\r\n');
+      assert.ok(replies.slice(1, 2001).every((reply) => s(reply) === '$1\r\nv\r\n'));
+      assert.equal(s(replies[2001]), '+PONG\r\n');
+    } finally {
+      client.close();
+    }
+    const all = await sendThenHalfClose(proxy.port, '*3\r\n$4\r\nAUTH\r\n$5\r\nalice\r\n$7\r\nalicepw\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n');
+    assert.equal(all, '+OK\r\n$1\r\nv\r\n+PONG\r\n');
   });
 
   it('needs the password in the same way through ioredis', async () => {
