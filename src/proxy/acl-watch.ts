@@ -1,14 +1,18 @@
 /**
  * Follows the upstream's users and permissions, so that L1 never answers a client with what
  * Redis would now refuse it. Redis reports no ACL change (CLIENT TRACKING covers keys, not
- * users), so the watch reads `ACL LIST` every ACL_POLL_MS on a connection of its own (with the
- * URL's credentials) and reports any difference: the proxy then flushes L1, which refills only
- * with replies Redis gave under the new rules. While it cannot read the list (connection down,
- * NOPERM), it reports the ACL as not followed and L1 answers no one.
+ * users), so the watch reads, every ACL_POLL_MS on a connection of its own (with the URL's
+ * credentials), `ACL LIST` and how many times the commands that change it have run (`INFO
+ * commandstats`: ACL SETUSER, DELUSER, LOAD, CONFIG SET), and reports any difference: the proxy
+ * then flushes L1, which refills only with replies Redis gave under the new rules. The counts
+ * catch a change undone between two reads, which leaves the list as it was (a grant, a read
+ * under it, its revocation). While the watch cannot read the list (connection down, NOPERM), it
+ * reports the ACL as not followed and L1 answers no one.
  *
- * Cost: one `ACL LIST` per ACL_POLL_MS: with 2 users, 60 bytes, 100 users, 11 KB; Redis 7.0
- * answers it in about the time of a PING (measured with redis-benchmark -c 1 on the dev VM).
- * An upstream without ACLs (before Redis 6: `ACL` is an unknown command) has nothing to follow.
+ * Cost: one `ACL LIST` and one `INFO commandstats` per ACL_POLL_MS. ACL LIST: with 2 users, 60
+ * bytes, 100 users, 11 KB; Redis 7.0 answers it in about the time of a PING (redis-benchmark -c 1
+ * on the dev VM). An upstream without ACLs (before Redis 6: `ACL` is an unknown command) has
+ * nothing to follow.
  */
 import { decodeReply } from '../resp/decode.js';
 import { UpstreamConnection, type UpstreamTarget } from '../tier/redis-connection.js';
@@ -17,25 +21,39 @@ import { authenticate } from '../tier/upstream-auth.js';
 /** How often the list is read: the bound on how long a change made beside the proxy goes unseen. */
 export const ACL_POLL_MS = 100;
 
-/** `ACL LIST`'s reply; 'none' for an upstream without ACLs. */
-export type AclSnapshot = Buffer | 'none';
+/**
+ * `ACL LIST`'s reply and the counts of the commands that change it (empty when INFO is
+ * refused); 'none' for an upstream without ACLs.
+ */
+export type AclSnapshot = { list: Buffer; changes: string } | 'none';
+
+/** INFO commandstats lines of the commands that change users or the default user's password. */
+const ACL_CHANGES = /^cmdstat_(?:acl\|setuser|acl\|deluser|acl\|load|config\|set):calls=\d+/gm;
 
 /** The upstream user may not read the ACL (NOPERM): changes cannot be followed. */
 export class AclUnreadable extends Error {}
 
 /** Reads the ACL on an authenticated connection. */
 export async function readAcl(connection: UpstreamConnection): Promise<AclSnapshot> {
-  const reply = await connection.call(['ACL', 'LIST']);
-  if (reply[0] !== 0x2d) return Buffer.from(reply);
-  const error = reply.toString('latin1', 1).trim();
-  if (/^ERR unknown command/i.test(error)) return 'none';
-  throw new AclUnreadable(`the upstream user may not run ACL LIST (${error})`);
+  const [reply, stats] = await Promise.all([connection.call(['ACL', 'LIST']), connection.call(['INFO', 'commandstats'])]);
+  if (reply[0] === 0x2d) {
+    const error = reply.toString('latin1', 1).trim();
+    if (/^ERR unknown command/i.test(error)) return 'none';
+    throw new AclUnreadable(`the upstream user may not run ACL LIST (${error})`);
+  }
+  const changes = stats[0] === 0x2d ? '' : (stats.toString('latin1').match(ACL_CHANGES) ?? []).join(',');
+  return { list: Buffer.from(reply), changes };
+}
+
+function sameAcl(a: AclSnapshot | undefined, b: AclSnapshot): boolean {
+  if (a === undefined || a === 'none' || b === 'none') return a === b;
+  return a.changes === b.changes && a.list.equals(b.list);
 }
 
 /** Whether the `default` user is on and needs no password, by the ACL (undefined: no ACL to tell). */
 export function defaultUserOpenIn(acl: AclSnapshot): boolean | undefined {
   if (acl === 'none') return undefined;
-  const lines = decodeReply(acl);
+  const lines = decodeReply(acl.list);
   if (!Array.isArray(lines)) return undefined;
   for (const line of lines) {
     const words = String(line).split(' ');
@@ -110,7 +128,7 @@ export class AclWatch {
     try {
       const acl = await readAcl(await this.open());
       if (this.closed) return;
-      if (acl === 'none' || this.last === undefined || this.last === 'none' || !acl.equals(this.last)) {
+      if (!sameAcl(this.last, acl)) {
         this.last = acl;
         this.options.onChange(acl);
       }
