@@ -110,13 +110,12 @@ async function startUpstreamProxy(config: ProxyConfig, upstream: string, log: Lo
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+  const core = new ProxyCore(config, target, probe.table, probe.defaultUserOpen);
+  if (probe.locked) return relayOnly(config, core, where, log);
   const legacy = probe.table.legacyRanges
     ? ' (no key specs, as before Redis 7: keys from first/last/step; a write by a command with movable keys, such as EVAL, flushes L1)'
     : '';
   log(`upstream ${where}: ${probe.table.size} commands known${legacy}`);
-
-  const core = new ProxyCore(config, target, probe.table, probe.defaultUserOpen);
-  if (probe.locked) return relayOnly(config, core, where, log);
   const aclWatch = watchAcl(config, core, target, probe.acl, log);
   const listener = new InvalidationListener({
     target,
