@@ -25,6 +25,8 @@ export interface RecordOptions {
   durationMs: number;
   /** For connecting and for the proxy's first answer. */
   timeoutMs: number;
+  /** AUTH to send first (see proxyClientAuth). */
+  auth?: readonly string[];
 }
 
 export interface RecordSummary {
@@ -161,7 +163,7 @@ function streamFeed(
 
 export async function runRecord(options: RecordOptions, deps: CliDeps): Promise<number> {
   const address = formatAddress(options.host, options.port);
-  const socket = await connectToProxy('cachee record', options.host, options.port, options.timeoutMs);
+  const socket = await connectToProxy('cachee record', options.host, options.port, options.timeoutMs, options.auth);
   let file: FileHandle;
   try {
     file = await openOut(options.out);
