@@ -13,8 +13,10 @@
  * - The read-in-flight race (an invalidation overtaking a read's reply) is closed by the same
  *   ReadGuard the proxy uses: every L2 read, load and write takes a ticket, and its result enters
  *   L1 only if no invalidation of the key (or flush) came in between.
- * - Losing the channel flushes L1, and so does getting it back. While it is down, L1 still serves
- *   what it gets, at most `l1.ttl` ms or until the channel is back.
+ * - Losing the channel flushes L1, and so does getting it back. While it is down, nothing read
+ *   from Redis or written to it enters L1 (another program's write would not remove it); only the
+ *   loader's value when Redis cannot take it (an outage: nobody writes then) is kept, until the
+ *   channel's return flushes it.
  * - Concurrent misses of a key in one process share one flight; with `distributedLock`, one
  *   instance of the fleet loads while the others wait for its value (./distributed-lock.ts).
  *   The engine's own getOrLoad is not used for this: it fixes the entry's TTL before the load,
@@ -297,7 +299,7 @@ export class TieredCache<V> {
     // Someone wrote or deleted the key while we loaded: theirs is newer; ours is only returned.
     if (!this.guard.settle(ticket)) return value;
     if (value === undefined) {
-      if (settings.negativeTtl > 0) this.storeLocal(key, undefined, settings.negativeTtl, { ...settings, l1Ttl: 0, staleIfError: 0 });
+      if (settings.negativeTtl > 0 && this.l1Coherent()) this.storeLocal(key, undefined, settings.negativeTtl, { ...settings, l1Ttl: 0, staleIfError: 0 });
       return undefined;
     }
     try {
@@ -328,7 +330,7 @@ export class TieredCache<V> {
     }
     this.counts.l2Hits++;
     const value = this.serializer.deserialize(reply.bytes);
-    if (untouched) this.storeLocal(key, value, remainingFromPttl(reply.pttl), settings);
+    if (untouched && this.l1Coherent()) this.storeLocal(key, value, remainingFromPttl(reply.pttl), settings);
     return { found: true, value };
   }
 
@@ -380,7 +382,7 @@ export class TieredCache<V> {
     const untouched = this.guard.settle(ticket);
     // Reads still in flight were sent before this write: their replies must not enter L1.
     this.guard.invalidate(key);
-    if (untouched) {
+    if (untouched && this.l1Coherent()) {
       this.storeLocal(key, value, ttl > 0 ? ttl : Infinity, settings);
       if (this.o.invalidation === 'tracking') this.ownReportsDue.set(key, (this.ownReportsDue.get(key) ?? 0) + 1);
     } else {
@@ -453,6 +455,11 @@ export class TieredCache<V> {
   }
 
   // ---------------------------------------------------------------- L1
+
+  /** Whether a write elsewhere would reach L1 now: the channel is not down ('off': `l1.ttl` bounds it). */
+  private l1Coherent(): boolean {
+    return this.channel === undefined || this.channel.state !== 'down';
+  }
 
   private storeLocal(key: string, value: V | undefined, remaining: number, settings: CallSettings): void {
     this.l1.put(key, value, { remaining, l1Ttl: settings.l1Ttl, staleIfError: settings.staleIfError });
