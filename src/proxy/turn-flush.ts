@@ -1,4 +1,8 @@
 /**
+ * Work done at the end of the event-loop turn: input that must wait until every ready socket was
+ * read (`handleAtTurnEnd`: ClientSession's L1 reads wait for the invalidations read in the same
+ * turn), then the replies.
+ *
  * Writes replies at the end of the event-loop turn, after every socket that was ready has been
  * read: the connections that ask for it are flushed together by one setImmediate (which runs once
  * the poll phase has delivered every read of the turn), as Redis writes the replies of every
@@ -20,6 +24,29 @@ export interface TurnFlushed {
   destroy(): void;
 }
 
+/** A connection whose input waits for the end of the turn (see `handleAtTurnEnd`). */
+export interface TurnHandled {
+  /** Handles the input it kept; called once per `handleAtTurnEnd`, before the turn's flush. */
+  handleTurnInput(): void;
+  destroy(): void;
+}
+
+let inputs: (TurnHandled | undefined)[] = [];
+let inputCount = 0;
+
+/**
+ * Handles `connection`'s input at the end of this turn, before the turn's replies are written:
+ * once every socket that was ready has been read, the invalidation channel's included (the
+ * caller asks once per turn). See ClientSession.onData for why.
+ */
+export function handleAtTurnEnd(connection: TurnHandled): void {
+  inputs[inputCount++] = connection;
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flushAll);
+  }
+}
+
 /**
  * The connections to flush, `count` of them. Never shortened: a JS array set to length 0 gives
  * up its backing store, and the next turn's pushes allocate it again.
@@ -39,8 +66,24 @@ export function flushAtTurnEnd(connection: TurnFlushed): void {
   }
 }
 
+function handleInputs(): void {
+  // Input handled here asks for a flush: it joins this turn's (`pending`, not yet swapped).
+  for (let i = 0; i < inputCount; i++) {
+    const connection = inputs[i]!;
+    inputs[i] = undefined;
+    try {
+      connection.handleTurnInput();
+    } catch (error) {
+      process.emitWarning(`cachee: handling a client's input failed: ${String(error)}`);
+      connection.destroy();
+    }
+  }
+  inputCount = 0;
+}
+
 function flushAll(): void {
   scheduled = false;
+  if (inputCount > 0) handleInputs();
   const list = pending;
   const n = count;
   pending = flushing;

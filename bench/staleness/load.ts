@@ -1,0 +1,85 @@
+/**
+ * The staleness checker's load (./checker.ts): a direct writer rewriting one key on Redis, and
+ * connections reading it back to back through a proxy. Used by the bench (./run.ts) and by
+ * test/proxy/staleness.test.ts.
+ */
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { StalenessChecker, type StalenessReport } from './checker.js';
+
+/** Sets `key` to the checker's next value every `everyMs` ms until `running()` is false. */
+export async function writeLoop(writer: Redis, key: string, everyMs: number, checker: StalenessChecker, running: () => boolean): Promise<void> {
+  while (running()) {
+    const value = checker.nextValue;
+    await writer.set(key, String(value));
+    checker.acknowledged(value, performance.now());
+    await sleep(everyMs);
+  }
+}
+
+/** One connection sending `GET key` back to back, each read's start and value going to the checker. */
+export function readLoop(port: number, key: string, checker: StalenessChecker, running: () => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = `*2\r\n$3\r\nGET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n`;
+    const socket = net.connect(port, '127.0.0.1');
+    socket.setNoDelay(true);
+    let startedAt = 0;
+    let pending = '';
+    const send = () => {
+      if (!running()) {
+        socket.end();
+        resolve();
+        return;
+      }
+      startedAt = performance.now();
+      socket.write(request);
+    };
+    socket.on('connect', send);
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('latin1');
+      // One reply is outstanding at a time: `$<n>\r\n<digits>\r\n`.
+      const match = /^\$(\d+)\r\n(\d*)\r\n/.exec(pending);
+      if (match === null) {
+        if (pending[0] !== '$') {
+          socket.destroy();
+          reject(new Error(`unexpected reply ${JSON.stringify(pending)}`));
+        }
+        return;
+      }
+      pending = pending.slice(match[0].length);
+      checker.read(startedAt, Number(match[2]));
+      send();
+    });
+  });
+}
+
+export interface ProxyLoad {
+  /** Redis, written directly. */
+  redisPort: number;
+  /** The proxy in front of it, read through. */
+  proxyPort: number;
+  key: string;
+  connections: number;
+  seconds: number;
+  writeEveryMs: number;
+}
+
+/** Runs the load and returns what the checker saw. */
+export async function checkThroughProxy(load: ProxyLoad): Promise<StalenessReport> {
+  const writer = new Redis(load.redisPort, '127.0.0.1');
+  try {
+    await writer.set(load.key, '0');
+    const checker = new StalenessChecker();
+    const end = performance.now() + load.seconds * 1000;
+    const running = () => performance.now() < end;
+    await Promise.all([
+      writeLoop(writer, load.key, load.writeEveryMs, checker, running),
+      ...Array.from({ length: load.connections }, () => readLoop(load.proxyPort, load.key, checker, running)),
+    ]);
+    return checker.report();
+  } finally {
+    writer.disconnect();
+  }
+}
