@@ -8,10 +8,13 @@
  *           `--tiered-trigger=io` (default): each read runs in the callback of a socket's input (a
  *           byte echoed by a server in the process), as a request handler's would; `immediate`:
  *           in a setImmediate, after the turn's input
+ *   tiered-app  TieredCache in an application process (./tiered-server.ts) answering GETs from
+ *           `--connections` connections of this process, read in each request's callback, then
+ *           read in a setImmediate, while a direct client rewrites the key
  *   proxy   `cachee start` as a child process; `--connections` connections from this process each
  *           reading one key back to back, and a direct client rewriting it every `--write-every` ms
  *
- * Flags: --only=tiered,proxy  --seconds=10  --tiered-trigger=io|immediate  --readers=4  --connections=200  --write-every=5 (ms)
+ * Flags: --only=tiered,tiered-app,proxy  --seconds=10  --tiered-trigger=io|immediate  --readers=4  --connections=200  --write-every=5 (ms)
  *        --proxy=PATH (the cachee bin, default dist/cli/main.js)
  */
 import { spawn } from 'node:child_process';
@@ -108,26 +111,26 @@ function triggeredReads(port: number, read: () => Promise<void>, running: () => 
   });
 }
 
-/** `cachee start` in front of `upstreamPort`, once its tracking is up. */
-async function startProxyProcess(upstreamPort: number): Promise<{ port: number; stop(): Promise<void> }> {
-  const port = await freePort();
+/**
+ * A server process (the proxy, or an application over TieredCache), once a line of its output
+ * matches `ready`; it listens on `port`, or on the port `ready` captures.
+ */
+async function startServerProcess(args: string[], ready: RegExp, port?: number): Promise<{ port: number; stop(): Promise<void> }> {
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'cachee-staleness-'));
   const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CACHEE_'))), CACHEE_ADMIN_PORT: '0' };
-  const child = spawn(process.execPath, [PROXY_MAIN, 'start', '--upstream', `redis://127.0.0.1:${upstreamPort}`, '--port', String(port)], {
-    cwd,
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const listening = await new Promise<number>((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (/invalidation: tracking/.test(output)) resolve();
+      const match = ready.exec(output);
+      if (match !== null) resolve(port ?? Number(match[1]));
     });
-    child.once('exit', (code) => reject(new Error(`cachee start exited (${code}): ${output}`)));
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${output}`)));
   });
+  child.stdout!.resume();
   return {
-    port,
+    port: listening,
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -137,13 +140,24 @@ async function startProxyProcess(upstreamPort: number): Promise<{ port: number; 
   };
 }
 
-async function staleProxy(redis: RedisServer): Promise<StalenessReport> {
-  const proxy = await startProxyProcess(redis.port);
+async function checkThroughServer(redis: RedisServer, args: string[], ready: RegExp, port?: number): Promise<StalenessReport> {
+  const server = await startServerProcess(args, ready, port);
   try {
-    return await checkThroughProxy({ redisPort: redis.port, proxyPort: proxy.port, key: KEY, connections: CONNECTIONS, seconds: SECONDS, writeEveryMs: WRITE_EVERY_MS });
+    return await checkThroughProxy({ redisPort: redis.port, proxyPort: server.port, key: KEY, connections: CONNECTIONS, seconds: SECONDS, writeEveryMs: WRITE_EVERY_MS });
   } finally {
-    await proxy.stop();
+    await server.stop();
   }
+}
+
+async function staleProxy(redis: RedisServer): Promise<StalenessReport> {
+  const port = await freePort();
+  return checkThroughServer(redis, [PROXY_MAIN, 'start', '--upstream', redis.url, '--port', String(port)], /invalidation: tracking/, port);
+}
+
+/** TieredCache in an application process (./tiered-server.ts) that the readers ask. */
+function staleTieredServer(redis: RedisServer, defer: boolean): Promise<StalenessReport> {
+  const args = ['--import', import.meta.resolve('tsx'), path.join(HERE, 'tiered-server.ts'), redis.url, NAMESPACE, ...(defer ? ['--defer'] : [])];
+  return checkThroughServer(redis, args, /listening on (\d+)/);
 }
 
 const row = (name: string, r: StalenessReport) => [
@@ -161,6 +175,10 @@ async function main(): Promise<void> {
   const rows: (string | number)[][] = [];
   try {
     if (wanted('tiered')) rows.push(row(`TieredCache, ${READERS} readers in process (${TIERED_TRIGGER})`, await staleTiered(redis)));
+    if (wanted('tiered-app')) {
+      rows.push(row(`TieredCache in an application, ${CONNECTIONS} connections, read in the request's callback`, await staleTieredServer(redis, false)));
+      rows.push(row(`TieredCache in an application, ${CONNECTIONS} connections, read in a setImmediate`, await staleTieredServer(redis, true)));
+    }
     if (wanted('proxy')) rows.push(row(`proxy, ${CONNECTIONS} connections`, await staleProxy(redis)));
   } finally {
     await redis.stop();

@@ -31,7 +31,7 @@ export interface TurnHandled {
   destroy(): void;
 }
 
-let inputs: (TurnHandled | undefined)[] = [];
+const inputs: (TurnHandled | undefined)[] = [];
 let inputCount = 0;
 
 /**
@@ -67,7 +67,6 @@ export function flushAtTurnEnd(connection: TurnFlushed): void {
 }
 
 function handleInputs(): void {
-  // Input handled here asks for a flush: it joins this turn's (`pending`, not yet swapped).
   for (let i = 0; i < inputCount; i++) {
     const connection = inputs[i]!;
     inputs[i] = undefined;
@@ -82,8 +81,9 @@ function handleInputs(): void {
 }
 
 function flushAll(): void {
-  scheduled = false;
+  // Still `scheduled` meanwhile: the flushes the input asks for are this one, not another turn's.
   if (inputCount > 0) handleInputs();
+  scheduled = false;
   const list = pending;
   const n = count;
   pending = flushing;
