@@ -4,7 +4,7 @@
  * the proxy against Redis (bench/proxy.ts, about two minutes). Prints markdown tables (the
  * README's Performance sections are pasted from here).
  * `--only=get,set,memory,bytes,hitratio,tiered,proxy,staleness` picks sections (tiered, proxy and
- * staleness start throwaway redis-servers; staleness is bench/staleness/run.ts, 20 s, and takes
+ * staleness start throwaway redis-servers; staleness is bench/staleness/run.ts, about a minute, and takes
  * its flags, e.g. `--seconds=20`).
  */
 import { execFileSync } from 'node:child_process';

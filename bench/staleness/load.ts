@@ -1,9 +1,13 @@
 /**
  * The staleness checker's load (./checker.ts): a direct writer rewriting one key on Redis, and
- * connections reading it back to back through a proxy. Used by the bench (./run.ts) and by
- * test/proxy/staleness.test.ts.
+ * connections reading it back to back through a proxy (or an application), started as a process
+ * of its own. Used by the bench (./run.ts) and by test/proxy/staleness.test.ts.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { StalenessChecker, type StalenessReport } from './checker.js';
@@ -82,4 +86,33 @@ export async function checkThroughProxy(load: ProxyLoad): Promise<StalenessRepor
   } finally {
     writer.disconnect();
   }
+}
+
+/**
+ * A server process (the proxy, or an application over TieredCache), once a line of its output
+ * matches `ready`; it listens on `port`, or on the port `ready` captures.
+ */
+export async function startServerProcess(args: string[], ready: RegExp, port?: number): Promise<{ port: number; stop(): Promise<void> }> {
+  const cwd = mkdtempSync(path.join(os.tmpdir(), 'cachee-staleness-'));
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CACHEE_'))), CACHEE_ADMIN_PORT: '0' };
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const listening = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = ready.exec(output);
+      if (match !== null) resolve(port ?? Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${output}`)));
+  });
+  return {
+    port: listening,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(cwd, { recursive: true, force: true });
+    },
+  };
 }

@@ -17,10 +17,7 @@
  * Flags: --only=tiered,tiered-app,proxy  --seconds=10  --tiered-trigger=io|immediate  --readers=4  --connections=200  --write-every=5 (ms)
  *        --proxy=PATH (the cachee bin, default dist/cli/main.js)
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +26,7 @@ import { TieredCache } from '../../src/index.js';
 import { freePort, startRedis, type RedisServer } from '../../test/support/redis-server.js';
 import { formatTable } from '../harness.js';
 import { StalenessChecker, type StalenessReport } from './checker.js';
-import { checkThroughProxy, writeLoop } from './load.js';
+import { checkThroughProxy, startServerProcess, writeLoop } from './load.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -109,35 +106,6 @@ function triggeredReads(port: number, read: () => Promise<void>, running: () => 
       read().then(() => socket.write('.'), reject);
     });
   });
-}
-
-/**
- * A server process (the proxy, or an application over TieredCache), once a line of its output
- * matches `ready`; it listens on `port`, or on the port `ready` captures.
- */
-async function startServerProcess(args: string[], ready: RegExp, port?: number): Promise<{ port: number; stop(): Promise<void> }> {
-  const cwd = mkdtempSync(path.join(os.tmpdir(), 'cachee-staleness-'));
-  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CACHEE_'))), CACHEE_ADMIN_PORT: '0' };
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const listening = await new Promise<number>((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = ready.exec(output);
-      if (match !== null) resolve(port ?? Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${output}`)));
-  });
-  child.stdout!.resume();
-  return {
-    port: listening,
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(cwd, { recursive: true, force: true });
-    },
-  };
 }
 
 async function checkThroughServer(redis: RedisServer, args: string[], ready: RegExp, port?: number): Promise<StalenessReport> {
