@@ -9,8 +9,8 @@
  *           byte echoed by a server in the process), as a request handler's would; `immediate`:
  *           in a setImmediate, after the turn's input
  *   tiered-app  TieredCache in an application process (./tiered-server.ts) answering GETs from
- *           `--connections` connections of this process, read in each request's callback, then
- *           read in a setImmediate, while a direct client rewrites the key
+ *           `--connections` connections of this process with `get` in each request's callback,
+ *           without and with `readAtTurnEnd`, while a direct client rewrites the key
  *   proxy   `cachee start` as a child process; `--connections` connections from this process each
  *           reading one key back to back, and a direct client rewriting it every `--write-every` ms
  *
@@ -123,8 +123,8 @@ async function staleProxy(redis: RedisServer): Promise<StalenessReport> {
 }
 
 /** TieredCache in an application process (./tiered-server.ts) that the readers ask. */
-function staleTieredServer(redis: RedisServer, defer: boolean): Promise<StalenessReport> {
-  const args = ['--import', import.meta.resolve('tsx'), path.join(HERE, 'tiered-server.ts'), redis.url, NAMESPACE, ...(defer ? ['--defer'] : [])];
+function staleTieredServer(redis: RedisServer, readAtTurnEnd: boolean): Promise<StalenessReport> {
+  const args = ['--import', import.meta.resolve('tsx'), path.join(HERE, 'tiered-server.ts'), redis.url, NAMESPACE, ...(readAtTurnEnd ? ['--read-at-turn-end'] : [])];
   return checkThroughServer(redis, args, /listening on (\d+)/);
 }
 
@@ -144,8 +144,8 @@ async function main(): Promise<void> {
   try {
     if (wanted('tiered')) rows.push(row(`TieredCache, ${READERS} readers in process (${TIERED_TRIGGER})`, await staleTiered(redis)));
     if (wanted('tiered-app')) {
-      rows.push(row(`TieredCache in an application, ${CONNECTIONS} connections, read in the request's callback`, await staleTieredServer(redis, false)));
-      rows.push(row(`TieredCache in an application, ${CONNECTIONS} connections, read in a setImmediate`, await staleTieredServer(redis, true)));
+      rows.push(row(`TieredCache in an application, ${CONNECTIONS} connections, get in the request's callback`, await staleTieredServer(redis, false)));
+      rows.push(row(`TieredCache in an application, ${CONNECTIONS} connections, the same with readAtTurnEnd`, await staleTieredServer(redis, true)));
     }
     if (wanted('proxy')) rows.push(row(`proxy, ${CONNECTIONS} connections`, await staleProxy(redis)));
   } finally {

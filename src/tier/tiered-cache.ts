@@ -44,6 +44,7 @@ import { targetOf } from './redis-target.js';
 import type { Serializer } from './serializer.js';
 import { checkCallOptions, resolveTieredOptions, type ResolvedTieredOptions, type TieredCacheOptions } from './tiered-options.js';
 import { TrackingChannel } from './tracking-channel.js';
+import { turnEnd } from './turn-end.js';
 
 export interface TieredSetOptions {
   /** Redis TTL of this entry, ms (0: none); default: the cache's `ttl`. */
@@ -212,6 +213,11 @@ export class TieredCache<V> {
 
   /** L1, then L2 (promoting into L1). Rejects only when L1 misses and Redis cannot answer. */
   get(key: string): Promise<V | undefined> {
+    if (this.o.readAtTurnEnd) return turnEnd().then(() => this.getNow(key));
+    return this.getNow(key);
+  }
+
+  private getNow(key: string): Promise<V | undefined> {
     const stored = this.fresh.get(key);
     // Not an async function: a hit costs one resolved promise, nothing more.
     if (stored !== undefined) return Promise.resolve(this.l1.holdsEntries && stored instanceof L1Entry ? stored.value : (stored as V));
@@ -230,6 +236,7 @@ export class TieredCache<V> {
    * loader call. A loader returning `undefined` is a miss, cached only with `negativeTtl`.
    */
   async getOrLoad<R extends V | undefined = V>(key: string, loader: (key: string) => R | Promise<R>, options?: LoadOptions): Promise<R> {
+    if (this.o.readAtTurnEnd) await turnEnd();
     const stored = this.fresh.get(key);
     if (stored !== undefined) {
       if (stored instanceof L1Entry) {
