@@ -89,13 +89,15 @@ export async function checkThroughProxy(load: ProxyLoad): Promise<StalenessRepor
 }
 
 /**
- * A server process (the proxy, or an application over TieredCache), once a line of its output
- * matches `ready`; it listens on `port`, or on the port `ready` captures.
+ * `script` (the proxy's bin or source, or an application over TieredCache) with `args`, run by
+ * node with tsx in an empty folder, without CACHEE_* variables and with the admin port on any free
+ * port, once a line of its output matches `ready`; it listens on `port`, or on the port `ready`
+ * captures.
  */
-export async function startServerProcess(args: string[], ready: RegExp, port?: number): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startServerProcess(script: string, args: string[], ready: RegExp, port?: number): Promise<{ port: number; stop(): Promise<void> }> {
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'cachee-staleness-'));
   const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CACHEE_'))), CACHEE_ADMIN_PORT: '0' };
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), script, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
   const listening = await new Promise<number>((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -103,7 +105,7 @@ export async function startServerProcess(args: string[], ready: RegExp, port?: n
       const match = ready.exec(output);
       if (match !== null) resolve(port ?? Number(match[1]));
     });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${output}`)));
+    child.once('exit', (code) => reject(new Error(`${script} ${args.join(' ')} exited (${code}): ${output}`)));
   });
   return {
     port: listening,

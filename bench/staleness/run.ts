@@ -108,8 +108,8 @@ function triggeredReads(port: number, read: () => Promise<void>, running: () => 
   });
 }
 
-async function checkThroughServer(redis: RedisServer, args: string[], ready: RegExp, port?: number): Promise<StalenessReport> {
-  const server = await startServerProcess(args, ready, port);
+async function checkThroughServer(redis: RedisServer, script: string, args: string[], ready: RegExp, port?: number): Promise<StalenessReport> {
+  const server = await startServerProcess(script, args, ready, port);
   try {
     return await checkThroughProxy({ redisPort: redis.port, proxyPort: server.port, key: KEY, connections: CONNECTIONS, seconds: SECONDS, writeEveryMs: WRITE_EVERY_MS });
   } finally {
@@ -119,13 +119,13 @@ async function checkThroughServer(redis: RedisServer, args: string[], ready: Reg
 
 async function staleProxy(redis: RedisServer): Promise<StalenessReport> {
   const port = await freePort();
-  return checkThroughServer(redis, [PROXY_MAIN, 'start', '--upstream', redis.url, '--port', String(port)], /invalidation: tracking/, port);
+  return checkThroughServer(redis, PROXY_MAIN, ['start', '--upstream', redis.url, '--port', String(port)], /invalidation: tracking/, port);
 }
 
 /** TieredCache in an application process (./tiered-server.ts) that the readers ask. */
 function staleTieredServer(redis: RedisServer, readAtTurnEnd: boolean): Promise<StalenessReport> {
-  const args = ['--import', import.meta.resolve('tsx'), path.join(HERE, 'tiered-server.ts'), redis.url, NAMESPACE, ...(readAtTurnEnd ? ['--read-at-turn-end'] : [])];
-  return checkThroughServer(redis, args, /listening on (\d+)/);
+  const args = [redis.url, NAMESPACE, ...(readAtTurnEnd ? ['--read-at-turn-end'] : [])];
+  return checkThroughServer(redis, path.join(HERE, 'tiered-server.ts'), args, /listening on (\d+)/);
 }
 
 const row = (name: string, r: StalenessReport) => [

@@ -66,38 +66,37 @@ export function flushAtTurnEnd(connection: TurnFlushed): void {
   }
 }
 
-function handleInputs(): void {
-  for (let i = 0; i < inputCount; i++) {
-    const connection = inputs[i]!;
-    inputs[i] = undefined;
+/**
+ * Calls `run` on each of the first `n` connections of `list`, emptying it. A connection whose
+ * call throws (a bug, not a client's doing) is destroyed; the others still get theirs.
+ */
+function runEach<T extends { destroy(): void }>(list: (T | undefined)[], n: number, run: (connection: T) => void, what: string): void {
+  for (let i = 0; i < n; i++) {
+    const connection = list[i]!;
+    list[i] = undefined;
     try {
-      connection.handleTurnInput();
+      run(connection);
     } catch (error) {
-      process.emitWarning(`cachee: handling a client's input failed: ${String(error)}`);
+      process.emitWarning(`cachee: ${what} failed: ${String(error)}`);
       connection.destroy();
     }
   }
-  inputCount = 0;
 }
+
+const handleInput = (connection: TurnHandled) => connection.handleTurnInput();
+const flushReplies = (connection: TurnFlushed) => connection.flushTurn();
 
 function flushAll(): void {
   // Still `scheduled` meanwhile: the flushes the input asks for are this one, not another turn's.
-  if (inputCount > 0) handleInputs();
+  if (inputCount > 0) {
+    runEach(inputs, inputCount, handleInput, "handling a client's input");
+    inputCount = 0;
+  }
   scheduled = false;
   const list = pending;
   const n = count;
   pending = flushing;
   flushing = list;
   count = 0;
-  for (let i = 0; i < n; i++) {
-    const connection = list[i]!;
-    list[i] = undefined;
-    try {
-      connection.flushTurn();
-    } catch (error) {
-      // A bug, not a client's doing: that connection goes, the others still get their replies.
-      process.emitWarning(`cachee: writing a client's replies failed: ${String(error)}`);
-      connection.destroy();
-    }
-  }
+  runEach(list, n, flushReplies, "writing a client's replies");
 }

@@ -173,31 +173,25 @@ describe('proxy L1 and invalidation', () => {
 });
 
 describe('proxy L1 when Redis is busy with a script as the tracking connection reconnects', () => {
-  let env: ProxyUnderTest;
-  let viaProxy: RawClient;
-  let direct: RawClient;
-  before(async () => {
-    env = await startProxyOverRedis({}, BUSY_REDIS_ARGS);
-    viaProxy = await RawClient.connect(env.port);
-    direct = await RawClient.connect(env.redis.port);
-  });
-  after(async () => {
-    viaProxy.close();
-    direct.close();
-    await env.stop();
-  });
-  const invalidation = async () => infoField(await viaProxy.call('INFO', 'cachee'), 'invalidation');
-
   it('keeps retrying tracking, and serves no value older than a write made after it is back', async () => {
-    await direct.call('SET', 'busy', 'old');
-    await viaProxy.call('GET', 'busy');
-    assert.equal(s(await viaProxy.call('GET', 'busy')), '$3\r\nold\r\n');
-    await busyWhileTrackingReconnects(env.redis.port, 1500);
-    assert.ok(env.log.some((l) => /invalidation lost .*BUSY/.test(l)), `the BUSY answer is logged: ${env.log.join(' | ')}`);
-    await waitFor(async () => (await invalidation()) === 'tracking', 10_000, 'tracking to come back after the script');
-    assert.ok(!env.log.some((l) => l.startsWith('warning:')), 'never taken as an upstream without tracking');
-    await direct.call('SET', 'busy', 'new');
-    await waitFor(async () => s(await viaProxy.call('GET', 'busy')) === '$3\r\nnew\r\n', 5000, 'the new value through the proxy');
+    const env = await startProxyOverRedis({}, BUSY_REDIS_ARGS);
+    const [viaProxy, direct] = await Promise.all([RawClient.connect(env.port), RawClient.connect(env.redis.port)]);
+    try {
+      const invalidation = async () => infoField(await viaProxy.call('INFO', 'cachee'), 'invalidation');
+      await direct.call('SET', 'busy', 'old');
+      await viaProxy.call('GET', 'busy');
+      assert.equal(s(await viaProxy.call('GET', 'busy')), '$3\r\nold\r\n');
+      await busyWhileTrackingReconnects(env.redis.port, 1500);
+      assert.ok(env.log.some((l) => /invalidation lost .*BUSY/.test(l)), `the BUSY answer is logged: ${env.log.join(' | ')}`);
+      await waitFor(async () => (await invalidation()) === 'tracking', 10_000, 'tracking to come back after the script');
+      assert.ok(!env.log.some((l) => l.startsWith('warning:')), 'never taken as an upstream without tracking');
+      await direct.call('SET', 'busy', 'new');
+      await waitFor(async () => s(await viaProxy.call('GET', 'busy')) === '$3\r\nnew\r\n', 5000, 'the new value through the proxy');
+    } finally {
+      viaProxy.close();
+      direct.close();
+      await env.stop();
+    }
   });
 });
 

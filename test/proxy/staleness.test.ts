@@ -13,7 +13,6 @@ import { RawClient, infoField } from '../support/proxy.js';
 import { freePort, startRedis, type RedisServer } from '../support/redis-server.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 
 describe('proxy under load: no read returns a value older than an acknowledged write', () => {
   let redis: RedisServer;
@@ -21,7 +20,7 @@ describe('proxy under load: no read returns a value older than an acknowledged w
   before(async () => {
     redis = await startRedis();
     const port = await freePort();
-    proxy = await startServerProcess(['--import', TSX, CLI, 'start', '--upstream', redis.url, '--port', String(port)], /invalidation: tracking/, port);
+    proxy = await startServerProcess(CLI, ['start', '--upstream', redis.url, '--port', String(port)], /invalidation: tracking/, port);
   });
   after(async () => {
     await proxy?.stop();

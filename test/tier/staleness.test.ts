@@ -12,14 +12,13 @@ import { checkThroughProxy, startServerProcess } from '../../bench/staleness/loa
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 
 const APP = fileURLToPath(new URL('../../bench/staleness/tiered-server.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 
 describe('TieredCache readAtTurnEnd under load: no read returns a value older than an acknowledged write', () => {
   let redis: RedisServer;
   let app: { port: number; stop(): Promise<void> };
   before(async () => {
     redis = await startRedis();
-    app = await startServerProcess(['--import', TSX, APP, redis.url, 'app', '--read-at-turn-end'], /listening on (\d+)/);
+    app = await startServerProcess(APP, [redis.url, 'app', '--read-at-turn-end'], /listening on (\d+)/);
   });
   after(async () => {
     await app?.stop();
