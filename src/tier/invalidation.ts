@@ -252,7 +252,6 @@ export class InvalidationListener {
   /** The channel is gone: stop trusting, drop every connection, try again later. */
   private lost(reason: string): void {
     if (this.closed) return;
-    const wasTrusted = this.trusted;
     this.trusted = false;
     this.teardown();
     this.setState('down', reason);
