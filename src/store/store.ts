@@ -1,7 +1,7 @@
 /**
  * The embedded store: what `cachee start` serves when there is no upstream Redis. A pure,
  * synchronous command executor: arguments in, the exact bytes Redis would reply out, in the
- * session's protocol. No sockets, no timers of its own.
+ * session's protocol. No sockets, no timers of its own (one microtask: see queueBroadcast).
  *
  * All databases share one engine (src/core) bounded by `maxBytes`, with keys prefixed by their
  * database: the budget is global, as Redis's maxmemory is, and the engine's W-TinyLFU policy
@@ -78,6 +78,8 @@ export class Store implements Server, WriteListener, TrackingHost {
   private nextSessionId = 1;
   /** While a command's own invalidations are sent (after its reply): the session, and the bytes for it. */
   private trailer: { session: Session; bytes: Buffer[] } | undefined;
+  /** A broadcast is queued for the keys that changed by no client's input (see onEvict). */
+  private broadcastQueued = false;
 
   constructor(options: StoreOptions) {
     const { maxBytes, databases = 16, now = Date.now, port = 0, maxClients = 10000 } = options;
@@ -348,7 +350,25 @@ export class Store implements Server, WriteListener, TrackingHost {
     if (reason === 'size') this.stats.evictedKeys++;
     else if (reason === 'expired') this.stats.expiredKeys++;
     // Gone by the store's doing rather than a command's: tracking clients are told all the same.
-    if ((reason === 'size' || reason === 'expired') && !this.tracking.idle) this.tracking.keyChanged(key.slice(this.prefixWidth), false);
+    if ((reason === 'size' || reason === 'expired') && !this.tracking.idle) {
+      this.tracking.keyChanged(key.slice(this.prefixWidth), false);
+      if (this.tracking.owesBroadcast) this.queueBroadcast();
+    }
+  }
+
+  /**
+   * BCAST clients hear of a change no client's input caused (the engine's expiry sweep) once the
+   * sweep is done, as Redis's beforeSleep follows its expiry cycle, rather than whenever some
+   * client next sends something. The store's one asynchronous step: a microtask, which the end of
+   * a batch of input (broadcastInvalidations) usually makes find nothing left to send.
+   */
+  private queueBroadcast(): void {
+    if (this.broadcastQueued) return;
+    this.broadcastQueued = true;
+    queueMicrotask(() => {
+      this.broadcastQueued = false;
+      this.tracking.broadcast();
+    });
   }
 }
 

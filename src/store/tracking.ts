@@ -102,6 +102,11 @@ export class Tracking {
     return this.pending.length !== 0;
   }
 
+  /** Some BCAST prefix has changed keys not yet broadcast. */
+  get owesBroadcast(): boolean {
+    return this.broadcastOwed;
+  }
+
   /** CLIENT TRACKING on, its options already checked (see commands/client-tracking.ts). */
   enable(session: Session, options: TrackingOptions): void {
     // Enabled by its own command, which from here on is a tracking client's (see `running`).
