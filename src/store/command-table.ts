@@ -13,6 +13,7 @@ import { keyCommands } from './commands/keys.js';
 import { pubsubCommands } from './commands/pubsub.js';
 import { serverCommands } from './commands/server.js';
 import { setCommands } from './commands/sets.js';
+import { shutdownCommands } from './commands/shutdown.js';
 import { stringCommands } from './commands/strings.js';
 import { transactionCommands } from './commands/transactions.js';
 
@@ -32,6 +33,7 @@ const HANDLERS: Record<string, CommandHandler> = {
   ...keyCommands,
   ...hashCommands,
   ...setCommands,
+  ...shutdownCommands,
   ...transactionCommands,
 };
 

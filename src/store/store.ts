@@ -36,6 +36,11 @@ export interface StoreOptions {
   port?: number;
   /** The front's connection limit, for INFO's maxclients (default 10000, as Redis's). */
   maxClients?: number;
+  /**
+   * SHUTDOWN from a client (its options already checked): stop serving and end the process.
+   * Called during the command; the client gets no reply. Absent: SHUTDOWN is refused.
+   */
+  onShutdown?: (session: Session) => void;
 }
 
 const MAX_DATABASES = 65536;
@@ -67,6 +72,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   };
 
   private readonly clock: () => number;
+  private readonly onShutdown: ((session: Session) => void) | undefined;
   private readonly engine: Cache<string, Entry>;
   private readonly table = new CommandTable();
   /** By database number; SWAPDB swaps two of these. */
@@ -82,7 +88,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   private broadcastQueued = false;
 
   constructor(options: StoreOptions) {
-    const { maxBytes, databases = 16, now = Date.now, port = 0, maxClients = 10000 } = options;
+    const { maxBytes, databases = 16, now = Date.now, port = 0, maxClients = 10000, onShutdown } = options;
     if (typeof maxBytes !== 'number' || !Number.isFinite(maxBytes) || maxBytes <= 0) {
       throw new RangeError(`maxBytes must be a finite number > 0, got ${String(maxBytes)}`);
     }
@@ -94,6 +100,7 @@ export class Store implements Server, WriteListener, TrackingHost {
     this.port = port;
     this.maxClients = maxClients;
     this.clock = now;
+    this.onShutdown = onShutdown;
     this.startedAt = now();
     this.engine = new Cache<string, Entry>({
       maxBytes,
@@ -233,6 +240,9 @@ export class Store implements Server, WriteListener, TrackingHost {
         error(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`),
       );
     }
+    if (session.transaction !== undefined && spec.flags.includes('no_multi')) {
+      return refuse(session, error('ERR Command not allowed inside a transaction'));
+    }
     if (session.transaction !== undefined && !RUN_IN_TRANSACTION.has(spec.name)) {
       // Copied: the caller's buffers may be reused before EXEC.
       session.transaction.push(args.map((arg) => Buffer.from(arg)));
@@ -317,6 +327,12 @@ export class Store implements Server, WriteListener, TrackingHost {
     this.engine.clear();
     for (const db of this.databases) db.reset();
     this.tracking.flushed();
+  }
+
+  shutdown(session: Session): boolean {
+    if (this.onShutdown === undefined) return false;
+    this.onShutdown(session);
+    return true;
   }
 
   flushDatabase(db: Database): void {
