@@ -7,6 +7,7 @@ import type { CommandHandler } from './command-context.js';
 import type { CommandSpec } from './command-spec.js';
 import { COMMAND_SPECS } from './command-specs.js';
 import { clientTrackingCommands } from './commands/client-tracking.js';
+import { configCommands } from './commands/config.js';
 import { connectionCommands } from './commands/connection.js';
 import { hashCommands } from './commands/hashes.js';
 import { keyCommands } from './commands/keys.js';
@@ -34,6 +35,7 @@ const HANDLERS: Record<string, CommandHandler> = {
   ...hashCommands,
   ...setCommands,
   ...shutdownCommands,
+  ...configCommands,
   ...transactionCommands,
 };
 

@@ -179,6 +179,8 @@ export class Store implements Server, WriteListener, TrackingHost {
   execute(session: Session, args: readonly Buffer[]): Buffer {
     if (args.length === 0) return NOTHING;
     const tracking = this.tracking;
+    // Before the command, as Redis's processCommand: its messages precede the command's reply.
+    if (tracking.keyCount > tracking.maxKeys) tracking.limitKeys(session);
     // Only a tracking client's command is told apart from others' (see Tracking.running).
     if (session.tracking !== undefined) tracking.running = session;
     let reply: Buffer;
