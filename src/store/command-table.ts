@@ -6,6 +6,7 @@ import { lowerText } from './arguments.js';
 import type { CommandHandler } from './command-context.js';
 import type { CommandSpec } from './command-spec.js';
 import { COMMAND_SPECS } from './command-specs.js';
+import { clientReplyCommands } from './commands/client-reply.js';
 import { clientTrackingCommands } from './commands/client-tracking.js';
 import { configCommands } from './commands/config.js';
 import { connectionCommands } from './commands/connection.js';
@@ -28,6 +29,7 @@ export interface Command {
 const HANDLERS: Record<string, CommandHandler> = {
   ...connectionCommands,
   ...clientTrackingCommands,
+  ...clientReplyCommands,
   ...pubsubCommands,
   ...serverCommands,
   ...stringCommands,

@@ -190,7 +190,19 @@ export class Store implements Server, WriteListener, TrackingHost {
       tracking.running = undefined;
       throw error;
     }
+    if (session.replies !== 'on') reply = this.afterReplyMode(session, reply);
     return tracking.running === undefined ? reply : this.afterTrackedCommand(session, args, reply);
+  }
+
+  /** CLIENT REPLY OFF or SKIP: the reply dropped; a SKIP given now takes effect for the next command. */
+  private afterReplyMode(session: Session, reply: Buffer): Buffer {
+    const mode = session.replies;
+    if (mode === 'skip next') {
+      session.replies = 'skip';
+      return reply;
+    }
+    if (mode === 'skip') session.replies = 'on';
+    return NOTHING;
   }
 
   /** The reply, then the invalidations the command owes its own client; CLIENT CACHING's flag spent. */

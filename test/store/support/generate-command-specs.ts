@@ -18,7 +18,7 @@ const COMMANDS: Record<string, string[]> = {
   ping: [], echo: [], select: [], hello: [], auth: [], quit: [], reset: [],
   // transactions
   multi: [], exec: [], discard: [], watch: [], unwatch: [],
-  client: ['setname', 'getname', 'id', 'info', 'list', 'help', 'tracking', 'caching', 'getredir', 'trackinginfo'],
+  client: ['setname', 'getname', 'id', 'info', 'list', 'help', 'tracking', 'caching', 'getredir', 'trackinginfo', 'reply'],
   // pub/sub
   subscribe: [], unsubscribe: [], psubscribe: [], punsubscribe: [], publish: [], ssubscribe: [], sunsubscribe: [],
   spublish: [], pubsub: ['channels', 'numsub', 'numpat', 'shardchannels', 'shardnumsub', 'help'],
