@@ -9,8 +9,8 @@ import { decodeReply, type RespValue } from '../../src/resp/index.js';
 import { Store, type Session } from '../../src/store/index.js';
 import { toArgs, type Arg } from './support/args.js';
 
-function harness(maxBytes = 1024 * 1024) {
-  const store = new Store({ maxBytes });
+function harness(maxBytes = 1024 * 1024, now?: () => number) {
+  const store = new Store({ maxBytes, now });
   const session = store.newSession();
   const run = (...args: Arg[]): RespValue => decodeReply(store.execute(session, toArgs(args)));
   return { store, run };
@@ -93,6 +93,26 @@ describe('random members', () => {
     run('SREM', 'to', 'a');
     assert.deepEqual(strings(run('SMEMBERS', 'to')), ['b']);
     assert.deepEqual(strings(run('SMEMBERS', 'from')), ['c']);
+  });
+});
+
+describe('sets that expired', () => {
+  it('are missing to every set command, and a write makes a new set without the TTL', () => {
+    let clock = 1_700_000_000_000;
+    const { run } = harness(1024 * 1024, () => clock);
+    run('SADD', 'e', '1', '2');
+    run('SADD', 'other', '2', '3');
+    run('PEXPIRE', 'e', '1000');
+    clock += 1001;
+    assert.deepEqual(strings(run('SMEMBERS', 'e')), []);
+    assert.equal(run('SISMEMBER', 'e', '1'), 0);
+    assert.deepEqual(strings(run('SUNION', 'e', 'other')), ['2', '3']);
+    assert.equal(run('SMOVE', 'e', 'other', '1'), 0);
+    assert.equal(run('SPOP', 'e'), null);
+    assert.equal(run('TYPE', 'e'), 'none');
+    assert.equal(run('SADD', 'e', '9'), 1);
+    assert.deepEqual(strings(run('SMEMBERS', 'e')), ['9']);
+    assert.equal(run('TTL', 'e'), -1);
   });
 });
 
