@@ -39,6 +39,7 @@ const COMMANDS: Record<string, string[]> = {
   // sets
   sadd: [], srem: [], smove: [], sismember: [], smismember: [], scard: [], spop: [], srandmember: [], smembers: [],
   sinter: [], sinterstore: [], sintercard: [], sunion: [], sunionstore: [], sdiff: [], sdiffstore: [], sscan: [],
+  object: ['encoding'],
 };
 
 const CLIENT_SETINFO = {
