@@ -43,6 +43,8 @@ export interface Server {
   readonly pubsub: PubSub;
   /** CLIENT TRACKING: who read which keys, who is told of which changes. */
   readonly tracking: Tracking;
+  /** SHUTDOWN from `session`: asks the host to stop the process; false if no host can. */
+  shutdown(session: Session): boolean;
 }
 
 export interface ServerStats {
