@@ -32,6 +32,12 @@ export interface ProxyConfig {
    * 0: any free port; absent: no admin server (`--admin-port off`).
    */
   adminPort?: number;
+  /**
+   * Host names the admin server answers besides its own address (and `localhost` on loopback,
+   * any IP address and this machine's name when bound to every address); `*`: any. A request
+   * with another `Host` gets 403, so that a page using DNS rebinding cannot read it.
+   */
+  adminAllowedHosts?: string[];
 }
 
 export const DEFAULT_PROXY_CONFIG: ProxyConfig = {

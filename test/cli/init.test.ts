@@ -35,6 +35,7 @@ describe('cachee init', () => {
         maxQueryBuffer: '1gb',
         workers: 1,
         adminPort: 6381,
+        adminAllowedHosts: [],
       });
     } finally {
       cleanup();
