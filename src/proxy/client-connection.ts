@@ -13,6 +13,11 @@ import { ReplyWriter } from './reply-writer.js';
 import { flushAtTurnEnd, type TurnFlushed } from './turn-flush.js';
 import { Replies } from '../resp/encode.js';
 import { isKeyword } from '../store/arguments.js';
+import { garbageReleased, LARGE_GARBAGE_BYTES } from './garbage-watch.js';
+import { InputSlabs } from './input-slabs.js';
+
+/** Input held past which reads are copied into slabs (see ./input-slabs.ts), not each on its own. */
+const SLAB_INPUT_ABOVE = 256 * 1024;
 
 /** Stop reading from a client whose replies pile up unread beyond this many bytes. */
 const OUTPUT_HIGH_WATER = 64 * 1024 * 1024;
@@ -53,6 +58,10 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
   /** Commands in the chunk of input being handled: `readCommands` counts its own, a front's scanner adds its own. */
   protected commandsInChunk = 0;
   private readonly outputHighWater: number;
+  /** The most input bytes the parser held at once: on close, that much may be garbage to collect. */
+  private inputPeak = 0;
+  /** Where reads are copied while the parser holds more than SLAB_INPUT_ABOVE. */
+  private readonly slabs = new InputSlabs();
   /** While this connection is a recording's feed (CACHEE RECORD, see ./recording.ts). */
   private recording: { host: RecordingHost; recording: Recording; timer: NodeJS.Timeout | undefined; protocol: number } | undefined;
 
@@ -82,7 +91,12 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
 
   /** `bytes` of a chunk of input, safe to keep past the call that got the chunk. */
   protected kept(bytes: Buffer): Buffer {
-    return this.client.transientReads ? Buffer.from(bytes) : bytes;
+    if (!this.client.transientReads) return bytes;
+    if (this.parser.bufferedBytes < SLAB_INPUT_ABOVE) {
+      this.slabs.release();
+      return Buffer.from(bytes);
+    }
+    return this.slabs.copy(bytes);
   }
 
   /** Replies owed besides `out` (forwarded commands not answered yet); none by default. */
@@ -118,6 +132,7 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
    * stops reading for good (`closing`) and is returned, for the caller to answer in its place.
    */
   protected readCommands(handle: (command: RespCommand) => boolean): RespProtocolError | undefined {
+    if (this.parser.bufferedBytes > this.inputPeak) this.inputPeak = this.parser.bufferedBytes;
     try {
       for (let command = this.parser.next(); command !== undefined; command = this.parser.next()) {
         this.commandsInChunk++;
@@ -265,6 +280,7 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
     this.stopRecording();
     this.client.destroy();
     this.released();
+    if (this.inputPeak >= LARGE_GARBAGE_BYTES) garbageReleased();
     this.onClosed(this);
   }
 }
