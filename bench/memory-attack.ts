@@ -5,7 +5,7 @@
  * but leave its last bytes unsent, then closes them; prints the proxy's VmRSS and VmHWM
  * (/proc/PID/status) before, with the connections open, and each 5 s for 30 s after they close.
  *
- * Flags: --connections=4  --mb=400  --l1-memory=64mb  --embedded (no upstream)
+ * Flags: --proxy=PATH (default dist/cli/main.js)  --connections=4  --mb=400  --l1-memory=64mb  --embedded (no upstream)
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -20,6 +20,8 @@ import { proxyProcessEnv } from '../src/proxy/malloc-tuning.js';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+/** The cachee bin to run (--proxy=PATH, to measure another build). */
+const PROXY_MAIN = path.resolve(flag('proxy') ?? path.join(HERE, '..', 'dist', 'cli', 'main.js'));
 const CONNECTIONS = Number(flag('connections') ?? 4);
 const MB = Number(flag('mb') ?? 400);
 const EMBEDDED = argv.includes('--embedded');
@@ -66,7 +68,7 @@ if (!EMBEDDED) redis = await startRedis();
 const port = await freePort();
 const args = ['start', '--port', String(port), '--admin-port', 'off', '--l1-memory', flag('l1-memory') ?? '64mb'];
 if (redis) args.push('--upstream', redis.url);
-const proxy = spawn(process.execPath, [path.join(HERE, '..', 'dist', 'cli', 'main.js'), ...args], { env: proxyProcessEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+const proxy = spawn(process.execPath, [PROXY_MAIN, ...args], { env: proxyProcessEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
 let output = '';
 proxy.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
 try {

@@ -14,10 +14,7 @@ import { flushAtTurnEnd, type TurnFlushed } from './turn-flush.js';
 import { Replies } from '../resp/encode.js';
 import { isKeyword } from '../store/arguments.js';
 import { garbageReleased, LARGE_GARBAGE_BYTES } from './garbage-watch.js';
-import { InputSlabs } from './input-slabs.js';
-
-/** Input held past which reads are copied into slabs (see ./input-slabs.ts), not each on its own. */
-const SLAB_INPUT_ABOVE = 256 * 1024;
+import { ReadCopies } from '../resp/read-copies.js';
 
 /** Stop reading from a client whose replies pile up unread beyond this many bytes. */
 const OUTPUT_HIGH_WATER = 64 * 1024 * 1024;
@@ -60,8 +57,7 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
   private readonly outputHighWater: number;
   /** The most input bytes the parser held at once: on close, that much may be garbage to collect. */
   private inputPeak = 0;
-  /** Where reads are copied while the parser holds more than SLAB_INPUT_ABOVE. */
-  private readonly slabs = new InputSlabs();
+  private readonly readCopies = new ReadCopies();
   /** While this connection is a recording's feed (CACHEE RECORD, see ./recording.ts). */
   private recording: { host: RecordingHost; recording: Recording; timer: NodeJS.Timeout | undefined; protocol: number } | undefined;
 
@@ -91,12 +87,7 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
 
   /** `bytes` of a chunk of input, safe to keep past the call that got the chunk. */
   protected kept(bytes: Buffer): Buffer {
-    if (!this.client.transientReads) return bytes;
-    if (this.parser.bufferedBytes < SLAB_INPUT_ABOVE) {
-      this.slabs.release();
-      return Buffer.from(bytes);
-    }
-    return this.slabs.copy(bytes);
+    return this.client.transientReads ? this.readCopies.copy(bytes, this.parser.bufferedBytes) : bytes;
   }
 
   /** Replies owed besides `out` (forwarded commands not answered yet); none by default. */
