@@ -193,6 +193,7 @@ export const proxyConfigSchema = z
     maxClients: z.number().int('must be a whole number').min(1, 'must be at least 1'),
     maxBulkLength: z.number().int('must be a whole number of bytes').min(1, 'must be more than 0 bytes'),
     maxQueryBuffer: z.number().int('must be a whole number of bytes').min(1, 'must be more than 0 bytes'),
+    maxInputMemory: z.number().int('must be a whole number of bytes').min(1, 'must be more than 0 bytes'),
     workers: z.number().int('must be a whole number').min(1, WORKERS_RANGE).max(1024, WORKERS_RANGE),
     adminPort: z.number().int('must be a whole number').min(0, ADMIN_PORT_RANGE).max(65535, ADMIN_PORT_RANGE).optional(),
     adminAllowedHosts: z.array(z.string().regex(/^[^\s/@?#]+$/, 'must hold host names, without spaces, paths or credentials')).optional(),

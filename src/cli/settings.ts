@@ -95,6 +95,13 @@ const table = {
     kind: 'size',
     description: "most bytes buffered for one client's unfinished command",
   },
+  maxInputMemory: {
+    flag: '--max-input-memory',
+    valueName: 'size',
+    env: 'CACHEE_MAX_INPUT_MEMORY',
+    kind: 'size',
+    description: "most bytes all clients' unfinished commands hold together (per process); past it the client holding the most is disconnected",
+  },
   workers: {
     flag: '--workers',
     valueName: 'n',

@@ -15,6 +15,7 @@ import { Replies } from '../resp/encode.js';
 import { isKeyword } from '../store/arguments.js';
 import { garbageReleased, LARGE_GARBAGE_BYTES } from './garbage-watch.js';
 import { ReadCopies } from '../resp/read-copies.js';
+import { inputBudgetFor, type InputBudget, type InputHolder } from './input-budget.js';
 
 /** Stop reading from a client whose replies pile up unread beyond this many bytes. */
 const OUTPUT_HIGH_WATER = 64 * 1024 * 1024;
@@ -24,6 +25,11 @@ export interface ConnectionLimits {
   maxBulkLength: number;
   /** Most bytes buffered for one unfinished command (Redis: client-query-buffer-limit). */
   maxQueryBuffer: number;
+  /**
+   * Most bytes the unfinished commands of every connection given this same limits object hold
+   * together; past it the connection holding the most is closed (see ./input-budget.ts).
+   */
+  maxInputMemory: number;
   /** Pause reading past this many unwritten reply bytes; default OUTPUT_HIGH_WATER. */
   outputHighWater?: number;
 }
@@ -41,7 +47,7 @@ export function errorReply(message: string): Buffer {
 
 const RECORDING_ONLY_QUIT = errorReply('ERR only QUIT is allowed while this connection records (CACHEE RECORD)');
 
-export abstract class ClientConnection implements ClientHandle, TurnFlushed {
+export abstract class ClientConnection implements ClientHandle, TurnFlushed, InputHolder {
   protected readonly parser: RequestParser;
   /** The socket's reads and writes (every write to the client goes through it). */
   protected readonly client: ClientSocket;
@@ -58,6 +64,9 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
   /** The most input bytes the parser held at once: on close, that much may be garbage to collect. */
   private inputPeak = 0;
   private readonly readCopies = new ReadCopies();
+  private readonly inputBudget: InputBudget;
+  /** This connection's bytes in inputBudget. */
+  private inputCounted = 0;
   /** While this connection is a recording's feed (CACHEE RECORD, see ./recording.ts). */
   private recording: { host: RecordingHost; recording: Recording; timer: NodeJS.Timeout | undefined; protocol: number } | undefined;
 
@@ -69,6 +78,7 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
   ) {
     this.parser = new RequestParser({ maxBulkLength: limits.maxBulkLength, maxQueryBuffer: limits.maxQueryBuffer });
     this.outputHighWater = limits.outputHighWater ?? OUTPUT_HIGH_WATER;
+    this.inputBudget = inputBudgetFor(limits);
     this.client = new ClientSocket(socket, {
       data: (chunk) => (this.recording === undefined ? this.onData(chunk) : this.onRecordingInput(chunk)),
       drain: () => {
@@ -134,7 +144,18 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
       if (!(error instanceof RespProtocolError)) throw error;
       this.closing = true;
       return error;
+    } finally {
+      // What is left is unfinished (or waits for this connection to read on): it counts.
+      const left = this.parser.bufferedBytes;
+      if (left !== this.inputCounted) {
+        this.inputCounted = left;
+        this.inputBudget.update(this, left);
+      }
     }
+  }
+
+  evictForInput(): void {
+    this.destroy();
   }
 
   /** The reply to a protocol error, as Redis words it. */
@@ -271,6 +292,7 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
     this.stopRecording();
     this.client.destroy();
     this.released();
+    this.inputBudget.update(this, 0);
     if (this.inputPeak >= LARGE_GARBAGE_BYTES) garbageReleased();
     this.onClosed(this);
   }

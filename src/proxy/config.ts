@@ -25,6 +25,11 @@ export interface ProxyConfig {
   maxBulkLength: number;
   /** Most bytes buffered for one client's unfinished command (Redis: client-query-buffer-limit). */
   maxQueryBuffer: number;
+  /**
+   * Most bytes the unfinished commands of all clients hold together (per process); past it, the
+   * client holding the most is disconnected (as Redis's maxmemory-clients, for input only).
+   */
+  maxInputMemory: number;
   /** Processes serving clients; each has its own L1, kept coherent like separate instances. Default 1. */
   workers: number;
   /**
@@ -50,6 +55,7 @@ export const DEFAULT_PROXY_CONFIG: ProxyConfig = {
   maxClients: 10_000,
   maxBulkLength: 512 * 1024 * 1024,
   maxQueryBuffer: 1024 * 1024 * 1024,
+  maxInputMemory: 1024 * 1024 * 1024,
   workers: 1,
   adminPort: 6381,
 };
