@@ -5,7 +5,7 @@
  * but leave its last bytes unsent, then closes them; prints the proxy's VmRSS and VmHWM
  * (/proc/PID/status) before, with the connections open, and each 5 s for 30 s after they close.
  *
- * Flags: --proxy=PATH (default dist/cli/main.js)  --connections=4  --mb=400  --l1-memory=64mb  --embedded (no upstream)
+ * Flags: --proxy=PATH (default dist/cli/main.js)  --connections=4  --mb=400  --l1-memory=64mb  --max-input-memory=SIZE  --embedded (no upstream)
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -46,20 +46,36 @@ function largestMappings(pid: number): string {
     .join('\n');
 }
 
-/** Sends a SET of an `mb` MB value but its last 10 bytes; resolves once the kernel took it all. */
-function unfinishedSet(port: number, mb: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
+function drainedOrClosed(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done).off('close', done);
+      resolve();
+    };
+    socket.on('drain', done).on('close', done);
+  });
+}
+
+/**
+ * Sends a SET of an `mb` MB value but its last 10 bytes; resolves once the kernel took it all, or
+ * once the proxy disconnected it (--max-input-memory), with `cut` set.
+ */
+function unfinishedSet(port: number, mb: number): Promise<{ socket: net.Socket; cut: boolean }> {
+  return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1', async () => {
       const length = mb * 1024 * 1024;
       socket.write(`*3\r\n$3\r\nSET\r\n$6\r\nattack\r\n$${length}\r\n`);
       const block = Buffer.alloc(1024 * 1024, 0x61);
-      for (let sent = 0; sent < length - 10; sent += block.length) {
+      for (let sent = 0; sent < length - 10 && !socket.destroyed; sent += block.length) {
         const part = Math.min(block.length, length - 10 - sent);
-        if (!socket.write(part === block.length ? block : block.subarray(0, part))) await new Promise((r) => socket.once('drain', r));
+        if (!socket.write(part === block.length ? block : block.subarray(0, part))) await drainedOrClosed(socket);
       }
-      resolve(socket);
+      resolve({ socket, cut: socket.destroyed });
     });
-    socket.on('error', reject);
+    socket.on('error', () => {
+      socket.destroy();
+      resolve({ socket, cut: true });
+    });
   });
 }
 
@@ -67,6 +83,7 @@ let redis: RedisServer | undefined;
 if (!EMBEDDED) redis = await startRedis();
 const port = await freePort();
 const args = ['start', '--port', String(port), '--admin-port', 'off', '--l1-memory', flag('l1-memory') ?? '64mb'];
+if (flag('max-input-memory') !== undefined) args.push('--max-input-memory', flag('max-input-memory')!);
 if (redis) args.push('--upstream', redis.url);
 const proxy = spawn(process.execPath, [PROXY_MAIN, ...args], { env: proxyProcessEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
 let output = '';
@@ -76,10 +93,11 @@ try {
   await delay(1000);
   const pid = proxy.pid!;
   console.log(`idle:                   ${memory(pid)}`);
-  const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => unfinishedSet(port, MB)));
+  const senders = await Promise.all(Array.from({ length: CONNECTIONS }, () => unfinishedSet(port, MB)));
   await delay(2000);
-  console.log(`${CONNECTIONS} x ${MB} MB unfinished: ${memory(pid)}`);
-  for (const socket of sockets) socket.destroy();
+  const cut = senders.filter((sender) => sender.cut).length;
+  console.log(`${CONNECTIONS} x ${MB} MB unfinished: ${memory(pid)} (${cut} disconnected by --max-input-memory)`);
+  for (const { socket } of senders) socket.destroy();
   for (let s = 5; s <= 30; s += 5) {
     await delay(5000);
     console.log(`${String(s).padStart(2)} s after close:       ${memory(pid)}`);

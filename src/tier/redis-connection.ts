@@ -111,7 +111,7 @@ export class UpstreamConnection {
   ) {
     // Plain TCP reads land in one buffer for every upstream connection and are copied (see
     // ReadCopies): Node's own buffer per read is a heap block each, which large replies fragment.
-    // (TLS sockets ignore `onread` when given a socket; Node's buffers are kept there.)
+    // Over TLS, Node's decrypted buffers are kept as they come.
     this.socket = target.tls
       ? tls.connect({ host: target.host, port: target.port, servername: net.isIP(target.host) ? undefined : target.host })
       : net.connect({ host: target.host, port: target.port, onread: { buffer: SHARED_READ_BUFFER, callback: (length, buffer) => this.onRead(length, buffer) } });
