@@ -3,8 +3,9 @@
  * traces beside LRU and Bélády's optimum, TieredCache against the engine, Map and bentocache, and
  * the proxy against Redis (bench/proxy.ts, about two minutes). Prints markdown tables (the
  * README's Performance sections are pasted from here).
- * `--only=get,set,memory,bytes,hitratio,tiered,proxy` picks sections (tiered and proxy start
- * throwaway redis-servers).
+ * `--only=get,set,memory,bytes,hitratio,tiered,proxy,staleness` picks sections (tiered, proxy and
+ * staleness start throwaway redis-servers; staleness is bench/staleness/run.ts, about a minute, and takes
+ * its flags, e.g. `--seconds=20`).
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -32,3 +33,8 @@ if (wanted('hitratio')) console.log(`# hit ratios (percent of all requests, no w
 if (wanted('tiered')) for (const table of await benchTiered()) console.log(table, '\n');
 // A process of its own: it pins processes to cores and starts servers, and takes its own flags.
 if (wanted('proxy')) execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./proxy.ts', import.meta.url))], { stdio: 'inherit' });
+// Its flags (--seconds=, --connections=, ...) pass through.
+if (wanted('staleness')) {
+  const flags = process.argv.slice(2).filter((a) => !a.startsWith('--only='));
+  execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./staleness/run.ts', import.meta.url)), ...flags], { stdio: 'inherit' });
+}

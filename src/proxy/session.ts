@@ -12,20 +12,27 @@
  * SELECT, HELLO, AUTH or CLIENT TRACKING queued in MULTI takes effect here when EXEC's reply
  * shows it ran.
  *
+ * Who the client is: what a new connection to Redis is, until Redis accepts its AUTH (passed
+ * on). Under --requirepass the proxy itself refuses (NOAUTH) a client that has not authenticated,
+ * maps `AUTH <its password>` to the URL's credentials, and holds what is pipelined behind an AUTH
+ * until Redis answers it. L1, INFO cachee and CACHEE RECORD answer only whom Redis would.
+ *
  * Hit path: parse a frame, look the key up, copy the stored reply bytes into the client's reply
  * buffer; everything answered while handling one chunk of input is written in one socket write.
  */
 import type net from 'node:net';
-import { ClientConnection, errorReply } from './client-connection.js';
-import { CACHEABLE_READS, isClientTracking, keyword, SESSION_STATE_COMMANDS, switchesToRawMode } from './commands.js';
-import { ConnectionState } from './connection-state.js';
+import { ClientConnection, errorReply, NOAUTH } from './client-connection.js';
+import { handleAtTurnEnd, type TurnHandled } from './turn-flush.js';
+import { CACHEABLE_READS, changesAccess, isClientTracking, keyword, NO_AUTH_COMMANDS, SESSION_STATE_COMMANDS, switchesToRawMode } from './commands.js';
+import { ConnectionState, helloAuthIndex } from './connection-state.js';
 import type { ProxyCore } from './core.js';
+import { parseRecordCommand } from './recording.js';
 import { getVariantNumber, getVariantOf, ReplyCache, variantPrefix } from './reply-cache.js';
 import type { ReplyArena } from './reply-arena.js';
 import type { RespCommand } from '../resp/request-parser.js';
 import { commandName } from '../metrics/command-counter.js';
 import { isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
-import { encodeBulkString, Replies } from '../resp/encode.js';
+import { encodeBulkString, encodeCommand, Replies } from '../resp/encode.js';
 import { integerReply, isQueuedReply, splitBulkArray, transactionResults } from '../resp/reply-parts.js';
 import type { ReadTicket } from '../tier/read-guard.js';
 import { isErrorReply, type Expectation, type UpstreamConnection } from '../tier/redis-connection.js';
@@ -46,6 +53,11 @@ interface Slot {
   blocking: boolean;
 }
 
+/** Redis's answer to HELLO without AUTH from a client that has not authenticated. */
+const NOAUTH_HELLO = errorReply(
+  'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+);
+
 /** answerMgetFromL1: every key hit and the reply is sent. */
 const ANSWERED = -1;
 
@@ -54,7 +66,7 @@ interface Latin1Sliceable {
   latin1Slice(start: number, end: number): string;
 }
 
-export class ClientSession extends ClientConnection {
+export class ClientSession extends ClientConnection implements TurnHandled {
   private upstream: UpstreamConnection | undefined;
   /** Replies not yet written, in order; only used while a forwarded reply is outstanding. */
   private queue: Slot[] = [];
@@ -63,6 +75,10 @@ export class ClientSession extends ClientConnection {
   private readonly batch: Buffer[] = [];
   private readonly expectations: Expectation[] = [];
   private raw = false;
+  /** Input read this turn, handled at its end (see onData). */
+  private turnInput: Buffer | undefined = undefined;
+  /** The client's end came behind `turnInput`. */
+  private turnInputEnded = false;
   /** The client closed its side: the connection ends once the replies owed are written (see `inputEnded`). */
   private inputClosed = false;
   /** This client's upstream connection was half-closed after the client's end (`endUpstream`). */
@@ -102,6 +118,18 @@ export class ClientSession extends ClientConnection {
   private getVariant = '';
   /** The GET variant's number in L1's arena. */
   private getVariantNumber = -1;
+  /**
+   * Input waits, unread, for an answer this client's next commands depend on: the AUTH of a
+   * client that must authenticate (what follows runs as the user it makes, or is refused), or
+   * CACHEE RECORD's permission check.
+   */
+  private inputHeld = false;
+  /**
+   * The upstream connection was lost: until a new one accepts the client's credentials, Redis may
+   * no longer know this client as its user (deleted, password changed), so L1 does not answer it
+   * (it counts in stateChangesInFlight).
+   */
+  private identityUnconfirmed = false;
 
   constructor(
     private readonly core: ProxyCore,
@@ -127,20 +155,72 @@ export class ClientSession extends ClientConnection {
    */
   private readonly dispatchParsed = (command: RespCommand): boolean => {
     this.dispatch(command.args, command.raw, this.batch, this.expectations);
-    return !(this.raw || this.closing || this.recordingActive);
+    return !(this.raw || this.closing || this.recordingActive || this.inputHeld);
   };
 
+  /**
+   * Input that L1 may answer waits for the end of the event-loop turn (./turn-flush.ts), when
+   * every socket that was ready has been read, the invalidation channel's included. Why: a client
+   * that sends a GET after another client's write was acknowledged must not get the old value,
+   * and Redis sends the write's invalidation before its acknowledgement, so the invalidation is
+   * here before that GET; but the kernel reports ready sockets in an order of its own (a socket
+   * read in the previous poll comes before one that became ready since), and a GET handled as
+   * soon as it is read often came before the invalidation beside it. staleness bench (200
+   * connections reading a key rewritten every 5 ms, bench/staleness): handled at once, 0.5-1.2%
+   * of reads stale by up to 18-40 ms; at the turn's end, none.
+   */
   protected onData(chunk: Buffer): void {
+    if (this.turnInput !== undefined) {
+      this.turnInput = Buffer.concat([this.turnInput, chunk]);
+      return;
+    }
+    if (!this.raw && this.core.invalidationState === 'tracking' && this.mayReadL1()) {
+      this.turnInput = this.kept(chunk);
+      handleAtTurnEnd(this);
+      return;
+    }
+    this.handleInput(chunk, false);
+  }
+
+  handleTurnInput(): void {
+    const chunk = this.turnInput;
+    this.turnInput = undefined;
+    if (chunk === undefined || this.client.destroyed) return;
+    this.handleInput(chunk, true);
+    if (this.turnInputEnded) {
+      this.turnInputEnded = false;
+      this.inputEnded();
+    }
+  }
+
+  /** `owned`: the chunk is this connection's to keep (else a view valid during the call). */
+  private handleInput(chunk: Buffer, owned: boolean): void {
     if (this.raw) {
-      this.upstream?.writeRaw(this.kept(chunk));
+      this.upstream?.writeRaw(owned ? chunk : this.kept(chunk));
+      return;
+    }
+    if (this.inputHeld) {
+      // Bytes read before the pause took effect; no more until the input is released.
+      this.parser.feed(owned ? chunk : this.kept(chunk));
+      this.client.pause();
       return;
     }
     const batch = this.batch;
     const expectations = this.expectations;
     const fastEnd = this.parser.bufferedBytes === 0 ? this.scanGets(chunk, batch, expectations) : 0;
-    if (fastEnd < chunk.length) this.parser.feed(this.kept(fastEnd === 0 ? chunk : chunk.subarray(fastEnd)));
+    if (fastEnd < chunk.length) {
+      const rest = fastEnd === 0 ? chunk : chunk.subarray(fastEnd);
+      this.parser.feed(owned ? rest : this.kept(rest));
+    }
     // A chunk of GETs alone, all answered above, leaves the parser nothing to read.
-    const failure = fastEnd === chunk.length ? undefined : this.readCommands(this.dispatchParsed);
+    this.handleParsed(fastEnd < chunk.length);
+  }
+
+  /** Runs the commands the parser holds (when `any`), sends what they forward, writes what is ready. */
+  private handleParsed(any: boolean): void {
+    const batch = this.batch;
+    const expectations = this.expectations;
+    const failure = any ? this.readCommands(this.dispatchParsed) : undefined;
     this.sendForwarded(batch, expectations);
     if (failure !== undefined) this.emit(ClientConnection.protocolErrorReply(failure));
     if (this.raw) {
@@ -211,6 +291,12 @@ export class ClientSession extends ClientConnection {
       // latin1Slice: toString('latin1', ...) without its argument checks, on every GET.
       const key = bytes.latin1Slice(keyStart, keyStart + keyLength);
       if (!readL1) {
+        if (this.mustAuthenticate()) {
+          // Refused by dispatch, which the parser feeds from this frame on.
+          pos = frameStart;
+          gets--;
+          break;
+        }
         this.forwardUncached(chunk.subarray(frameStart, end), key, variant, batch, expectations);
         continue;
       }
@@ -241,6 +327,10 @@ export class ClientSession extends ClientConnection {
     const name = commandName(args[0]);
     const core = this.core;
     core.stats.commands.count(name);
+    if (this.state.user === undefined && this.mustAuthenticate() && !NO_AUTH_COMMANDS.has(name)) {
+      this.emit(NOAUTH);
+      return;
+    }
 
     if (name === 'get' && args.length === 2 && this.mayReadL1()) {
       const key = args[1].toString('latin1');
@@ -268,13 +358,17 @@ export class ClientSession extends ClientConnection {
         this.closing = true;
         return;
       case 'info':
-        if (isInfoCachee(args)) {
-          this.emit(encodeBulkString(core.infoSection()));
+        if (isInfoCachee(args) && !this.inMulti) {
+          // Redis says whether this client may run INFO; its section (empty) is replaced with ours.
+          // While Redis is down (when the section matters most), any client it authenticated may.
+          const section = () => encodeBulkString(core.infoSection());
+          const user = this.state.user;
+          this.forward(raw, batch, expectations, (reply) => (isErrorReply(reply) ? undefined : section()), () => (user === undefined ? undefined : section()));
           return;
         }
         break;
       case 'cachee':
-        this.emit(this.answerCachee(core, args, this.state.protocol));
+        this.answerCacheeIfAllowed(args);
         return;
       case 'multi':
         // At once, not when Redis answers: the commands pipelined behind it are queued by Redis,
@@ -329,7 +423,15 @@ export class ClientSession extends ClientConnection {
     }
 
     if (SESSION_STATE_COMMANDS.has(name)) {
-      this.forwardStateChange(name, args, raw, batch, expectations);
+      if (name === 'hello' && this.state.user === undefined && this.mustAuthenticate() && helloAuthIndex(args) === undefined) {
+        this.emit(NOAUTH_HELLO);
+        return;
+      }
+      // What follows an AUTH of a client that must authenticate waits for its answer.
+      const hold = this.state.user === undefined && this.mustAuthenticate();
+      const own = this.proxyDefaultAuth(name, args);
+      if (own === undefined) this.forwardStateChange(name, args, raw, batch, expectations, hold);
+      else this.forwardStateChange(name, own, encodeCommand(own), batch, expectations, hold);
       return;
     }
     if (switchesToRawMode(name, args)) {
@@ -376,6 +478,16 @@ export class ClientSession extends ClientConnection {
       }
     }
 
+    if (changesAccess(name, args)) {
+      if (this.inMulti) {
+        this.multiWrites = null;
+        this.forward(raw, batch, expectations);
+      } else {
+        this.forwardWrite(raw, null, batch, expectations, () => core.checkAcl());
+      }
+      return;
+    }
+
     // Inside MULTI a blocking command is queued, and EXEC runs it without blocking.
     const blocking = keys.blocking && !this.inMulti;
     if (!keys.mutates) {
@@ -392,6 +504,77 @@ export class ClientSession extends ClientConnection {
       return;
     }
     this.forwardWrite(raw, needsFlush ? null : written, batch, expectations, undefined, blocking);
+  }
+
+  /** --requirepass is set and this client has not authenticated as anyone yet. */
+  private mustAuthenticate(): boolean {
+    return this.state.user === undefined && this.core.config.requirepass !== undefined;
+  }
+
+  /**
+   * Under --requirepass, `AUTH [default] <password>` or `HELLO <v> AUTH default <password>` is
+   * for the proxy's own `default` user: the command with the credentials it stands for upstream
+   * (see ProxyCore.proxyDefaultAuth). Undefined for any other command or user.
+   */
+  private proxyDefaultAuth(name: string, args: Buffer[]): Buffer[] | undefined {
+    if (this.core.config.requirepass === undefined) return undefined;
+    let at: number;
+    if (name === 'auth') {
+      if (args.length === 2) at = 0;
+      else if (args.length === 3 && keyword(args, 1) === 'default') at = 1;
+      else return undefined;
+    } else if (name === 'hello') {
+      const auth = helloAuthIndex(args);
+      if (auth === undefined || keyword(args, auth + 1) !== 'default') return undefined;
+      at = auth + 1;
+    } else {
+      return undefined;
+    }
+    const [user, password] = this.core.proxyDefaultAuth(args[at + 1]);
+    const credentials = [Buffer.from(user), Buffer.from(password)];
+    return at === 0 ? [args[0], ...credentials] : [...args.slice(0, at), ...credentials, ...args.slice(at + 2)];
+  }
+
+  /**
+   * CACHEE RECORD shows every client's reads, as MONITOR shows every command: it runs for a client
+   * Redis lets run MONITOR, asked on a connection of its own with this client's credentials.
+   * Input waits for the answer.
+   */
+  private answerCacheeIfAllowed(args: Buffer[]): void {
+    const core = this.core;
+    const protocol = this.state.protocol;
+    if (typeof parseRecordCommand(args) === 'string' || this.hasRepliesInFlight()) {
+      this.emit(this.answerCachee(core, args, protocol));
+      return;
+    }
+    this.holdInput();
+    void core.askUpstream(this.state.handshake(), ['MONITOR']).then((reply) => {
+      if (this.isClosed) return;
+      this.inputHeld = false;
+      const refusal = reply.toString('latin1', 0, 8);
+      if (!isErrorReply(reply)) this.emit(this.answerCachee(core, args, protocol));
+      else if (refusal === '-NOAUTH ') this.emit(NOAUTH);
+      else if (refusal === '-NOPERM ') this.emit(errorReply("NOPERM this user has no permissions to run the 'cachee|record' command (it needs MONITOR's)"));
+      else this.emit(errorReply(`ERR CACHEE RECORD could not ask the upstream whether this user may run MONITOR: ${reply.toString('latin1', 1).trim()}`));
+      this.releaseInput();
+    });
+  }
+
+  /** Holds input (see `inputHeld`): no more is read from the socket until `releaseInput`. */
+  private holdInput(): void {
+    this.inputHeld = true;
+    this.client.pause();
+  }
+
+  /** Reads the input held (see `inputHeld`), after the event that released it is handled. */
+  private releaseInput(): void {
+    this.inputHeld = false;
+    setImmediate(() => {
+      if (this.isClosed || this.inputHeld) return;
+      if (!this.closing) this.client.resume();
+      this.handleParsed(!this.recordingActive);
+      if (this.inputClosed && !this.inputHeld) this.endInput();
+    });
   }
 
   private writePending(key: string): boolean {
@@ -604,9 +787,11 @@ export class ClientSession extends ClientConnection {
     });
   }
 
-  private forwardStateChange(name: string, args: Buffer[], raw: Buffer, batch: Buffer[], expectations: Expectation[]): void {
+  /** `hold`: the commands after this one wait, unread, for its answer (see `inputHeld`). */
+  private forwardStateChange(name: string, args: Buffer[], raw: Buffer, batch: Buffer[], expectations: Expectation[], hold = false): void {
     this.stateChangesInFlight++;
     const place = this.multiQueued;
+    if (hold) this.holdInput();
     this.forward(
       raw,
       batch,
@@ -619,9 +804,11 @@ export class ClientSession extends ClientConnection {
         }
         this.stateChangesInFlight--;
         if (!isErrorReply(reply)) this.applyStateChange(name, args);
+        if (hold) this.releaseInput();
       },
       () => {
         this.stateChangesInFlight--;
+        if (hold) this.releaseInput();
       },
     );
   }
@@ -644,7 +831,7 @@ export class ClientSession extends ClientConnection {
   }
 
   private applyStateChange(name: string, args: Buffer[]): void {
-    this.state.apply(name, args, this.core.defaultUserOpen);
+    this.state.apply(name, args, this.core.initialUser);
     if (name === 'reset') {
       this.inMulti = false;
       this.multiWrites = [];
@@ -663,7 +850,8 @@ export class ClientSession extends ClientConnection {
     raw: Buffer,
     batch: Buffer[],
     expectations: Expectation[],
-    onReply?: (reply: Buffer) => void,
+    /** May return a reply to send instead of Redis's. */
+    onReply?: (reply: Buffer) => Reply | undefined | void,
     /** May return a reply to send instead of the error. */
     onFailure?: () => Reply | undefined | boolean | void,
     /** The command may wait for data: no reply deadline, and see `inputEnded`. */
@@ -681,8 +869,7 @@ export class ClientSession extends ClientConnection {
       onReply: (reply) => {
         const now = performance.now();
         stats.recordL2Latency((now - sentAt) * 1e6, now);
-        onReply?.(reply);
-        slot.bytes = reply;
+        slot.bytes = onReply?.(reply) ?? reply;
         this.releaseReady();
       },
       onError: (error) => {
@@ -719,10 +906,11 @@ export class ClientSession extends ClientConnection {
 
   private upstreamConnection(): UpstreamConnection {
     if (this.upstream === undefined || !this.upstream.alive) {
-      this.upstream = this.core.openUpstream(this.state.handshake(this.core.upstreamAuth), {
+      this.upstream = this.core.openUpstream(this.state.handshake(), {
         // Subscriptions, transactions, watches and tracking cannot be carried over to a new
         // connection: drop the client, as Redis dropping the connection would, and let it reconnect.
         onClose: () => {
+          this.upstreamLost();
           // The client's input ended and Redis has answered it: end once the replies are written.
           if (this.inputClosed) this.closeIfIdle();
           else if (this.raw || this.inMulti || this.watching || this.state.tracking !== 'off') this.destroy();
@@ -731,9 +919,29 @@ export class ClientSession extends ClientConnection {
           this.out.push(push);
           this.releaseReady();
         },
+        onReady: () => {
+          if (!this.identityUnconfirmed) return;
+          this.identityUnconfirmed = false;
+          this.stateChangesInFlight--;
+        },
+        // Redis no longer takes this client's credentials (user deleted, password changed): it
+        // closed the connection, and would not have this client back as that user.
+        onRefused: () => this.destroy(),
       });
     }
     return this.upstream;
+  }
+
+  /** The upstream connection closed: the next one must show who this client is now. */
+  private upstreamLost(): void {
+    if (this.state.authArgs === undefined) {
+      // Never authenticated: the next connection is whoever a new connection is now.
+      this.state.user = this.core.initialUser;
+      this.updateVariantPrefix();
+    } else if (!this.identityUnconfirmed) {
+      this.identityUnconfirmed = true;
+      this.stateChangesInFlight++;
+    }
   }
 
   /**
@@ -784,7 +992,12 @@ export class ClientSession extends ClientConnection {
 
   protected override hasRepliesInFlight(): boolean {
     // Raw mode after the client's input ended: Redis's bytes flow until it closes the connection.
-    return this.queue.length !== this.queueHead || (this.raw && this.upstreamEnded && this.upstream?.alive === true);
+    return (
+      this.inputHeld ||
+      this.turnInput !== undefined ||
+      this.queue.length !== this.queueHead ||
+      (this.raw && this.upstreamEnded && this.upstream?.alive === true)
+    );
   }
 
   /**
@@ -796,7 +1009,16 @@ export class ClientSession extends ClientConnection {
    * and a blocking command next in line (`passOnEndAtBlockedCommand`).
    */
   protected override inputEnded(): void {
+    if (this.turnInput !== undefined) {
+      this.turnInputEnded = true;
+      return;
+    }
     this.inputClosed = true;
+    // The input held is read first (releaseInput ends it then).
+    if (!this.inputHeld) this.endInput();
+  }
+
+  private endInput(): void {
     if (this.raw) this.endUpstream();
     else this.passOnEndAtBlockedCommand();
     super.inputEnded();

@@ -1,4 +1,8 @@
 /**
+ * Work done at the end of the event-loop turn: input that must wait until every ready socket was
+ * read (`handleAtTurnEnd`: ClientSession's L1 reads wait for the invalidations read in the same
+ * turn), then the replies.
+ *
  * Writes replies at the end of the event-loop turn, after every socket that was ready has been
  * read: the connections that ask for it are flushed together by one setImmediate (which runs once
  * the poll phase has delivered every read of the turn), as Redis writes the replies of every
@@ -20,6 +24,29 @@ export interface TurnFlushed {
   destroy(): void;
 }
 
+/** A connection whose input waits for the end of the turn (see `handleAtTurnEnd`). */
+export interface TurnHandled {
+  /** Handles the input it kept; called once per `handleAtTurnEnd`, before the turn's flush. */
+  handleTurnInput(): void;
+  destroy(): void;
+}
+
+const inputs: (TurnHandled | undefined)[] = [];
+let inputCount = 0;
+
+/**
+ * Handles `connection`'s input at the end of this turn, before the turn's replies are written:
+ * once every socket that was ready has been read, the invalidation channel's included (the
+ * caller asks once per turn). See ClientSession.onData for why.
+ */
+export function handleAtTurnEnd(connection: TurnHandled): void {
+  inputs[inputCount++] = connection;
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flushAll);
+  }
+}
+
 /**
  * The connections to flush, `count` of them. Never shortened: a JS array set to length 0 gives
  * up its backing store, and the next turn's pushes allocate it again.
@@ -39,22 +66,37 @@ export function flushAtTurnEnd(connection: TurnFlushed): void {
   }
 }
 
+/**
+ * Calls `run` on each of the first `n` connections of `list`, emptying it. A connection whose
+ * call throws (a bug, not a client's doing) is destroyed; the others still get theirs.
+ */
+function runEach<T extends { destroy(): void }>(list: (T | undefined)[], n: number, run: (connection: T) => void, what: string): void {
+  for (let i = 0; i < n; i++) {
+    const connection = list[i]!;
+    list[i] = undefined;
+    try {
+      run(connection);
+    } catch (error) {
+      process.emitWarning(`cachee: ${what} failed: ${String(error)}`);
+      connection.destroy();
+    }
+  }
+}
+
+const handleInput = (connection: TurnHandled) => connection.handleTurnInput();
+const flushReplies = (connection: TurnFlushed) => connection.flushTurn();
+
 function flushAll(): void {
+  // Still `scheduled` meanwhile: the flushes the input asks for are this one, not another turn's.
+  if (inputCount > 0) {
+    runEach(inputs, inputCount, handleInput, "handling a client's input");
+    inputCount = 0;
+  }
   scheduled = false;
   const list = pending;
   const n = count;
   pending = flushing;
   flushing = list;
   count = 0;
-  for (let i = 0; i < n; i++) {
-    const connection = list[i]!;
-    list[i] = undefined;
-    try {
-      connection.flushTurn();
-    } catch (error) {
-      // A bug, not a client's doing: that connection goes, the others still get their replies.
-      process.emitWarning(`cachee: writing a client's replies failed: ${String(error)}`);
-      connection.destroy();
-    }
-  }
+  runEach(list, n, flushReplies, "writing a client's replies");
 }

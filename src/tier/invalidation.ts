@@ -9,8 +9,10 @@
  * - RESP2: a subscriber connection on `__redis__:invalidate` plus a second connection whose
  *   tracking is redirected to the first (`REDIRECT <id>`). Redis does not tell the subscriber
  *   when the other connection dies, so the death of either counts as losing the channel.
- * If the upstream refuses tracking (some Redis-compatible servers do), the listener reports
- * 'none' once and stops: the cache then relies on TTLs and its own writes.
+ * If the upstream refuses tracking for good (an "unknown command" or "not supported" error: some
+ * Redis-compatible servers do), the listener reports 'none' once and stops: the cache then relies
+ * on TTLs and its own writes. Any other error (BUSY while a script runs, LOADING, NOAUTH after a
+ * restart, a timeout, a reset) may pass: the channel counts as down and is tried again.
  *
  * Trust: the channel is trusted only while it is up. When it comes (back) up, `onFlush` runs
  * first, since anything cached before may have missed an invalidation, and only then is it
@@ -56,6 +58,20 @@ function errorText(raw: Buffer): string {
   return raw.toString('latin1', 1).trim();
 }
 
+/**
+ * Whether an error reply says the server lacks the command for good, as opposed to an error that
+ * may pass (BUSY, LOADING, NOAUTH, MASTERDOWN, ... each has its own code; these come as ERR).
+ */
+function isRefusal(raw: Buffer): boolean {
+  const message = errorText(raw);
+  return message.startsWith('ERR ') && /unknown (sub)?command|not supported|unsupported/i.test(message);
+}
+
+/** A transient failure of one step of setting up the channel: the attempt fails and is retried. */
+function failedStep(step: string, raw: Buffer): Error {
+  return new Error(`${step} failed: ${errorText(raw)}`);
+}
+
 export class InvalidationListener {
   private connections: UpstreamConnection[] = [];
   /** Bumped by every teardown, so the closing of connections we dropped on purpose is ignored. */
@@ -65,6 +81,7 @@ export class InvalidationListener {
   private backoff = 50;
   private closed = false;
   private state: InvalidationChannelState | undefined;
+  private detail = '';
   /** The channel is up and every invalidation since the last flush has been applied. */
   trusted = false;
 
@@ -85,8 +102,10 @@ export class InvalidationListener {
   }
 
   private setState(state: InvalidationChannelState, detail: string): void {
-    if (state === this.state) return;
+    // The same state again is reported when its reason changed (a retry that fails otherwise).
+    if (state === this.state && detail === this.detail) return;
     this.state = state;
+    this.detail = detail;
     this.options.onStateChange?.(state, detail);
   }
 
@@ -143,9 +162,15 @@ export class InvalidationListener {
   /** RESP3: one connection, invalidations as push frames. */
   private async connectResp3(connection: UpstreamConnection): Promise<'up' | 'unsupported' | 'no-resp3'> {
     const hello = await connection.call(['HELLO', '3']);
-    if (isError(hello)) return 'no-resp3';
+    if (isError(hello)) {
+      if (errorText(hello).startsWith('NOPROTO') || isRefusal(hello)) return 'no-resp3';
+      throw failedStep('HELLO 3', hello);
+    }
     const tracking = await connection.call(this.trackingArgs());
-    if (isError(tracking)) return 'unsupported';
+    if (isError(tracking)) {
+      if (isRefusal(tracking)) return 'unsupported';
+      throw failedStep('CLIENT TRACKING', tracking);
+    }
     this.established([connection], 'RESP3 push');
     return 'up';
   }
@@ -153,7 +178,10 @@ export class InvalidationListener {
   /** RESP2: a subscriber, and a tracking connection redirected to it. */
   private async connectResp2(subscriber: UpstreamConnection): Promise<'up' | 'unsupported'> {
     const idReply = await subscriber.call(['CLIENT', 'ID']);
-    if (isError(idReply)) return 'unsupported';
+    if (isError(idReply)) {
+      if (isRefusal(idReply)) return 'unsupported';
+      throw failedStep('CLIENT ID', idReply);
+    }
     const id = text(decodeReply(idReply));
     const scanner = new ReplyScanner();
     const subscribed = new Promise<void>((resolve, reject) => {
@@ -177,8 +205,8 @@ export class InvalidationListener {
     const tracker = await this.open();
     const tracking = await tracker.call(this.trackingArgs(id));
     if (isError(tracking)) {
-      if (/unknown|not supported/i.test(errorText(tracking))) return 'unsupported';
-      throw new Error(`CLIENT TRACKING failed: ${errorText(tracking)}`);
+      if (isRefusal(tracking)) return 'unsupported';
+      throw failedStep('CLIENT TRACKING', tracking);
     }
     this.established([tracker], 'RESP2 redirect', subscriber);
     return 'up';
@@ -224,10 +252,9 @@ export class InvalidationListener {
   /** The channel is gone: stop trusting, drop every connection, try again later. */
   private lost(reason: string): void {
     if (this.closed) return;
-    const wasTrusted = this.trusted;
     this.trusted = false;
     this.teardown();
-    if (wasTrusted || this.state !== 'down') this.setState('down', reason);
+    this.setState('down', reason);
     if (this.retryTimer === undefined) {
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;

@@ -13,8 +13,10 @@
  * - The read-in-flight race (an invalidation overtaking a read's reply) is closed by the same
  *   ReadGuard the proxy uses: every L2 read, load and write takes a ticket, and its result enters
  *   L1 only if no invalidation of the key (or flush) came in between.
- * - Losing the channel flushes L1, and so does getting it back. While it is down, L1 still serves
- *   what it gets, at most `l1.ttl` ms or until the channel is back.
+ * - Losing the channel flushes L1, and so does getting it back. While it is down, nothing read
+ *   from Redis or written to it enters L1 (another program's write would not remove it); only the
+ *   loader's value when Redis cannot take it (an outage: nobody writes then) is kept, until the
+ *   channel's return flushes it.
  * - Concurrent misses of a key in one process share one flight; with `distributedLock`, one
  *   instance of the fleet loads while the others wait for its value (./distributed-lock.ts).
  *   The engine's own getOrLoad is not used for this: it fixes the entry's TTL before the load,
@@ -42,6 +44,7 @@ import { targetOf } from './redis-target.js';
 import type { Serializer } from './serializer.js';
 import { checkCallOptions, resolveTieredOptions, type ResolvedTieredOptions, type TieredCacheOptions } from './tiered-options.js';
 import { TrackingChannel } from './tracking-channel.js';
+import { turnEnd } from './turn-end.js';
 
 export interface TieredSetOptions {
   /** Redis TTL of this entry, ms (0: none); default: the cache's `ttl`. */
@@ -210,6 +213,11 @@ export class TieredCache<V> {
 
   /** L1, then L2 (promoting into L1). Rejects only when L1 misses and Redis cannot answer. */
   get(key: string): Promise<V | undefined> {
+    if (this.o.readAtTurnEnd) return turnEnd().then(() => this.getNow(key));
+    return this.getNow(key);
+  }
+
+  private getNow(key: string): Promise<V | undefined> {
     const stored = this.fresh.get(key);
     // Not an async function: a hit costs one resolved promise, nothing more.
     if (stored !== undefined) return Promise.resolve(this.l1.holdsEntries && stored instanceof L1Entry ? stored.value : (stored as V));
@@ -228,6 +236,7 @@ export class TieredCache<V> {
    * loader call. A loader returning `undefined` is a miss, cached only with `negativeTtl`.
    */
   async getOrLoad<R extends V | undefined = V>(key: string, loader: (key: string) => R | Promise<R>, options?: LoadOptions): Promise<R> {
+    if (this.o.readAtTurnEnd) await turnEnd();
     const stored = this.fresh.get(key);
     if (stored !== undefined) {
       if (stored instanceof L1Entry) {
@@ -297,7 +306,7 @@ export class TieredCache<V> {
     // Someone wrote or deleted the key while we loaded: theirs is newer; ours is only returned.
     if (!this.guard.settle(ticket)) return value;
     if (value === undefined) {
-      if (settings.negativeTtl > 0) this.storeLocal(key, undefined, settings.negativeTtl, { ...settings, l1Ttl: 0, staleIfError: 0 });
+      if (settings.negativeTtl > 0 && this.l1Coherent()) this.storeLocal(key, undefined, settings.negativeTtl, { ...settings, l1Ttl: 0, staleIfError: 0 });
       return undefined;
     }
     try {
@@ -328,7 +337,7 @@ export class TieredCache<V> {
     }
     this.counts.l2Hits++;
     const value = this.serializer.deserialize(reply.bytes);
-    if (untouched) this.storeLocal(key, value, remainingFromPttl(reply.pttl), settings);
+    if (untouched && this.l1Coherent()) this.storeLocal(key, value, remainingFromPttl(reply.pttl), settings);
     return { found: true, value };
   }
 
@@ -380,7 +389,7 @@ export class TieredCache<V> {
     const untouched = this.guard.settle(ticket);
     // Reads still in flight were sent before this write: their replies must not enter L1.
     this.guard.invalidate(key);
-    if (untouched) {
+    if (untouched && this.l1Coherent()) {
       this.storeLocal(key, value, ttl > 0 ? ttl : Infinity, settings);
       if (this.o.invalidation === 'tracking') this.ownReportsDue.set(key, (this.ownReportsDue.get(key) ?? 0) + 1);
     } else {
@@ -453,6 +462,11 @@ export class TieredCache<V> {
   }
 
   // ---------------------------------------------------------------- L1
+
+  /** Whether a write elsewhere would reach L1 now: the channel is not down ('off': `l1.ttl` bounds it). */
+  private l1Coherent(): boolean {
+    return this.channel === undefined || this.channel.state !== 'down';
+  }
 
   private storeLocal(key: string, value: V | undefined, remaining: number, settings: CallSettings): void {
     this.l1.put(key, value, { remaining, l1Ttl: settings.l1Ttl, staleIfError: settings.staleIfError });

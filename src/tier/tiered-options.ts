@@ -50,6 +50,12 @@ export interface TieredCacheOptions<V> {
   /** ms a loader's `undefined` (a miss) is remembered in L1; 0 (default): misses are not cached. */
   negativeTtl?: number;
   /**
+   * `get` and `getOrLoad` look L1 up at the end of the event-loop turn, after every socket ready
+   * in it was read: a request handled in a socket's callback then sees an invalidation that
+   * arrived before it in the same turn. Costs each call a wait for the turn's end. Default false.
+   */
+  readAtTurnEnd?: boolean;
+  /**
    * Probabilistic early refresh, as a fraction of the TTL (0 to <1; 0: off, the default): in the
    * last `earlyRefresh * ttl` of an entry's life, a getOrLoad hit reloads it in the background
    * with a probability rising from 0 to 1 as expiry nears, while the current value is served.
@@ -74,6 +80,7 @@ export interface ResolvedTieredOptions<V> {
   distributedLock: DistributedLockOptions | undefined;
   staleIfError: number;
   negativeTtl: number;
+  readAtTurnEnd: boolean;
   earlyRefresh: number;
   metrics: MetricsOptions | undefined;
 }
@@ -135,6 +142,7 @@ const schema = z
     distributedLock: z.union([z.boolean(), z.object({ ttl: positiveMilliseconds, wait: milliseconds }).strict()]).optional(),
     staleIfError: milliseconds.optional(),
     negativeTtl: milliseconds.optional(),
+    readAtTurnEnd: z.boolean().optional(),
     earlyRefresh: fraction.optional(),
     // Checked by checkMetricsOptions, the engine's own check.
     metrics: z.unknown().optional(),
@@ -195,6 +203,7 @@ export function resolveTieredOptions<V>(options: TieredCacheOptions<V>): Resolve
     distributedLock: lock,
     staleIfError: o.staleIfError ?? 0,
     negativeTtl: o.negativeTtl ?? 0,
+    readAtTurnEnd: o.readAtTurnEnd ?? false,
     earlyRefresh: o.earlyRefresh ?? 0,
     metrics: checkMetricsOptions(options.metrics, 'TieredCache: metrics'),
   };

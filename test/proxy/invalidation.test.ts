@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RawClient, infoField, startProxyOverRedis, waitFor, type ProxyUnderTest } from '../support/proxy.js';
+import { BUSY_REDIS_ARGS, busyWhileTrackingReconnects, invalidationConnectionIds } from '../support/busy-upstream.js';
 
 const s = (b: Buffer) => b.toString('latin1');
 
@@ -161,14 +162,36 @@ describe('proxy L1 and invalidation', () => {
     await viaProxy.call('GET', 'lost');
     await viaProxy.call('GET', 'lost');
     assert.ok(Number(infoField(await viaProxy.call('INFO', 'cachee'), 'l1_entries')) > 0);
-    const list = s(await direct.call('CLIENT', 'LIST'));
-    const ids = [...list.matchAll(/id=(\d+) [^\n]*name=cachee-invalidation/g)].map((m) => m[1]);
+    const ids = await invalidationConnectionIds(direct);
     assert.ok(ids.length > 0, 'the invalidation connection is named in CLIENT LIST');
     for (const id of ids) await direct.call('CLIENT', 'KILL', 'ID', id);
     await direct.call('SET', 'lost', 'v2');
     await waitFor(async () => infoField(await viaProxy.call('INFO', 'cachee'), 'invalidation') === 'tracking', 3000, 'tracking to come back');
     assert.equal(s(await viaProxy.call('GET', 'lost')), '$2\r\nv2\r\n');
     assert.ok(env.log.some((l) => l.includes('invalidation lost')));
+  });
+});
+
+describe('proxy L1 when Redis is busy with a script as the tracking connection reconnects', () => {
+  it('keeps retrying tracking, and serves no value older than a write made after it is back', async () => {
+    const env = await startProxyOverRedis({}, BUSY_REDIS_ARGS);
+    const [viaProxy, direct] = await Promise.all([RawClient.connect(env.port), RawClient.connect(env.redis.port)]);
+    try {
+      const invalidation = async () => infoField(await viaProxy.call('INFO', 'cachee'), 'invalidation');
+      await direct.call('SET', 'busy', 'old');
+      await viaProxy.call('GET', 'busy');
+      assert.equal(s(await viaProxy.call('GET', 'busy')), '$3\r\nold\r\n');
+      await busyWhileTrackingReconnects(env.redis.port, 1500);
+      assert.ok(env.log.some((l) => /invalidation lost .*BUSY/.test(l)), `the BUSY answer is logged: ${env.log.join(' | ')}`);
+      await waitFor(async () => (await invalidation()) === 'tracking', 10_000, 'tracking to come back after the script');
+      assert.ok(!env.log.some((l) => l.startsWith('warning:')), 'never taken as an upstream without tracking');
+      await direct.call('SET', 'busy', 'new');
+      await waitFor(async () => s(await viaProxy.call('GET', 'busy')) === '$3\r\nnew\r\n', 5000, 'the new value through the proxy');
+    } finally {
+      viaProxy.close();
+      direct.close();
+      await env.stop();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { flushAtTurnEnd, type TurnFlushed } from '../../src/proxy/turn-flush.js';
+import { flushAtTurnEnd, handleAtTurnEnd, type TurnFlushed } from '../../src/proxy/turn-flush.js';
 
 /** A connection that logs its flushes (and destroys) into `log`. */
 function connection(name: string, log: string[], flush: () => void = () => {}): TurnFlushed {
@@ -55,5 +55,19 @@ describe('flushAtTurnEnd', () => {
     flushAtTurnEnd(connection('later', log));
     await nextTurn();
     assert.equal(log.at(-1), 'flush later');
+  });
+});
+
+describe('handleAtTurnEnd', () => {
+  it('handles input at the turn end, before the flush, which takes the flushes that input asks for', async () => {
+    const log: string[] = [];
+    flushAtTurnEnd(connection('earlier', log));
+    const replying = connection('replying', log);
+    handleAtTurnEnd({ handleTurnInput: () => (log.push('input'), flushAtTurnEnd(replying)), destroy: () => log.push('destroy input') });
+    assert.deepEqual(log, []);
+    await nextTurn();
+    assert.deepEqual(log, ['input', 'flush earlier', 'flush replying']);
+    await nextTurn();
+    assert.deepEqual(log, ['input', 'flush earlier', 'flush replying']);
   });
 });

@@ -10,6 +10,7 @@ import { InvalidationListener, type InvalidationChannelState } from '../../src/t
 import { parseUpstreamUrl } from '../../src/tier/redis-connection.js';
 import { RawClient, waitFor } from '../support/proxy.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { BUSY_REDIS_ARGS, busyWhileTrackingReconnects } from '../support/busy-upstream.js';
 
 const s = (b: Buffer) => b.toString('latin1');
 
@@ -94,6 +95,36 @@ describe('InvalidationListener', () => {
         assert.ok(heard.flushes > flushesBefore, 'flushed before trusting again');
         await direct.call('SET', 'after-the-loss', 'y');
         await waitFor(() => heard.keys.includes('after-the-loss'), 2000, 'invalidations again');
+      } finally {
+        listener.close();
+      }
+    });
+  }
+});
+
+describe('InvalidationListener, reconnecting while Redis is busy with a script', () => {
+  let redis: RedisServer;
+  let direct: RawClient;
+  before(async () => {
+    redis = await startRedis(BUSY_REDIS_ARGS);
+    direct = await RawClient.connect(redis.port);
+  });
+  after(async () => {
+    direct.close();
+    await redis.stop();
+  });
+
+  for (const protocol of [3, 2] as const) {
+    it(`over RESP${protocol}, takes -BUSY as a failure that passes, not as "no tracking", and comes back`, async () => {
+      const { listener, heard } = listen(redis, protocol);
+      try {
+        await waitFor(() => listener.trusted, 3000, 'the channel');
+        await busyWhileTrackingReconnects(redis.port, 1500);
+        assert.ok(heard.details.some((d) => d.includes('BUSY')), `the BUSY answer is reported: ${heard.details.join(' | ')}`);
+        await waitFor(() => listener.trusted, 10_000, 'the channel to come back after the script');
+        assert.ok(!heard.states.includes('none'), `never taken as "no tracking": ${heard.states.join(', ')}`);
+        await direct.call('SET', `after-busy-${protocol}`, 'x');
+        await waitFor(() => heard.keys.includes(`after-busy-${protocol}`), 2000, 'invalidations again');
       } finally {
         listener.close();
       }

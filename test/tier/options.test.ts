@@ -23,6 +23,7 @@ describe('TieredCache options fail at construction with a clear message', () => 
     fails({ redis: url, namespace: 'app', ttl: '10s' }, TypeError, /ttl must be a number of ms/);
     fails({ redis: url, namespace: 'app', serializer: JSON }, TypeError, /serializer/);
     fails({ redis: url, namespace: 'app', distributedLock: 'yes' }, TypeError, /distributedLock/);
+    fails({ redis: url, namespace: 'app', readAtTurnEnd: 'yes' }, TypeError, /readAtTurnEnd/);
     fails({ redis: url, namespace: 'app', l2timeout: 5 }, TypeError, /unknown option l2timeout/);
     fails({ redis: url, namespace: 'app', l1: { maxEntries: 10, ttlJitter: 0.1 } }, TypeError, /unknown option l1\.ttlJitter/);
     fails({ redis: url, namespace: 'app', l1: { maxEntries: '10' } }, TypeError, /l1\.maxEntries/);

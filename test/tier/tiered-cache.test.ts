@@ -335,3 +335,25 @@ describe('TieredCache TTL jitter', () => {
     assert.ok(Math.max(...ttls) - Math.min(...ttls) > 5_000, `spread ${Math.min(...ttls)}..${Math.max(...ttls)}`);
   });
 });
+
+describe('TieredCache readAtTurnEnd', () => {
+  it('answers get and getOrLoad as without it, only after the turn ends; getLocal at once', async () => {
+    const {
+      ns,
+      caches: [a],
+    } = await fleet<string>('tracking', 1, { readAtTurnEnd: true });
+    let loads = 0;
+    assert.equal(await a.getOrLoad('k', async () => `loaded ${++loads}`), 'loaded 1');
+    assert.equal(await a.getOrLoad('k', async () => `loaded ${++loads}`), 'loaded 1');
+    assert.equal(loads, 1);
+    await env.plain.set(`${ns}:k`, '"direct"');
+    await eventually('the direct write', async () => (await a.get('k')) === 'direct');
+    await warm(a, 'k');
+    assert.equal(a.getLocal('k'), 'direct');
+    // The lookup waits for the turn's end: a hit is not there before an immediate queued first.
+    const order: string[] = [];
+    setImmediate(() => order.push('immediate'));
+    await a.get('k').then(() => order.push('get'));
+    assert.deepEqual(order, ['immediate', 'get']);
+  });
+});
