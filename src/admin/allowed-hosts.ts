@@ -39,7 +39,7 @@ export function hostName(header: string): string | undefined {
 function isLoopback(address: string): boolean {
   if (address === 'localhost') return true;
   if (net.isIPv4(address)) return address.startsWith('127.');
-  return address === '::1' || /^::ffff:127\./.test(address);
+  return address === '::1' || address.startsWith('::ffff:127.');
 }
 
 /**
