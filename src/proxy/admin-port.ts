@@ -29,7 +29,12 @@ export async function withAdminServer(config: ProxyConfig, running: RunningProxy
   if (config.adminPort === undefined) return running;
   let admin;
   try {
-    admin = await startAdminServer({ host: config.host, port: config.adminPort, routes: { ...adminRoutes(source), ...dashboardRoutes() } });
+    admin = await startAdminServer({
+      host: config.host,
+      port: config.adminPort,
+      routes: { ...adminRoutes(source), ...dashboardRoutes() },
+      allowedHosts: config.adminAllowedHosts,
+    });
   } catch (error) {
     await running.close();
     throw error;

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +69,15 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether a new listener can bind 127.0.0.1:`port` (no process holds it any longer). */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 /**
@@ -178,6 +188,35 @@ describe('cachee start, no upstream: the embedded store', () => {
     }
   });
 
+  it('a kill -9 of the launcher ends the proxy process it started: both ports are free again', { skip: !glibc }, async () => {
+    const env = { ...process.env };
+    for (const name of Object.keys(MALLOC_ENV)) delete env[name];
+    const { dir, cleanup } = tempDir();
+    const port = await freePort();
+    const adminPort = await freePort();
+    const cli = runCachee(['start', '--port', String(port), '--admin-port', String(adminPort)], dir, { env, detached: true });
+    try {
+      await lineMatching(cli, /listening on/);
+      const client = await RawClient.connect(port);
+      const pid = Number(infoField(await client.call('INFO', 'cachee'), 'process_id'));
+      assert.notEqual(pid, cli.child.pid, 'a child serves');
+      client.close();
+
+      cli.child.kill('SIGKILL');
+      await waitFor(() => !isAlive(pid), 10_000, `proxy process ${pid} to end with its launcher`);
+      assert.ok(await portIsFree(port), `port ${port} is free`);
+      assert.ok(await portIsFree(adminPort), `admin port ${adminPort} is free`);
+      assert.ok(cli.lines.some((line) => line.endsWith('launcher exited: shutting down')), cli.lines.join('\n'));
+    } finally {
+      try {
+        process.kill(-cli.child.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone: nothing left to clean up
+      }
+      cleanup();
+    }
+  });
+
   it('refuses --workers 2, naming the flag, exit 2', async () => {
     const { dir, cleanup } = tempDir();
     try {
@@ -250,6 +289,30 @@ describe('cachee start --workers 2, in front of Redis', () => {
     } finally {
       for (const client of clients) client.close();
       direct.close();
+      cli.child.kill('SIGKILL');
+      cleanup();
+    }
+  });
+
+  it('a kill -9 of the primary ends its workers: the port is free again', async () => {
+    const { dir, cleanup } = tempDir();
+    const port = await freePort();
+    const adminPort = await freePort();
+    const cli = runCachee(['start', '--upstream', redis.url, '--workers', '2', '--port', String(port), '--admin-port', String(adminPort)], dir, {
+      env: { ...process.env, ...MALLOC_ENV },
+    });
+    const clients: RawClient[] = [];
+    try {
+      await lineMatching(cli, /listening on .*, 2 workers\)$/);
+      const workerPids = [...(await clientOnEachWorker(port, 2, clients)).keys()].map(Number);
+      cli.child.kill('SIGKILL');
+      await cli.exited;
+      // A client still connected is served until the worker's shutdown grace ends, then cut.
+      for (const pid of workerPids) await waitFor(() => !isAlive(pid), 15_000, `worker ${pid} to end with the primary`);
+      assert.ok(await portIsFree(port), `port ${port} is free`);
+      assert.ok(await portIsFree(adminPort), `admin port ${adminPort} is free`);
+    } finally {
+      for (const client of clients) client.close();
       cli.child.kill('SIGKILL');
       cleanup();
     }
