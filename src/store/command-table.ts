@@ -14,6 +14,7 @@ import { pubsubCommands } from './commands/pubsub.js';
 import { serverCommands } from './commands/server.js';
 import { stringCommands } from './commands/strings.js';
 import { transactionCommands } from './commands/transactions.js';
+import { scriptingCommands } from './commands/scripting.js';
 
 export interface Command {
   readonly spec: CommandSpec;
@@ -31,6 +32,7 @@ const HANDLERS: Record<string, CommandHandler> = {
   ...keyCommands,
   ...hashCommands,
   ...transactionCommands,
+  ...scriptingCommands,
 };
 
 function build(spec: CommandSpec): Command {

@@ -23,6 +23,7 @@ import { Tracking, type TrackingHost } from './tracking.js';
 import { encodeReply, error, Errors, OK, status, type Reply } from './reply.js';
 import { RUN_IN_TRANSACTION } from './commands/transactions.js';
 import { Session, type ConnectionInfo } from './session.js';
+import { ScriptEngine } from './scripting/script-engine.js';
 import { entryBytes, type Entry } from './values.js';
 
 export interface StoreOptions {
@@ -53,6 +54,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   readonly watches = new KeyWatch();
   readonly pubsub = new PubSub((session, bytes) => this.send(session, bytes));
   readonly tracking = new Tracking(this);
+  readonly scripts = new ScriptEngine();
   readonly databaseCount: number;
   readonly startedAt: number;
   readonly port: number;
@@ -66,7 +68,9 @@ export class Store implements Server, WriteListener, TrackingHost {
     evictedKeys: 0,
   };
 
-  private readonly clock: () => number;
+  readonly clock: () => number;
+  /** Set while a script runs: the instant its commands see. */
+  private frozenAt: number | undefined;
   private readonly engine: Cache<string, Entry>;
   private readonly table = new CommandTable();
   /** By database number; SWAPDB swaps two of these. */
@@ -204,7 +208,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   /** Like execute, returning the reply as a value; `args` must hold at least the command name. */
   run(session: Session, args: readonly Buffer[]): Reply {
     if (args.length === 0) throw new RangeError('run: a command needs at least its name');
-    const now = this.clock();
+    const now = this.frozenAt ?? this.clock();
     session.lastInteraction = now;
     this.stats.commandsProcessed++;
     // Redis 7.0 answers QUIT before looking commands up, whatever its arguments.
@@ -251,6 +255,10 @@ export class Store implements Server, WriteListener, TrackingHost {
   }
 
   // ---------------------------------------------------------------- Server
+
+  freezeClock(at: number | undefined): void {
+    this.frozenAt = at;
+  }
 
   get usedBytes(): number {
     return this.engine.bytes;

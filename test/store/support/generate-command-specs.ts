@@ -36,6 +36,8 @@ const COMMANDS: Record<string, string[]> = {
   // hashes
   hset: [], hsetnx: [], hmset: [], hget: [], hmget: [], hgetall: [], hdel: [], hexists: [], hlen: [], hkeys: [],
   hvals: [], hstrlen: [], hincrby: [], hincrbyfloat: [], hscan: [], hrandfield: [],
+  // scripting
+  eval: [], evalsha: [], eval_ro: [], evalsha_ro: [], script: ['load', 'exists', 'flush', 'kill', 'help'],
 };
 
 const CLIENT_SETINFO = {
