@@ -2,6 +2,7 @@
  * A command's description in Redis 7's terms, and its COMMAND INFO / COMMAND DOCS replies
  * (addReplyCommandInfo / addReplyCommandDocs in Redis's server.c).
  */
+import { parseLongLong } from './arguments.js';
 import { array, bulk, integer, map, NULL, set, status, type Reply } from './reply.js';
 
 export interface KeySpec {
@@ -39,15 +40,29 @@ export interface CommandSpec {
 
 /**
  * Where a command's keys are in `args` (its name first), by its key specs: each beginning at an
- * index and found by range, as for every command the store has (others find none here).
+ * index and found by range or by a count of keys (SINTERCARD's numkeys), as for every command
+ * the store has (others find none here). An invalid count finds none (Redis's getKeysUsingKeySpecs).
  */
-export function* keyIndexes(spec: CommandSpec, argc: number): Generator<[index: number, keySpec: KeySpec]> {
+export function* keyIndexes(spec: CommandSpec, args: readonly Buffer[]): Generator<[index: number, keySpec: KeySpec]> {
+  const argc = args.length;
   for (const keySpec of spec.keySpecs) {
-    if (!('index' in keySpec.begin) || !('lastKey' in keySpec.find)) continue;
-    const first = keySpec.begin.index;
-    const { lastKey, keyStep } = keySpec.find;
-    const last = Math.min(lastKey >= 0 ? first + lastKey : argc + lastKey, argc - 1);
-    for (let i = first; i <= last; i += keyStep) yield [i, keySpec];
+    if (!('index' in keySpec.begin)) continue;
+    const begin = keySpec.begin.index;
+    const find = keySpec.find;
+    let first = begin;
+    let last: number;
+    if ('lastKey' in find) {
+      last = find.lastKey >= 0 ? first + find.lastKey : argc + find.lastKey;
+    } else if ('keyNumIndex' in find) {
+      const count = begin + find.keyNumIndex < argc ? parseLongLong(args[begin + find.keyNumIndex]) : null;
+      if (count === null || count < 0n) continue;
+      first = begin + find.firstKey;
+      last = first + Number(count) - 1;
+    } else {
+      continue;
+    }
+    const keyStep = 'keyStep' in find ? find.keyStep : 1;
+    for (let i = first; i <= Math.min(last, argc - 1); i += keyStep) yield [i, keySpec];
   }
 }
 

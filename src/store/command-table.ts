@@ -12,6 +12,7 @@ import { hashCommands } from './commands/hashes.js';
 import { keyCommands } from './commands/keys.js';
 import { pubsubCommands } from './commands/pubsub.js';
 import { serverCommands } from './commands/server.js';
+import { setCommands } from './commands/sets.js';
 import { stringCommands } from './commands/strings.js';
 import { transactionCommands } from './commands/transactions.js';
 import { scriptingCommands } from './commands/scripting.js';
@@ -31,6 +32,7 @@ const HANDLERS: Record<string, CommandHandler> = {
   ...stringCommands,
   ...keyCommands,
   ...hashCommands,
+  ...setCommands,
   ...transactionCommands,
   ...scriptingCommands,
 };

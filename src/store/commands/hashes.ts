@@ -220,7 +220,7 @@ const hrandfield: CommandHandler = (ctx) => {
  * output limit cut it off; a reply here is built in memory first, so an absurd count is refused
  * rather than allowed to exhaust the process.
  */
-const MAX_DRAWS = 10_000_000n;
+export const MAX_DRAWS = 10_000_000n;
 
 /** hrandfieldWithCountCommand: a negative count may repeat fields, a positive one does not. */
 function randomFields(ctx: CommandContext, count: bigint, withValues: boolean): Reply {

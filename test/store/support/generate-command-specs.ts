@@ -36,6 +36,9 @@ const COMMANDS: Record<string, string[]> = {
   // hashes
   hset: [], hsetnx: [], hmset: [], hget: [], hmget: [], hgetall: [], hdel: [], hexists: [], hlen: [], hkeys: [],
   hvals: [], hstrlen: [], hincrby: [], hincrbyfloat: [], hscan: [], hrandfield: [],
+  // sets
+  sadd: [], srem: [], smove: [], sismember: [], smismember: [], scard: [], spop: [], srandmember: [], smembers: [],
+  sinter: [], sinterstore: [], sintercard: [], sunion: [], sunionstore: [], sdiff: [], sdiffstore: [], sscan: [],
   // scripting
   eval: [], evalsha: [], eval_ro: [], evalsha_ro: [], script: ['load', 'exists', 'flush', 'kill', 'help'],
 };
