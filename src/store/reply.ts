@@ -22,6 +22,7 @@ import {
   Replies,
   type RespVersion,
 } from '../resp/index.js';
+import { formatG } from './printf-g.js';
 
 export type Reply =
   | { readonly kind: 'status'; readonly text: string }
@@ -96,6 +97,11 @@ function latin1(text: string): Buffer {
   return Buffer.from(text, 'latin1');
 }
 
+function doubleAs17g(value: number, version: RespVersion): Buffer {
+  const text = formatG(value, 17);
+  return version === 3 ? latin1(`,${text}\r\n`) : encodeBulkString(latin1(text), version);
+}
+
 /** The exact bytes of `reply` in the given protocol. */
 export function encodeReply(reply: Reply, version: RespVersion): Buffer {
   switch (reply.kind) {
@@ -124,7 +130,8 @@ export function encodeReply(reply: Reply, version: RespVersion): Buffer {
     case 'boolean':
       return encodeBoolean(reply.value, version);
     case 'double':
-      return encodeDouble(reply.value, version);
+      // Redis 7.0 writes doubles with %.17g (7.2 writes the shortest form, as encodeDouble does).
+      return Number.isFinite(reply.value) ? doubleAs17g(reply.value, version) : encodeDouble(reply.value, version);
     case 'bigNumber':
       return version === 3 ? latin1(`(${reply.text}\r\n`) : encodeBulkString(latin1(reply.text), version);
     case 'push':

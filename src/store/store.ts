@@ -23,7 +23,7 @@ import { Tracking, type TrackingHost } from './tracking.js';
 import { encodeReply, error, Errors, OK, status, type Reply } from './reply.js';
 import { RUN_IN_TRANSACTION } from './commands/transactions.js';
 import { Session, type ConnectionInfo } from './session.js';
-import { ScriptEngine } from './scripting/script-engine.js';
+import { Scripting } from './scripting/scripting.js';
 import { entryBytes, type Entry } from './values.js';
 
 export interface StoreOptions {
@@ -54,7 +54,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   readonly watches = new KeyWatch();
   readonly pubsub = new PubSub((session, bytes) => this.send(session, bytes));
   readonly tracking = new Tracking(this);
-  readonly scripts = new ScriptEngine();
+  readonly scripting = new Scripting();
   readonly databaseCount: number;
   readonly startedAt: number;
   readonly port: number;

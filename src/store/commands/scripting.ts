@@ -1,16 +1,18 @@
 /**
- * EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT, after Redis 7.0's eval.c; the engine is in
- * ../scripting. A script runs to its end inside the command, so SCRIPT KILL never finds one running.
+ * EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (Redis 7.0's eval.c), FCALL, FCALL_RO and FUNCTION
+ * LOAD/DELETE/FLUSH/KILL (functions.c), and DEBUG SET-DISABLE-DENY-SCRIPTS; the engine is in
+ * ../scripting. A script runs to its end inside the command, so SCRIPT KILL and FUNCTION KILL never
+ * find one running.
  */
-import { isKeyword, parseLongLong, text } from '../arguments.js';
+import { cString, isKeyword, parseLongLong, text, upperAscii } from '../arguments.js';
 import type { CommandContext, CommandHandler } from '../command-context.js';
 import { array, bulk, error, Errors, integer, OK, type Reply } from '../reply.js';
 import { helpReply } from './connection.js';
 
 /** numkeys and the keys and arguments after it, or the error Redis gives for a bad numkeys. */
-export function splitKeys(ctx: CommandContext): { keys: Buffer[]; args: Buffer[] } | Reply {
+function splitKeys(ctx: CommandContext, notInteger: Reply = Errors.notInteger): { keys: Buffer[]; args: Buffer[] } | Reply {
   const numkeys = parseLongLong(ctx.args[2]);
-  if (numkeys === null) return Errors.notInteger;
+  if (numkeys === null) return notInteger;
   if (numkeys > BigInt(ctx.args.length - 3)) return error("ERR Number of keys can't be greater than number of args");
   if (numkeys < 0n) return error("ERR Number of keys can't be negative");
   const split = 3 + Number(numkeys);
@@ -20,7 +22,7 @@ export function splitKeys(ctx: CommandContext): { keys: Buffer[]; args: Buffer[]
 function evalGeneric(ctx: CommandContext, bySha: boolean, readOnlyCommand: boolean): Reply {
   const split = splitKeys(ctx);
   if (!('keys' in split)) return split;
-  const scripts = ctx.server.scripts;
+  const scripts = ctx.server.scripting.scripts;
   let sha: string;
   if (bySha) {
     sha = text(ctx.args[1]);
@@ -29,32 +31,69 @@ function evalGeneric(ctx: CommandContext, bySha: boolean, readOnlyCommand: boole
     if ('error' in loaded) return loaded.error;
     sha = loaded.sha;
   }
-  const reply = scripts.evaluate({
-    server: ctx.server,
-    session: ctx.session,
-    sha,
-    keys: split.keys,
-    args: split.args,
-    readOnlyCommand,
-    now: () => ctx.server.clock(),
-  });
+  const reply = scripts.evaluate({ server: ctx.server, session: ctx.session, sha, keys: split.keys, args: split.args, readOnlyCommand });
   // The script's own commands passed through Store.run; CLIENT LIST shows the EVAL.
   ctx.session.lastCommand = ctx.name;
   return reply;
 }
 
+const BAD_NUMKEYS = error('ERR Bad number of keys provided');
+
+function fcall(ctx: CommandContext, readOnlyCommand: boolean): Reply {
+  const functions = ctx.server.scripting.functions;
+  const name = text(ctx.args[1]);
+  if (!functions.has(name)) return error('ERR Function not found');
+  const split = splitKeys(ctx, BAD_NUMKEYS);
+  if (!('keys' in split)) return split;
+  const reply = functions.call({ server: ctx.server, session: ctx.session, name, keys: split.keys, args: split.args, readOnlyCommand });
+  ctx.session.lastCommand = ctx.name;
+  return reply;
+}
+
+/** FUNCTION LOAD [REPLACE] code. */
+const functionLoad: CommandHandler = (ctx) => {
+  let replace = false;
+  for (const option of ctx.args.slice(2, -1)) {
+    if (!isKeyword(option, 'replace')) return error(`ERR Unknown option given: ${cString(option)}`);
+    replace = true;
+  }
+  if (ctx.args.length < 3) return error('ERR Function code is missing');
+  return ctx.server.scripting.functions.load(ctx.args[ctx.args.length - 1], replace);
+};
+
+const functionDelete: CommandHandler = (ctx) => (ctx.server.scripting.functions.delete(text(ctx.args[2])) ? OK : error('ERR Library not found'));
+
+const functionFlush: CommandHandler = (ctx) => {
+  if (ctx.args.length > 3 || (ctx.args.length === 3 && !isKeyword(ctx.args[2], 'sync') && !isKeyword(ctx.args[2], 'async'))) {
+    return error('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
+  }
+  ctx.server.scripting.functions.flush();
+  return OK;
+};
+
+/** DEBUG SET-DISABLE-DENY-SCRIPTS 0|1: whether scripts may run commands flagged noscript (Redis's test suite uses it). */
+const debug: CommandHandler = (ctx) => {
+  if (ctx.args.length === 3 && isKeyword(ctx.args[1], 'set-disable-deny-scripts')) {
+    const value = parseLongLong(ctx.args[2]);
+    if (value === null) return Errors.notInteger;
+    ctx.server.scripting.runner.allowNoscript = value !== 0n;
+    return OK;
+  }
+  return error(`ERR unknown subcommand or wrong number of arguments for '${cString(ctx.args[1], 128)}'. Try ${upperAscii(text(ctx.args[0]))} HELP.`);
+};
+
 const scriptLoad: CommandHandler = (ctx) => {
-  const loaded = ctx.server.scripts.load(ctx.args[2]);
+  const loaded = ctx.server.scripting.scripts.load(ctx.args[2]);
   return 'error' in loaded ? loaded.error : bulk(loaded.sha);
 };
 
-const scriptExists: CommandHandler = (ctx) => array(ctx.args.slice(2).map((sha) => integer(ctx.server.scripts.has(text(sha)) ? 1 : 0)));
+const scriptExists: CommandHandler = (ctx) => array(ctx.args.slice(2).map((sha) => integer(ctx.server.scripting.scripts.has(text(sha)) ? 1 : 0)));
 
 const scriptFlush: CommandHandler = (ctx) => {
   if (ctx.args.length > 3 || (ctx.args.length === 3 && !isKeyword(ctx.args[2], 'sync') && !isKeyword(ctx.args[2], 'async'))) {
     return error('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
   }
-  ctx.server.scripts.flush();
+  ctx.server.scripting.scripts.flush();
   return OK;
 };
 
@@ -78,4 +117,11 @@ export const scriptingCommands: Record<string, CommandHandler> = {
   'script|flush': scriptFlush,
   'script|kill': () => NOT_BUSY,
   'script|help': scriptHelp,
+  fcall: (ctx) => fcall(ctx, false),
+  fcall_ro: (ctx) => fcall(ctx, true),
+  'function|load': functionLoad,
+  'function|delete': functionDelete,
+  'function|flush': functionFlush,
+  'function|kill': () => NOT_BUSY,
+  debug,
 };

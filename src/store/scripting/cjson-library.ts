@@ -5,7 +5,8 @@
  * settings functions.
  */
 import fengari, { type LuaCFunction, type LuaState } from 'fengari';
-import { formatG, pushNumber, pushText, toBuffer } from './lua-values.js';
+import { formatG } from '../printf-g.js';
+import { pushNumber, pushText, toBuffer } from './lua-values.js';
 
 const { lua, lauxlib } = fengari;
 
@@ -25,6 +26,10 @@ interface Settings {
 function fail(L: LuaState, message: string): never {
   lauxlib.luaL_error(L, fengari.to_luastring(message.replace(/%/g, '%%')));
   throw new Error('unreachable: luaL_error returns by throwing');
+}
+
+function typeName(L: LuaState, index: number): string {
+  return Buffer.from(lua.lua_typename(L, lua.lua_type(L, index)) as Uint8Array).toString('latin1');
 }
 
 function escapeString(bytes: Buffer): string {
@@ -62,7 +67,7 @@ class Encoder {
       case lua.LUA_TTABLE:
         return this.table(index, depth + 1);
     }
-    return fail(L, `Cannot serialise ${lua.lua_typename(L, lua.lua_type(L, index)).toString()}: type not supported`);
+    return fail(L, `Cannot serialise ${typeName(L, index)}: type not supported`);
   }
 
   private number(value: number): string {
@@ -94,7 +99,7 @@ class Encoder {
       let key: string;
       if (keyType === lua.LUA_TSTRING) key = escapeString(toBuffer(L, -2)!);
       else if (keyType === lua.LUA_TNUMBER) key = `"${this.number(lua.lua_tonumber(L, -2))}"`;
-      else return fail(L, `Cannot serialise ${lua.lua_typename(L, keyType).toString()}: table key must be a number or string`);
+      else return fail(L, `Cannot serialise ${typeName(L, -2)}: table key must be a number or string`);
       members.push(`${key}:${this.value(lua.lua_gettop(L), depth)}`);
       lua.lua_pop(L, 1);
     }

@@ -39,6 +39,8 @@ export interface Sandbox {
   readonly errorHandlerRef: number;
   /** Registry reference of the real globals table (KEYS and ARGV are set there). */
   readonly globalsRef: number;
+  /** Registry reference of the real `redis` table (FUNCTION LOAD adds register_function there for its run). */
+  readonly redisRef: number;
 }
 
 function raise(L: LuaState, message: string): number {
@@ -100,6 +102,8 @@ export function createSandbox(openRedis: (L: LuaState) => void): Sandbox {
   openBit(L);
   lua.lua_setfield(L, globals, luaString('bit'));
   openRedis(L);
+  lua.lua_pushvalue(L, -1);
+  const redisRef: number = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
   lua.lua_setfield(L, globals, luaString('redis'));
 
   // The handler's chunk sees the real globals (loaded before they are swapped for the proxy).
@@ -123,7 +127,7 @@ export function createSandbox(openRedis: (L: LuaState) => void): Sandbox {
   lua.lua_rawseti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
   const globalsRef: number = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
   lua.lua_settop(L, 0);
-  return { L, errorHandlerRef, globalsRef };
+  return { L, errorHandlerRef, globalsRef, redisRef };
 }
 
 /** Redis 7's pcall (luaRedisPcall): an error table from redis.call is caught as its message, as before Redis 7. */
@@ -158,7 +162,11 @@ const textOnlyLoad: LuaCFunction = (L) => {
 
 function refusingProtected(protectedTables: Set<unknown>): LuaCFunction {
   return (L) => {
-    if (protectedTables.has(lua.lua_topointer(L, 1))) return raise(L, READONLY);
+    // Raised without a position, as Redis's VM raises it inside setmetatable/rawset.
+    if (protectedTables.has(lua.lua_topointer(L, 1))) {
+      lua.lua_pushstring(L, luaString(READONLY));
+      return lua.lua_error(L);
+    }
     lua.lua_pushvalue(L, lua.lua_upvalueindex(1));
     lua.lua_insert(L, 1);
     lua.lua_call(L, lua.lua_gettop(L) - 1, lua.LUA_MULTRET);

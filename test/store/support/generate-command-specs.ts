@@ -41,6 +41,7 @@ const COMMANDS: Record<string, string[]> = {
   sinter: [], sinterstore: [], sintercard: [], sunion: [], sunionstore: [], sdiff: [], sdiffstore: [], sscan: [],
   // scripting
   eval: [], evalsha: [], eval_ro: [], evalsha_ro: [], script: ['load', 'exists', 'flush', 'kill', 'help'],
+  fcall: [], fcall_ro: [], function: ['load', 'delete', 'flush', 'kill'], debug: [],
 };
 
 const CLIENT_SETINFO = {
