@@ -101,6 +101,9 @@ const SECTIONS: Record<string, Section> = {
     ['maxmemory', server.maxBytes],
     ['maxmemory_human', human(server.maxBytes)],
     ['maxmemory_policy', 'allkeys-lfu'],
+    ['number_of_cached_scripts', server.scripting.scripts.count],
+    ['number_of_functions', server.scripting.functions.functionCount],
+    ['number_of_libraries', server.scripting.functions.libraryCount],
   ],
   persistence: () => [
     ['loading', 0],

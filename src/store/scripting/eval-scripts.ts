@@ -36,12 +36,6 @@ export class EvalScripts {
     return this.scripts.size;
   }
 
-  /** Bytes the Lua state holds (INFO's used_memory_lua). */
-  get memory(): number {
-    if (this.sandbox === undefined) return 0;
-    return lua.lua_gc(this.sandbox.L, lua.LUA_GCCOUNT, 0) * 1024 + lua.lua_gc(this.sandbox.L, lua.LUA_GCCOUNTB, 0);
-  }
-
   has(sha: string): boolean {
     return this.scripts.has(sha.toLowerCase());
   }

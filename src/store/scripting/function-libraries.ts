@@ -83,6 +83,14 @@ export class FunctionLibraries {
     this.sandbox = undefined;
   }
 
+  get functionCount(): number {
+    return this.functions.size;
+  }
+
+  get libraryCount(): number {
+    return this.libraries.size;
+  }
+
   has(name: string): boolean {
     return this.functions.has(name.toLowerCase());
   }
