@@ -24,6 +24,7 @@ import { encodeReply, error, Errors, OK, status, type Reply } from './reply.js';
 import { RUN_IN_TRANSACTION } from './commands/transactions.js';
 import { Session, type ConnectionInfo } from './session.js';
 import { Scripting } from './scripting/scripting.js';
+import { SCRIPT_TIME_LIMIT_MS } from './scripting/script-runner.js';
 import { entryBytes, type Entry } from './values.js';
 
 export interface StoreOptions {
@@ -37,6 +38,11 @@ export interface StoreOptions {
   port?: number;
   /** The front's connection limit, for INFO's maxclients (default 10000, as Redis's). */
   maxClients?: number;
+  /**
+   * A script that runs this long (ms) without a write is stopped with an error (default 5000,
+   * Redis's lua-time-limit): no other client is served while a script runs.
+   */
+  scriptTimeLimit?: number;
 }
 
 const MAX_DATABASES = 65536;
@@ -54,7 +60,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   readonly watches = new KeyWatch();
   readonly pubsub = new PubSub((session, bytes) => this.send(session, bytes));
   readonly tracking = new Tracking(this);
-  readonly scripting = new Scripting();
+  readonly scripting: Scripting;
   readonly databaseCount: number;
   readonly startedAt: number;
   readonly port: number;
@@ -84,13 +90,17 @@ export class Store implements Server, WriteListener, TrackingHost {
   private trailer: { session: Session; bytes: Buffer[] } | undefined;
 
   constructor(options: StoreOptions) {
-    const { maxBytes, databases = 16, now = Date.now, port = 0, maxClients = 10000 } = options;
+    const { maxBytes, databases = 16, now = Date.now, port = 0, maxClients = 10000, scriptTimeLimit = SCRIPT_TIME_LIMIT_MS } = options;
     if (typeof maxBytes !== 'number' || !Number.isFinite(maxBytes) || maxBytes <= 0) {
       throw new RangeError(`maxBytes must be a finite number > 0, got ${String(maxBytes)}`);
     }
     if (!Number.isInteger(databases) || databases < 1 || databases > MAX_DATABASES) {
       throw new RangeError(`databases must be an integer from 1 to ${MAX_DATABASES}, got ${String(databases)}`);
     }
+    if (typeof scriptTimeLimit !== 'number' || !(scriptTimeLimit > 0)) {
+      throw new RangeError(`scriptTimeLimit must be a number of ms > 0, got ${String(scriptTimeLimit)}`);
+    }
+    this.scripting = new Scripting(scriptTimeLimit);
     this.maxBytes = maxBytes;
     this.databaseCount = databases;
     this.port = port;
@@ -104,7 +114,8 @@ export class Store implements Server, WriteListener, TrackingHost {
       countStructures: true,
       externalBytes: () => this.owners.reduce((sum, database) => sum + database.indexBytes, 0),
       onEvict: (key, entry, reason) => this.onEvict(key, entry, reason),
-      now,
+      // While a script runs, expiry sees the instant it started, as every command in it does.
+      now: () => this.frozenAt ?? now(),
     });
     // One latin1 char of prefix while it can number every database, so keys stay one byte per char.
     this.prefixWidth = databases <= 256 ? 1 : 2;

@@ -19,10 +19,10 @@ const { lua } = fengari;
 const luaString = fengari.to_luastring;
 
 /**
- * Redis's lua-time-limit. Redis answers other clients BUSY past it and lets them SCRIPT KILL a
- * script that has not written; the embedded store serves nobody while a script runs, so it kills
- * such a script itself at this point. A script that has written runs to its end, as in Redis
- * (where only SHUTDOWN NOSAVE stops it).
+ * The default time limit: Redis's lua-time-limit. Redis answers other clients BUSY past it and
+ * lets them SCRIPT KILL a script that has not written; the embedded store serves nobody while a
+ * script runs, so it stops such a script itself at this point. A script that has written runs to
+ * its end, as in Redis (where only SHUTDOWN NOSAVE stops it).
  */
 export const SCRIPT_TIME_LIMIT_MS = 5000;
 /** How often (in Lua instructions) the time limit is checked, as Redis's count hook. */
@@ -66,6 +66,9 @@ interface Run {
 
 export class ScriptRunner {
   private current: Run | undefined;
+
+  /** `timeLimit`: ms a script may run without writing before it is stopped. */
+  constructor(private readonly timeLimit: number) {}
 
   /** Commands flagged noscript may run inside scripts (DEBUG SET-DISABLE-DENY-SCRIPTS 1). */
   allowNoscript = false;
@@ -115,10 +118,10 @@ export class ScriptRunner {
 
   private readonly timeLimitHook = (L: LuaState): void => {
     const run = this.current;
-    if (run === undefined || run.wrote || run.server.clock() - run.startedAt < SCRIPT_TIME_LIMIT_MS) return;
+    if (run === undefined || run.wrote || run.server.clock() - run.startedAt < this.timeLimit) return;
     // Every line from now on, so that a pcall in the script cannot swallow the error for good.
     lua.lua_sethook(L, this.timeLimitHook, lua.LUA_MASKLINE, 0);
-    pushErrorTable(L, `Script killed after ${SCRIPT_TIME_LIMIT_MS} ms without a write: the embedded store serves no other client while a script runs`);
+    pushErrorTable(L, `Script killed after ${this.timeLimit} ms without a write: the embedded store serves no other client while a script runs`);
     lua.lua_error(L);
   };
 

@@ -4,7 +4,14 @@ import { FunctionLibraries } from './function-libraries.js';
 import { ScriptRunner } from './script-runner.js';
 
 export class Scripting {
-  readonly runner = new ScriptRunner();
-  readonly scripts = new EvalScripts(this.runner);
-  readonly functions = new FunctionLibraries(this.runner);
+  readonly runner: ScriptRunner;
+  readonly scripts: EvalScripts;
+  readonly functions: FunctionLibraries;
+
+  /** `timeLimit`: ms a script may run without writing before it is stopped. */
+  constructor(timeLimit: number) {
+    this.runner = new ScriptRunner(timeLimit);
+    this.scripts = new EvalScripts(this.runner);
+    this.functions = new FunctionLibraries(this.runner);
+  }
 }

@@ -1,0 +1,51 @@
+/**
+ * What the embedded store's scripts do that a differential test against Redis cannot show: the
+ * time limit that stands in for SCRIPT KILL, and the clock seen inside a script.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Store } from '../../src/store/index.js';
+
+const TIME_LIMIT_MS = 100;
+
+function storeWithSession(scriptTimeLimit = TIME_LIMIT_MS) {
+  const store = new Store({ maxBytes: 16 * 1024 * 1024, scriptTimeLimit });
+  const session = store.newSession();
+  const run = (...args: string[]) => store.execute(session, args.map((arg) => Buffer.from(arg))).toString('latin1');
+  return { store, run };
+}
+
+/** Loops on the real clock (TIME is not frozen inside a script) for `ms`, then returns 1. */
+const busyFor = (ms: number) =>
+  `local t = redis.call('TIME') local start = t[1] * 1000000 + t[2]
+   while true do
+     t = redis.call('TIME')
+     if t[1] * 1000000 + t[2] - start > ${ms * 1000} then break end
+   end
+   return 1`;
+
+describe('embedded store scripts: the time limit and the clock', () => {
+  it('stops a script that runs past the limit without writing, even one that catches errors; the store then serves again', () => {
+    const { run } = storeWithSession();
+    assert.match(run('EVAL', 'while true do end', '0'), /^-ERR Script killed after 100 ms without a write/);
+    assert.match(run('EVAL', 'while true do pcall(function() while true do end end) end', '0'), /^-ERR Script killed after 100 ms without a write/);
+    assert.equal(run('PING'), '+PONG\r\n');
+    assert.equal(run('EVAL', 'return 1', '0'), ':1\r\n', 'the next script runs');
+  });
+
+  it('lets a script that has written run to its end, as Redis does (its writes are not undone)', () => {
+    const { run } = storeWithSession();
+    assert.equal(run('EVAL', `redis.call('set', 'written', '1') ${busyFor(3 * TIME_LIMIT_MS)}`, '0'), ':1\r\n');
+    assert.equal(run('GET', 'written'), '$1\r\n1\r\n');
+  });
+
+  it('gives TIME the real clock inside a script, and every other command the instant the script started', () => {
+    const { run } = storeWithSession(60_000);
+    run('EVAL', 'return 1', '0'); // the Lua state is built on first use: not within the key's 200 ms
+    run('SET', 'short', 'v', 'PX', '200');
+    // The key expires while the script waits, but the script's own reads still see it (Redis 7).
+    const reply = run('EVAL', `local before = redis.call('EXISTS', 'short') ${busyFor(300).replace('return 1', '')} return {before, redis.call('EXISTS', 'short')}`, '0');
+    assert.equal(reply, '*2\r\n:1\r\n:1\r\n');
+    assert.equal(run('EXISTS', 'short'), ':0\r\n', 'expired once the script is over');
+  });
+});
