@@ -52,6 +52,8 @@ const ECHO_LIMIT = 128;
 const NOTHING = Buffer.alloc(0);
 const STRING_TOO_LONG = error('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
 const QUEUED = status('QUEUED');
+/** Read-only scripts: the keys they name are not what they read (the commands they run are tracked instead), as in Redis. */
+const READ_ONLY_SCRIPTS: ReadonlySet<string> = new Set(['eval_ro', 'evalsha_ro', 'fcall_ro']);
 /** What a RESP2 client may run while subscribed (processCommand's pub/sub check). */
 const ALLOWED_WHILE_SUBSCRIBED: ReadonlySet<string> = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 
@@ -260,7 +262,7 @@ export class Store implements Server, WriteListener, TrackingHost {
 
   /** The keys a tracking client's read-only command named (Redis's call(): whatever it replied). */
   private rememberReads(session: Session, spec: CommandSpec, args: readonly Buffer[]): void {
-    if (!spec.flags.includes('readonly') || spec.flags.includes('pubsub')) return;
+    if (!spec.flags.includes('readonly') || spec.flags.includes('pubsub') || READ_ONLY_SCRIPTS.has(spec.name)) return;
     const keys = Array.from(keyIndexes(spec, args), ([index]) => args[index].toString('latin1'));
     if (keys.length > 0) this.tracking.remember(session, session.tracking!, keys);
   }

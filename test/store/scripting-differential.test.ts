@@ -257,9 +257,9 @@ describe('scripting on the embedded server: what a script does to other clients'
     const tracked = new Redis(port, '127.0.0.1');
     const watcher = new Redis(port, '127.0.0.1');
     const writer = new Redis(port, '127.0.0.1');
+    const subscriber = new Redis(port, '127.0.0.1');
     try {
       const invalidated: string[] = [];
-      const subscriber = new Redis(port, '127.0.0.1');
       const subscriberId = await subscriber.client('ID');
       await subscriber.subscribe('__redis__:invalidate');
       subscriber.on('message', (_channel: string, keys: string[] | string) => invalidated.push(...[keys].flat()));
@@ -278,8 +278,15 @@ describe('scripting on the embedded server: what a script does to other clients'
       await writer.set('read-in-script', 'x');
       while (!invalidated.includes('read-in-script') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
       assert.ok(invalidated.includes('read-in-script'));
-      subscriber.disconnect();
+      // EVAL_RO's named keys are not reads: only what its commands read is tracked.
+      await tracked.call('EVAL_RO', "return redis.call('get', KEYS[2])", 2, 'named-only', 'marker');
+      await writer.set('named-only', 'x');
+      await writer.set('marker', 'x');
+      while (!invalidated.includes('marker') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(invalidated.includes('marker'));
+      assert.ok(!invalidated.includes('named-only'), 'invalidations arrive in order: named-only would have come before marker');
     } finally {
+      subscriber.disconnect();
       tracked.disconnect();
       watcher.disconnect();
       writer.disconnect();
