@@ -64,9 +64,7 @@ const functionLoad: CommandHandler = (ctx) => {
 const functionDelete: CommandHandler = (ctx) => (ctx.server.scripting.functions.delete(text(ctx.args[2])) ? OK : error('ERR Library not found'));
 
 const functionFlush: CommandHandler = (ctx) => {
-  if (ctx.args.length > 3 || (ctx.args.length === 3 && !isKeyword(ctx.args[2], 'sync') && !isKeyword(ctx.args[2], 'async'))) {
-    return error('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
-  }
+  if (!validFlushMode(ctx)) return error('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
   ctx.server.scripting.functions.flush();
   return OK;
 };
@@ -82,6 +80,11 @@ const debug: CommandHandler = (ctx) => {
   return error(`ERR unknown subcommand or wrong number of arguments for '${cString(ctx.args[1], 128)}'. Try ${upperAscii(text(ctx.args[0]))} HELP.`);
 };
 
+/** SCRIPT FLUSH / FUNCTION FLUSH [ASYNC|SYNC]: both flush at once here. */
+function validFlushMode(ctx: CommandContext): boolean {
+  return ctx.args.length === 2 || (ctx.args.length === 3 && (isKeyword(ctx.args[2], 'sync') || isKeyword(ctx.args[2], 'async')));
+}
+
 const scriptLoad: CommandHandler = (ctx) => {
   const loaded = ctx.server.scripting.scripts.load(ctx.args[2]);
   return 'error' in loaded ? loaded.error : bulk(loaded.sha);
@@ -90,9 +93,7 @@ const scriptLoad: CommandHandler = (ctx) => {
 const scriptExists: CommandHandler = (ctx) => array(ctx.args.slice(2).map((sha) => integer(ctx.server.scripting.scripts.has(text(sha)) ? 1 : 0)));
 
 const scriptFlush: CommandHandler = (ctx) => {
-  if (ctx.args.length > 3 || (ctx.args.length === 3 && !isKeyword(ctx.args[2], 'sync') && !isKeyword(ctx.args[2], 'async'))) {
-    return error('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
-  }
+  if (!validFlushMode(ctx)) return error('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
   ctx.server.scripting.scripts.flush();
   return OK;
 };

@@ -137,19 +137,13 @@ export class ScriptRunner {
         return 1;
       },
       error_reply: (L) => {
-        if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, -1) !== lua.LUA_TSTRING) {
-          pushErrorTable(L, 'wrong number or type of arguments');
-          return 1;
-        }
+        if (!oneString(L)) return 1;
         const message = toText(L, 1)!;
         pushErrorTable(L, message.startsWith('-') ? message : `-${message}`);
         return 1;
       },
       status_reply: (L) => {
-        if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, -1) !== lua.LUA_TSTRING) {
-          pushErrorTable(L, 'wrong number or type of arguments');
-          return 1;
-        }
+        if (!oneString(L)) return 1;
         lua.lua_createtable(L, 0, 1);
         lua.lua_pushvalue(L, 1);
         lua.lua_setfield(L, -2, luaString('ok'));
@@ -258,6 +252,13 @@ function failure(L: LuaState, name: string): Reply {
   const line = field('line');
   const where = source !== undefined && line !== undefined ? ` script: ${name}, on ${source}:${line}.` : '';
   return error(`${message}${where}`.replace(/[\r\n]/g, ' '));
+}
+
+/** error_reply/status_reply take one string; else they return (not raise) an error table, as Redis's do. */
+function oneString(L: LuaState): boolean {
+  if (lua.lua_gettop(L) === 1 && lua.lua_type(L, 1) === lua.LUA_TSTRING) return true;
+  pushErrorTable(L, 'wrong number or type of arguments');
+  return false;
 }
 
 function fail(L: LuaState, raise: boolean, message: string): number {
