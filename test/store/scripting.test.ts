@@ -49,3 +49,18 @@ describe('embedded store scripts: the time limit and the clock', () => {
     assert.equal(run('EXISTS', 'short'), ':0\r\n', 'expired once the script is over');
   });
 });
+
+describe('embedded store scripts: DEBUG SET-DISABLE-DENY-SCRIPTS', () => {
+  it('lets scripts run noscript commands, but never a script, a transaction or a subscription inside a script', () => {
+    const { run } = storeWithSession();
+    assert.match(run('EVAL', "return redis.call('client', 'id')", '0'), /^-ERR This Redis command is not allowed from script/);
+    assert.equal(run('DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '1'), '+OK\r\n');
+    assert.equal(run('EVAL', "return redis.call('client', 'id')", '0'), ':1\r\n');
+    for (const inner of ["'eval', 'return 1', '0'", "'multi'", "'subscribe', 'ch'", "'script', 'flush'"]) {
+      assert.equal(run('EVAL', `return redis.pcall(${inner})`, '0'), '-ERR This Redis command is not allowed from script\r\n', inner);
+    }
+    assert.equal(run('SET', 'k', 'v'), '+OK\r\n', 'the session is still outside any transaction');
+    assert.equal(run('DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '0'), '+OK\r\n');
+    assert.match(run('DEBUG', 'SLEEP', '0'), /^-ERR unknown subcommand or wrong number of arguments for 'SLEEP'/);
+  });
+});
