@@ -1,7 +1,7 @@
 /**
- * `cachee start`: runs the proxy until SIGTERM or SIGINT, logging one timestamped line per
- * lifecycle event. The first signal closes the proxy (finishing the replies in flight) and ends
- * with 0; a second one ends at once with 1, unless it came within SIGNAL_REPEAT_MS of the first:
+ * `cachee start`: runs the proxy until SIGTERM or SIGINT (or, with no upstream, a client's
+ * SHUTDOWN), logging one timestamped line per lifecycle event. The first signal closes the proxy
+ * (finishing the replies in flight) and ends with 0; a second one ends at once with 1, unless it came within SIGNAL_REPEAT_MS of the first:
  * that is one signal delivered twice (to the process group and forwarded by the launcher, see
  * malloc-relaunch.ts), not an impatient user.
  */
@@ -89,6 +89,13 @@ export async function runStart(input: StartInput, deps: CliDeps): Promise<number
           return undefined;
         }
         running = proxy;
+        // The proxy logged the SHUTDOWN and is closing itself: wait for it like for a signal.
+        void proxy.shutdownRequested?.then(() => {
+          if (stopping) return;
+          stopping = true;
+          firstSignalAt = deps.now();
+          void stop(proxy);
+        });
         const admin = proxy.admin === undefined ? '' : `, dashboard on http://${formatAddress(proxy.admin.host, proxy.admin.port)}/ (metrics at /metrics)`;
         log(`listening on ${formatAddress(proxy.host, proxy.port)}${admin}, ${describeConfig(config)}`);
         return proxy;

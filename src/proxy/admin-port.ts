@@ -38,5 +38,6 @@ export async function withAdminServer(config: ProxyConfig, running: RunningProxy
     // Both at once: the proxy stops accepting as soon as close is called.
     ...runningProxy(running, () => Promise.all([running.close(), admin.close()]).then(() => undefined)),
     admin: { host: admin.host, port: admin.port },
+    shutdownRequested: running.shutdownRequested,
   };
 }

@@ -78,4 +78,9 @@ export interface RunningProxy {
   readonly admin?: { readonly host: string; readonly port: number };
   /** Stops accepting, finishes the replies in flight, closes every connection. */
   close(): Promise<void>;
+  /**
+   * Resolves when a client's SHUTDOWN asked the server to stop (embedded store only: with an
+   * upstream, SHUTDOWN goes to Redis); startProxy then closes the proxy itself.
+   */
+  readonly shutdownRequested?: Promise<void>;
 }

@@ -25,6 +25,8 @@ export interface MeasuredStoreOptions {
   now?: () => number;
   /** A command the store failed on (a bug): its client gets an error reply, the process goes on. */
   onInternalError?: (command: string, error: unknown) => void;
+  /** SHUTDOWN from a client (see StoreOptions.onShutdown). */
+  onShutdown?: (session: Session) => void;
 }
 
 export class MeasuredStore implements RecordingHost {
@@ -42,7 +44,8 @@ export class MeasuredStore implements RecordingHost {
 
   constructor(options: MeasuredStoreOptions) {
     this.onInternalError = options.onInternalError ?? (() => {});
-    this.store = new Store({ maxBytes: options.maxBytes, port: options.port, maxClients: options.maxClients, now: options.now });
+    const { maxBytes, port, maxClients, now, onShutdown } = options;
+    this.store = new Store({ maxBytes, port, maxClients, now, onShutdown });
     this.commands = new CommandCounter(this.store.commandSpecs.map((spec) => spec.name));
   }
 

@@ -48,6 +48,8 @@ export interface Server {
   clock(): number;
   /** While a script runs, every command it calls sees the instant it started (Redis 7); undefined ends that. */
   freezeClock(at: number | undefined): void;
+  /** SHUTDOWN from `session`: asks the host to stop the process; false if no host can. */
+  shutdown(session: Session): boolean;
 }
 
 export interface ServerStats {

@@ -1,7 +1,7 @@
 /**
  * The embedded store: what `cachee start` serves when there is no upstream Redis. A pure,
  * synchronous command executor: arguments in, the exact bytes Redis would reply out, in the
- * session's protocol. No sockets, no timers of its own.
+ * session's protocol. No sockets, no timers of its own (one microtask: see queueBroadcast).
  *
  * All databases share one engine (src/core) bounded by `maxBytes`, with keys prefixed by their
  * database: the budget is global, as Redis's maxmemory is, and the engine's W-TinyLFU policy
@@ -43,6 +43,11 @@ export interface StoreOptions {
    * Redis's lua-time-limit): no other client is served while a script runs.
    */
   scriptTimeLimit?: number;
+  /**
+   * SHUTDOWN from a client (its options already checked): stop serving and end the process.
+   * Called during the command; the client gets no reply. Absent: SHUTDOWN is refused.
+   */
+  onShutdown?: (session: Session) => void;
 }
 
 const MAX_DATABASES = 65536;
@@ -79,6 +84,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   readonly clock: () => number;
   /** Set while a script runs: the instant its commands see. */
   private frozenAt: number | undefined;
+  private readonly onShutdown: ((session: Session) => void) | undefined;
   private readonly engine: Cache<string, Entry>;
   private readonly table = new CommandTable();
   /** By database number; SWAPDB swaps two of these. */
@@ -90,9 +96,11 @@ export class Store implements Server, WriteListener, TrackingHost {
   private nextSessionId = 1;
   /** While a command's own invalidations are sent (after its reply): the session, and the bytes for it. */
   private trailer: { session: Session; bytes: Buffer[] } | undefined;
+  /** A broadcast is queued for the keys that changed by no client's input (see onEvict). */
+  private broadcastQueued = false;
 
   constructor(options: StoreOptions) {
-    const { maxBytes, databases = 16, now = Date.now, port = 0, maxClients = 10000, scriptTimeLimit = SCRIPT_TIME_LIMIT_MS } = options;
+    const { maxBytes, databases = 16, now = Date.now, port = 0, maxClients = 10000, scriptTimeLimit = SCRIPT_TIME_LIMIT_MS, onShutdown } = options;
     if (typeof maxBytes !== 'number' || !Number.isFinite(maxBytes) || maxBytes <= 0) {
       throw new RangeError(`maxBytes must be a finite number > 0, got ${String(maxBytes)}`);
     }
@@ -108,6 +116,7 @@ export class Store implements Server, WriteListener, TrackingHost {
     this.port = port;
     this.maxClients = maxClients;
     this.clock = now;
+    this.onShutdown = onShutdown;
     this.startedAt = now();
     this.engine = new Cache<string, Entry>({
       maxBytes,
@@ -187,6 +196,8 @@ export class Store implements Server, WriteListener, TrackingHost {
   execute(session: Session, args: readonly Buffer[]): Buffer {
     if (args.length === 0) return NOTHING;
     const tracking = this.tracking;
+    // Before the command, as Redis's processCommand: its messages precede the command's reply.
+    if (tracking.keyCount > tracking.maxKeys) tracking.limitKeys(session);
     // Only a tracking client's command is told apart from others' (see Tracking.running).
     if (session.tracking !== undefined) tracking.running = session;
     let reply: Buffer;
@@ -196,7 +207,19 @@ export class Store implements Server, WriteListener, TrackingHost {
       tracking.running = undefined;
       throw error;
     }
+    if (session.replies !== 'on') reply = this.afterReplyMode(session, reply);
     return tracking.running === undefined ? reply : this.afterTrackedCommand(session, args, reply);
+  }
+
+  /** CLIENT REPLY OFF or SKIP: the reply dropped; a SKIP given now takes effect for the next command. */
+  private afterReplyMode(session: Session, reply: Buffer): Buffer {
+    const mode = session.replies;
+    if (mode === 'skip next') {
+      session.replies = 'skip';
+      return reply;
+    }
+    if (mode === 'skip') session.replies = 'on';
+    return NOTHING;
   }
 
   /** The reply, then the invalidations the command owes its own client; CLIENT CACHING's flag spent. */
@@ -247,6 +270,9 @@ export class Store implements Server, WriteListener, TrackingHost {
         session,
         error(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`),
       );
+    }
+    if (session.transaction !== undefined && spec.flags.includes('no_multi')) {
+      return refuse(session, error('ERR Command not allowed inside a transaction'));
     }
     if (session.transaction !== undefined && !RUN_IN_TRANSACTION.has(spec.name)) {
       // Copied: the caller's buffers may be reused before EXEC.
@@ -338,6 +364,12 @@ export class Store implements Server, WriteListener, TrackingHost {
     this.tracking.flushed();
   }
 
+  shutdown(session: Session): boolean {
+    if (this.onShutdown === undefined) return false;
+    this.onShutdown(session);
+    return true;
+  }
+
   flushDatabase(db: Database): void {
     db.flush();
     this.tracking.flushed();
@@ -369,7 +401,25 @@ export class Store implements Server, WriteListener, TrackingHost {
     if (reason === 'size') this.stats.evictedKeys++;
     else if (reason === 'expired') this.stats.expiredKeys++;
     // Gone by the store's doing rather than a command's: tracking clients are told all the same.
-    if ((reason === 'size' || reason === 'expired') && !this.tracking.idle) this.tracking.keyChanged(key.slice(this.prefixWidth), false);
+    if ((reason === 'size' || reason === 'expired') && !this.tracking.idle) {
+      this.tracking.keyChanged(key.slice(this.prefixWidth), false);
+      if (this.tracking.owesBroadcast) this.queueBroadcast();
+    }
+  }
+
+  /**
+   * BCAST clients hear of a change no client's input caused (the engine's expiry sweep) once the
+   * sweep is done, as Redis's beforeSleep follows its expiry cycle, rather than whenever some
+   * client next sends something. The store's one asynchronous step: a microtask, which the end of
+   * a batch of input (broadcastInvalidations) usually makes find nothing left to send.
+   */
+  private queueBroadcast(): void {
+    if (this.broadcastQueued) return;
+    this.broadcastQueued = true;
+    queueMicrotask(() => {
+      this.broadcastQueued = false;
+      this.tracking.broadcast();
+    });
   }
 }
 

@@ -2,12 +2,13 @@
  * The real `cachee start`, as a process of its own (src/cli/main.ts, the source of the bin, run
  * by node with tsx): with no upstream it serves the embedded store; with an upstream and
  * `--workers 2` it runs two worker processes that both serve and are both invalidated. `cachee
- * status` reads it, and SIGTERM ends it with exit code 0.
+ * status` reads it, and SIGTERM (or, with no upstream, a client's SHUTDOWN) ends it with exit code 0.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { RawClient, infoField, waitFor } from '../support/proxy.js';
@@ -116,6 +117,30 @@ describe('cachee start, no upstream: the embedded store', () => {
       assert.equal(await cli.exited, 0);
       assert.ok(cli.lines.some((line) => line.endsWith('SIGTERM: shutting down')));
       assert.ok(cli.lines.at(-1)?.endsWith(' stopped'), cli.lines.join('\n'));
+    } finally {
+      cli.child.kill('SIGKILL');
+      cleanup();
+    }
+  });
+
+  it('exits 0 on a client\'s SHUTDOWN, which gets no reply; other clients are disconnected', async () => {
+    const { dir, cleanup } = tempDir();
+    const port = await freePort();
+    const cli = runCachee(['start', '--port', String(port), '--admin-port', '0', '--l1-memory', '8mb'], dir);
+    try {
+      await lineMatching(cli, /listening on /);
+      const other = await RawClient.connect(port);
+      const client = await RawClient.connect(port);
+      assert.equal(s(await client.call('SET', 'k', 'v')), '+OK\r\n');
+      assert.equal(s(await client.call('SHUTDOWN', 'SAVE')).slice(0, 36), '-ERR Errors trying to SHUTDOWN: SAVE');
+      assert.equal(s(await client.call('SHUTDOWN', 'ABORT')), '-ERR No shutdown in progress.\r\n');
+      await assert.rejects(client.call('SHUTDOWN', 'NOSAVE'), /connection closed before the reply/, 'the connection closes with no reply');
+      assert.equal(await Promise.race([cli.exited, delay(20_000, 'still running')]), 0);
+      await assert.rejects(other.call('PING'), /connection closed before the reply/, 'the other client was disconnected');
+      assert.ok(cli.lines.some((line) => / SHUTDOWN from client \d+ \(127\.0\.0\.1:\d+\)$/.test(line)), cli.lines.join('\n'));
+      assert.ok(cli.lines.at(-1)?.endsWith(' stopped'), cli.lines.join('\n'));
+      client.close();
+      other.close();
     } finally {
       cli.child.kill('SIGKILL');
       cleanup();

@@ -2,13 +2,13 @@
  * Sets, after Redis 7.0's t_set.c. Replies list members in the order Redis iterates them (see
  * SetEntry.members: ascending for what Redis holds as an intset). A set left empty is deleted.
  */
-import { isKeyword, LLONG_MAX, parseCursor, parseLongLong, text } from '../arguments.js';
+import { isKeyword, LLONG_MAX, parseLongLong, text } from '../arguments.js';
 import type { CommandContext, CommandHandler } from '../command-context.js';
 import type { Lookup } from '../database.js';
 import { array, bulk, bulkOrNull, EMPTY_ARRAY, error, Errors, integer, isReply, NULL, ONE, set, ZERO, type Reply } from '../reply.js';
 import { SetEntry } from '../set-value.js';
 import { MAX_DRAWS } from './hashes.js';
-import { INVALID_CURSOR, parseScanOptions } from './keys.js';
+import { scanWhole } from './keys.js';
 
 /** shared.emptyset: `*0` in RESP2, `~0` in RESP3. */
 const EMPTY_SET = set([]);
@@ -264,24 +264,12 @@ const smembers: CommandHandler = (ctx) => {
   return memberSet(value?.members() ?? []);
 };
 
-/** Redis's reply to SSCAN of a missing key. */
-const EMPTY_SCAN = array([bulk('0'), EMPTY_ARRAY]);
-
-/**
- * The whole set in one reply, cursor 0, as Redis does for an intset: COUNT is only a hint, and
- * a single pass trivially returns every member present throughout.
- */
-const sscan: CommandHandler = (ctx) => {
-  if (parseCursor(ctx.args[2]) === null) return INVALID_CURSOR;
-  const value = setAt(ctx, text(ctx.args[1]));
-  if (isReply(value)) return value;
-  if (value === undefined) return EMPTY_SCAN;
-  const options = parseScanOptions(ctx, 3, false);
-  if (isReply(options)) return options;
-  const members = value.members();
-  const matching = options.pattern === undefined ? members : members.filter(options.pattern);
-  return array([bulk('0'), array(matching.map(bulk))]);
-};
+const sscan: CommandHandler = (ctx) =>
+  scanWhole(
+    ctx,
+    (ctx) => setAt(ctx, text(ctx.args[1])),
+    (value, matches) => value.members().filter(matches).map(bulk),
+  );
 
 export const setCommands: Record<string, CommandHandler> = {
   sadd,
