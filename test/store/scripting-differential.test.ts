@@ -51,6 +51,7 @@ const SCENARIOS: { name: string; steps: Step[] }[] = [
       evalStep('return redis.error_reply("-CODE message")'),
       evalStep("return redis.sha1hex('Pizza & Mandolino')"),
       evalStep("return 'hello' --trailing comment"),
+      evalStep("return {string.rep('ab', 3, ','), string.rep('x', 0), ('y'):rep(2)}"),
     ],
   },
   {

@@ -64,3 +64,12 @@ describe('embedded store scripts: DEBUG SET-DISABLE-DENY-SCRIPTS', () => {
     assert.match(run('DEBUG', 'SLEEP', '0'), /^-ERR unknown subcommand or wrong number of arguments for 'SLEEP'/);
   });
 });
+
+describe('embedded store scripts: string.rep', () => {
+  it('refuses a string past 512 MB (one call escapes the time limit) and builds smaller ones as Lua 5.1 does', () => {
+    const { run } = storeWithSession();
+    assert.match(run('EVAL', "return string.rep('x', 2^30)", '0'), /^-ERR user_script:1: resulting string too large/);
+    assert.equal(run('EVAL', "return string.rep('ab', 3)", '0'), '$6\r\nababab\r\n');
+    assert.equal(run('EVAL', "return #string.rep('xyz', 1000000)", '0'), ':3000000\r\n');
+  });
+});

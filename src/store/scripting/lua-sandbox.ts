@@ -90,6 +90,10 @@ export function createSandbox(openRedis: (L: LuaState) => void): Sandbox {
   lua.lua_pushvalue(L, -1);
   lua.lua_setfield(L, globals, luaString('load'));
   lua.lua_setfield(L, globals, luaString('loadstring'));
+  lua.lua_getfield(L, globals, luaString('string'));
+  lua.lua_pushcfunction(L, boundedRep);
+  lua.lua_setfield(L, -2, luaString('rep'));
+  lua.lua_pop(L, 1);
   lua.lua_pushcfunction(L, redisPcall);
   lua.lua_setfield(L, globals, luaString('pcall'));
   for (const name of ['setmetatable', 'rawset']) {
@@ -129,6 +133,23 @@ export function createSandbox(openRedis: (L: LuaState) => void): Sandbox {
   lua.lua_settop(L, 0);
   return { L, errorHandlerRef, globalsRef, redisRef };
 }
+
+/** The longest string string.rep builds: Redis's largest value (proto-max-bulk-len). */
+const MAX_REP_BYTES = 512 * 1024 * 1024;
+
+/**
+ * string.rep(s, n) as Lua 5.1's (no separator), built by Buffer.fill rather than fengari's byte at
+ * a time, and refused past MAX_REP_BYTES: one call runs without the time limit's checks, and an
+ * unbounded one would take the process's memory.
+ */
+const boundedRep: LuaCFunction = (L) => {
+  const piece = Buffer.from(lauxlib.luaL_checklstring(L, 1) as Uint8Array);
+  const count = lauxlib.luaL_checkinteger(L, 2) as number;
+  const total = count <= 0 ? 0 : piece.length * count;
+  if (total > MAX_REP_BYTES) return raise(L, 'resulting string too large');
+  lua.lua_pushstring(L, total === 0 ? Buffer.alloc(0) : Buffer.allocUnsafe(total).fill(piece));
+  return 1;
+};
 
 /** Redis 7's pcall (luaRedisPcall): an error table from redis.call is caught as its message, as before Redis 7. */
 const redisPcall: LuaCFunction = (L) => {
