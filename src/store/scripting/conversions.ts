@@ -4,6 +4,7 @@
  */
 import fengari, { type LuaState } from 'fengari';
 import { array, bulk, error, integer, map, NULL, set, status, type Reply } from '../reply.js';
+import { formatG } from '../printf-g.js';
 import { pushNumber, pushText, toText } from './lua-values.js';
 
 const { lua } = fengari;
@@ -56,7 +57,7 @@ export function pushReply(L: LuaState, reply: Reply, resp: 2 | 3): void {
       else lua.lua_pushboolean(L, reply.value);
       return;
     case 'double':
-      if (resp === 2) return pushText(L, String(reply.value));
+      if (resp === 2) return pushText(L, formatG(reply.value, 17));
       return pushField(L, 'double', () => lua.lua_pushnumber(L, reply.value));
     case 'bigNumber':
       if (resp === 2) return pushText(L, reply.text);
