@@ -73,3 +73,11 @@ describe('embedded store scripts: string.rep', () => {
     assert.equal(run('EVAL', "return #string.rep('xyz', 1000000)", '0'), ':3000000\r\n');
   });
 });
+
+describe('embedded store scripts: read-only libraries', () => {
+  it('keeps the string library out of reach through the strings\' metatable', () => {
+    const { run } = storeWithSession();
+    assert.match(run('EVAL', "getmetatable('').__index.upper = nil", '0'), /^-ERR user_script:1: (Attempt to modify a readonly table|attempt to index a nil value)/);
+    assert.equal(run('EVAL', "return ('abc'):upper()", '0'), '$3\r\nABC\r\n', 'the next script still has string.upper');
+  });
+});

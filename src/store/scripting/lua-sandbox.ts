@@ -124,6 +124,12 @@ export function createSandbox(openRedis: (L: LuaState) => void): Sandbox {
     lua.lua_setfield(L, globals, luaString(name));
     lua.lua_pop(L, 1);
   }
+  // Strings' metatable holds the real string library: scripts see a read-only stand-in for it.
+  lua.lua_pushstring(L, luaString(''));
+  lua.lua_getmetatable(L, -1);
+  pushReadonlyMarker(L, protectedTables);
+  lua.lua_setfield(L, -2, luaString('__metatable'));
+  lua.lua_pop(L, 2);
   pushReadonlyProxy(L, globals, protectedTables, true);
   lua.lua_pushvalue(L, -1);
   lua.lua_setfield(L, globals, luaString('_G'));
