@@ -40,29 +40,32 @@ export interface CommandSpec {
 
 /**
  * Where a command's keys are in `args` (its name first), by its key specs: each beginning at an
- * index and found by range or by a count of keys (SINTERCARD's numkeys), as for every command
- * the store has (others find none here). An invalid count finds none (Redis's getKeysUsingKeySpecs).
+ * index and found by range, or by a key count (LMPOP's numkeys) read as Redis's
+ * getKeysUsingKeySpecs does; a count that is no number, or leads past the arguments, finds none.
  */
 export function* keyIndexes(spec: CommandSpec, args: readonly Buffer[]): Generator<[index: number, keySpec: KeySpec]> {
   const argc = args.length;
   for (const keySpec of spec.keySpecs) {
     if (!('index' in keySpec.begin)) continue;
-    const begin = keySpec.begin.index;
     const find = keySpec.find;
-    let first = begin;
+    let first = keySpec.begin.index;
     let last: number;
+    let step: number;
     if ('lastKey' in find) {
-      last = find.lastKey >= 0 ? first + find.lastKey : argc + find.lastKey;
+      last = Math.min(find.lastKey >= 0 ? first + find.lastKey : argc + find.lastKey, argc - 1);
+      step = find.keyStep;
     } else if ('keyNumIndex' in find) {
-      const count = begin + find.keyNumIndex < argc ? parseLongLong(args[begin + find.keyNumIndex]) : null;
-      if (count === null || count < 0n) continue;
-      first = begin + find.firstKey;
+      const at = first + find.keyNumIndex;
+      const count = at < argc ? parseLongLong(args[at]) : null;
+      if (count === null || count < 0n || count > BigInt(argc)) continue;
+      first += find.firstKey;
       last = first + Number(count) - 1;
+      if (last >= argc || last < first) continue;
+      step = find.keyStep;
     } else {
       continue;
     }
-    const keyStep = 'keyStep' in find ? find.keyStep : 1;
-    for (let i = first; i <= Math.min(last, argc - 1); i += keyStep) yield [i, keySpec];
+    for (let i = first; i <= last; i += step) yield [i, keySpec];
   }
 }
 

@@ -97,24 +97,10 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     docs: {summary: "A container for client connection commands", since: "2.4.0", group: "connection", complexity: "Depends on subcommand."},
     subcommands: [
       {
-        name: "client|caching", arity: 3, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: [],
+        name: "client|info", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: ["nondeterministic_output"],
         keySpecs: [],
-        docs: {summary: "Instruct the server about tracking or not keys in the next request", since: "6.0.0", group: "connection", complexity: "O(1)"},
-        subcommands: [],
-      },
-      {
-        name: "client|trackinginfo", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: [],
-        keySpecs: [],
-        docs: {summary: "Return information about server assisted client side caching for the current connection", since: "6.2.0", group: "connection", complexity: "O(1)"},
-        subcommands: [],
-      },
-      {
-        name: "client|setname", arity: 3, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: [],
-        keySpecs: [],
-        docs: {summary: "Set the current connection name", since: "2.6.9", group: "connection", complexity: "O(1)"},
+        docs: {summary: "Returns information about the current client connection.", since: "6.2.0", group: "connection", complexity: "O(1)"},
         subcommands: [],
       },
       {
@@ -125,31 +111,10 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         subcommands: [],
       },
       {
-        name: "client|getname", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        name: "client|setname", arity: 3, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@slow", "@connection"], tips: [],
         keySpecs: [],
-        docs: {summary: "Get the current connection name", since: "2.6.9", group: "connection", complexity: "O(1)"},
-        subcommands: [],
-      },
-      {
-        name: "client|tracking", arity: -3, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: [],
-        keySpecs: [],
-        docs: {summary: "Enable or disable server assisted client side caching support", since: "6.0.0", group: "connection", complexity: "O(1). Some options may introduce additional complexity."},
-        subcommands: [],
-      },
-      {
-        name: "client|getredir", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: [],
-        keySpecs: [],
-        docs: {summary: "Get tracking notifications redirection client ID if any", since: "6.0.0", group: "connection", complexity: "O(1)"},
-        subcommands: [],
-      },
-      {
-        name: "client|info", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: ["nondeterministic_output"],
-        keySpecs: [],
-        docs: {summary: "Returns information about the current client connection.", since: "6.2.0", group: "connection", complexity: "O(1)"},
+        docs: {summary: "Set the current connection name", since: "2.6.9", group: "connection", complexity: "O(1)"},
         subcommands: [],
       },
       {
@@ -160,10 +125,10 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         subcommands: [],
       },
       {
-        name: "client|help", arity: 2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        name: "client|tracking", arity: -3, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@slow", "@connection"], tips: [],
         keySpecs: [],
-        docs: {summary: "Show helpful text about the different subcommands", since: "5.0.0", group: "connection", complexity: "O(1)"},
+        docs: {summary: "Enable or disable server assisted client side caching support", since: "6.0.0", group: "connection", complexity: "O(1). Some options may introduce additional complexity."},
         subcommands: [],
       },
       {
@@ -171,6 +136,41 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         categories: ["@slow", "@connection"], tips: [],
         keySpecs: [],
         docs: {summary: "Returns the client ID for the current connection", since: "5.0.0", group: "connection", complexity: "O(1)"},
+        subcommands: [],
+      },
+      {
+        name: "client|getredir", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: [],
+        keySpecs: [],
+        docs: {summary: "Get tracking notifications redirection client ID if any", since: "6.0.0", group: "connection", complexity: "O(1)"},
+        subcommands: [],
+      },
+      {
+        name: "client|getname", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: [],
+        keySpecs: [],
+        docs: {summary: "Get the current connection name", since: "2.6.9", group: "connection", complexity: "O(1)"},
+        subcommands: [],
+      },
+      {
+        name: "client|caching", arity: 3, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: [],
+        keySpecs: [],
+        docs: {summary: "Instruct the server about tracking or not keys in the next request", since: "6.0.0", group: "connection", complexity: "O(1)"},
+        subcommands: [],
+      },
+      {
+        name: "client|help", arity: 2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: [],
+        keySpecs: [],
+        docs: {summary: "Show helpful text about the different subcommands", since: "5.0.0", group: "connection", complexity: "O(1)"},
+        subcommands: [],
+      },
+      {
+        name: "client|trackinginfo", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: [],
+        keySpecs: [],
+        docs: {summary: "Return information about server assisted client side caching for the current connection", since: "6.2.0", group: "connection", complexity: "O(1)"},
         subcommands: [],
       },
       {
@@ -245,13 +245,6 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     docs: {summary: "A container for Pub/Sub commands", since: "2.8.0", group: "pubsub", complexity: "Depends on subcommand."},
     subcommands: [
       {
-        name: "pubsub|numsub", arity: -2, flags: ["pubsub", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@pubsub", "@slow"], tips: [],
-        keySpecs: [],
-        docs: {summary: "Get the count of subscribers for channels", since: "2.8.0", group: "pubsub", complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels"},
-        subcommands: [],
-      },
-      {
         name: "pubsub|help", arity: 2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@slow"], tips: [],
         keySpecs: [],
@@ -259,10 +252,10 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         subcommands: [],
       },
       {
-        name: "pubsub|channels", arity: -2, flags: ["pubsub", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        name: "pubsub|numsub", arity: -2, flags: ["pubsub", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@pubsub", "@slow"], tips: [],
         keySpecs: [],
-        docs: {summary: "List active channels", since: "2.8.0", group: "pubsub", complexity: "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)"},
+        docs: {summary: "Get the count of subscribers for channels", since: "2.8.0", group: "pubsub", complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels"},
         subcommands: [],
       },
       {
@@ -273,10 +266,10 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         subcommands: [],
       },
       {
-        name: "pubsub|shardnumsub", arity: -2, flags: ["pubsub", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        name: "pubsub|channels", arity: -2, flags: ["pubsub", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@pubsub", "@slow"], tips: [],
         keySpecs: [],
-        docs: {summary: "Get the count of subscribers for shard channels", since: "7.0.0", group: "pubsub", complexity: "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels"},
+        docs: {summary: "List active channels", since: "2.8.0", group: "pubsub", complexity: "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)"},
         subcommands: [],
       },
       {
@@ -284,6 +277,13 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         categories: ["@pubsub", "@slow"], tips: [],
         keySpecs: [],
         docs: {summary: "Get the count of unique patterns pattern subscriptions", since: "2.8.0", group: "pubsub", complexity: "O(1)"},
+        subcommands: [],
+      },
+      {
+        name: "pubsub|shardnumsub", arity: -2, flags: ["pubsub", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@pubsub", "@slow"], tips: [],
+        keySpecs: [],
+        docs: {summary: "Get the count of subscribers for shard channels", since: "7.0.0", group: "pubsub", complexity: "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels"},
         subcommands: [],
       },
     ],
@@ -373,17 +373,17 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     docs: {summary: "Get array of Redis command details", since: "2.8.13", group: "server", complexity: "O(N) where N is the total number of Redis commands"},
     subcommands: [
       {
-        name: "command|info", arity: -2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: ["nondeterministic_output_order"],
-        keySpecs: [],
-        docs: {summary: "Get array of specific Redis command details, or all when no argument is given.", since: "2.8.13", group: "server", complexity: "O(N) where N is the number of commands to look up"},
-        subcommands: [],
-      },
-      {
         name: "command|list", arity: -2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@slow", "@connection"], tips: ["nondeterministic_output_order"],
         keySpecs: [],
         docs: {summary: "Get an array of Redis command names", since: "7.0.0", group: "server", complexity: "O(N) where N is the total number of Redis commands"},
+        subcommands: [],
+      },
+      {
+        name: "command|docs", arity: -2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: ["nondeterministic_output_order"],
+        keySpecs: [],
+        docs: {summary: "Get array of specific Redis command documentation", since: "7.0.0", group: "server", complexity: "O(N) where N is the number of commands to look up"},
         subcommands: [],
       },
       {
@@ -401,10 +401,17 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         subcommands: [],
       },
       {
-        name: "command|docs", arity: -2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        name: "command|getkeys", arity: -4, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: [],
+        keySpecs: [],
+        docs: {summary: "Extract keys given a full Redis command", since: "2.8.13", group: "server", complexity: "O(N) where N is the number of arguments to the command"},
+        subcommands: [],
+      },
+      {
+        name: "command|info", arity: -2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@slow", "@connection"], tips: ["nondeterministic_output_order"],
         keySpecs: [],
-        docs: {summary: "Get array of specific Redis command documentation", since: "7.0.0", group: "server", complexity: "O(N) where N is the number of commands to look up"},
+        docs: {summary: "Get array of specific Redis command details, or all when no argument is given.", since: "2.8.13", group: "server", complexity: "O(N) where N is the number of commands to look up"},
         subcommands: [],
       },
       {
@@ -412,13 +419,6 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         categories: ["@slow", "@connection"], tips: [],
         keySpecs: [],
         docs: {summary: "Show helpful text about the different subcommands", since: "5.0.0", group: "server", complexity: "O(1)"},
-        subcommands: [],
-      },
-      {
-        name: "command|getkeys", arity: -4, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: [],
-        keySpecs: [],
-        docs: {summary: "Extract keys given a full Redis command", since: "2.8.13", group: "server", complexity: "O(N) where N is the number of arguments to the command"},
         subcommands: [],
       },
     ],
@@ -921,6 +921,21 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     subcommands: [],
   },
   {
+    name: "object", arity: -2, flags: [], firstKey: 0, lastKey: 0, step: 0,
+    categories: ["@slow"], tips: [],
+    keySpecs: [],
+    docs: {summary: "A container for object introspection commands", since: "2.2.3", group: "generic", complexity: "Depends on subcommand."},
+    subcommands: [
+      {
+        name: "object|encoding", arity: 3, flags: ["readonly"], firstKey: 2, lastKey: 2, step: 1,
+        categories: ["@keyspace", "@read", "@slow"], tips: ["nondeterministic_output"],
+        keySpecs: [{flags: ["RO"], begin: {index: 2}, find: {lastKey: 0, keyStep: 1, limit: 0}}],
+        docs: {summary: "Inspect the internal encoding of a Redis object", since: "2.2.3", group: "generic", complexity: "O(1)"},
+        subcommands: [],
+      },
+    ],
+  },
+  {
     name: "eval", arity: -3, flags: ["noscript", "stale", "skip_monitor", "no_mandatory_keys", "movablekeys"], firstKey: 0, lastKey: 0, step: 0,
     categories: ["@slow", "@scripting"], tips: [],
     keySpecs: [{notes: "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE", flags: ["RW", "access", "update"], begin: {index: 2}, find: {keyNumIndex: 0, firstKey: 1, keyStep: 1}}],
@@ -955,24 +970,10 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     docs: {summary: "A container for Lua scripts management commands", since: "2.6.0", group: "scripting", complexity: "Depends on subcommand."},
     subcommands: [
       {
-        name: "script|exists", arity: -3, flags: ["noscript"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@scripting"], tips: ["request_policy:all_shards", "response_policy:agg_logical_and"],
-        keySpecs: [],
-        docs: {summary: "Check existence of scripts in the script cache.", since: "2.6.0", group: "scripting", complexity: "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation)."},
-        subcommands: [],
-      },
-      {
         name: "script|help", arity: 2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@slow", "@scripting"], tips: [],
         keySpecs: [],
         docs: {summary: "Show helpful text about the different subcommands", since: "5.0.0", group: "scripting", complexity: "O(1)"},
-        subcommands: [],
-      },
-      {
-        name: "script|load", arity: 3, flags: ["noscript", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@scripting"], tips: ["request_policy:all_nodes", "response_policy:all_succeeded"],
-        keySpecs: [],
-        docs: {summary: "Load the specified Lua script into the script cache.", since: "2.6.0", group: "scripting", complexity: "O(N) with N being the length in bytes of the script body."},
         subcommands: [],
       },
       {
@@ -983,10 +984,24 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         subcommands: [],
       },
       {
+        name: "script|exists", arity: -3, flags: ["noscript"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@scripting"], tips: ["request_policy:all_shards", "response_policy:agg_logical_and"],
+        keySpecs: [],
+        docs: {summary: "Check existence of scripts in the script cache.", since: "2.6.0", group: "scripting", complexity: "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation)."},
+        subcommands: [],
+      },
+      {
         name: "script|kill", arity: 2, flags: ["noscript", "allow_busy"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@slow", "@scripting"], tips: ["request_policy:all_shards", "response_policy:one_succeeded"],
         keySpecs: [],
         docs: {summary: "Kill the script currently in execution.", since: "2.6.0", group: "scripting", complexity: "O(1)"},
+        subcommands: [],
+      },
+      {
+        name: "script|load", arity: 3, flags: ["noscript", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@scripting"], tips: ["request_policy:all_nodes", "response_policy:all_succeeded"],
+        keySpecs: [],
+        docs: {summary: "Load the specified Lua script into the script cache.", since: "2.6.0", group: "scripting", complexity: "O(N) with N being the length in bytes of the script body."},
         subcommands: [],
       },
     ],
@@ -1012,6 +1027,20 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     docs: {summary: "A container for function commands", since: "7.0.0", group: "scripting", complexity: "Depends on subcommand."},
     subcommands: [
       {
+        name: "function|kill", arity: 2, flags: ["noscript", "allow_busy"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@scripting"], tips: ["request_policy:all_shards", "response_policy:one_succeeded"],
+        keySpecs: [],
+        docs: {summary: "Kill the function currently in execution.", since: "7.0.0", group: "scripting", complexity: "O(1)"},
+        subcommands: [],
+      },
+      {
+        name: "function|flush", arity: -2, flags: ["write", "noscript"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@write", "@slow", "@scripting"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"],
+        keySpecs: [],
+        docs: {summary: "Deleting all functions", since: "7.0.0", group: "scripting", complexity: "O(N) where N is the number of functions deleted"},
+        subcommands: [],
+      },
+      {
         name: "function|load", arity: -3, flags: ["write", "denyoom", "noscript"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@write", "@slow", "@scripting"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"],
         keySpecs: [],
@@ -1023,20 +1052,6 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         categories: ["@write", "@slow", "@scripting"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"],
         keySpecs: [],
         docs: {summary: "Delete a function by name", since: "7.0.0", group: "scripting", complexity: "O(1)"},
-        subcommands: [],
-      },
-      {
-        name: "function|flush", arity: -2, flags: ["write", "noscript"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@write", "@slow", "@scripting"], tips: ["request_policy:all_shards", "response_policy:all_succeeded"],
-        keySpecs: [],
-        docs: {summary: "Deleting all functions", since: "7.0.0", group: "scripting", complexity: "O(N) where N is the number of functions deleted"},
-        subcommands: [],
-      },
-      {
-        name: "function|kill", arity: 2, flags: ["noscript", "allow_busy"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@scripting"], tips: ["request_policy:all_shards", "response_policy:one_succeeded"],
-        keySpecs: [],
-        docs: {summary: "Kill the function currently in execution.", since: "7.0.0", group: "scripting", complexity: "O(1)"},
         subcommands: [],
       },
     ],

@@ -13,6 +13,7 @@ import { connectionCommands } from './commands/connection.js';
 import { hashCommands } from './commands/hashes.js';
 import { keyCommands } from './commands/keys.js';
 import { pubsubCommands } from './commands/pubsub.js';
+import { objectCommands } from './commands/object.js';
 import { serverCommands } from './commands/server.js';
 import { setCommands } from './commands/sets.js';
 import { shutdownCommands } from './commands/shutdown.js';
@@ -39,6 +40,7 @@ const HANDLERS: Record<string, CommandHandler> = {
   ...setCommands,
   ...shutdownCommands,
   ...configCommands,
+  ...objectCommands,
   ...transactionCommands,
   ...scriptingCommands,
 };

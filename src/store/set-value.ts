@@ -73,8 +73,18 @@ export class SetEntry {
     return this.items[Math.floor(Math.random() * this.items.length)];
   }
 
-  /** `count` distinct members picked at random (count <= size), by a partial Fisher-Yates shuffle of a copy. */
+  /**
+   * `count` distinct members picked at random (count <= size): a few of many by drawing places
+   * until enough differ (O(count), as Redis's SRANDMEMBER does), else by a partial Fisher-Yates
+   * shuffle of a copy.
+   */
   randomDistinct(count: number): string[] {
+    const size = this.items.length;
+    if (count * 3 <= size) {
+      const places = new Set<number>();
+      while (places.size < count) places.add(Math.floor(Math.random() * size));
+      return Array.from(places, (place) => this.items[place]);
+    }
     const all = this.items.slice();
     for (let i = 0; i < count; i++) {
       const j = i + Math.floor(Math.random() * (all.length - i));

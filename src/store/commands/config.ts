@@ -12,7 +12,8 @@ import { bulk, error, Errors, map, OK, type Reply } from '../reply.js';
 import { MAX_INTSET_ENTRIES } from '../set-value.js';
 import { helpReply } from './connection.js';
 
-interface Parameter {
+/** A CONFIG parameter: its value, why a value is refused (if it is), and how it is applied. */
+interface ConfigParameter {
   get(server: Server): string;
   /** Applies `value` (already checked by `check`). Absent: fixed at its value. */
   set?(server: Server, value: string): void;
@@ -28,13 +29,13 @@ function checkCount(value: string): string | undefined {
 }
 
 /** A parameter the store has fixed: Redis's own check of the value first, then only the same value again. */
-function fixed(value: (server: Server) => string, why: string, checkType: (value: string) => string | undefined = () => undefined): Parameter {
+function fixed(value: (server: Server) => string, why: string, checkType: (value: string) => string | undefined = () => undefined): ConfigParameter {
   return { get: value, check: (server, given) => checkType(given) ?? (given.toLowerCase() === value(server) ? undefined : why) };
 }
 
 const NO_DISK = 'the embedded store keeps nothing on disk';
 
-const PARAMETERS: ReadonlyMap<string, Parameter> = new Map<string, Parameter>([
+const PARAMETERS: ReadonlyMap<string, ConfigParameter> = new Map<string, ConfigParameter>([
   [
     'tracking-table-max-keys',
     {
@@ -76,7 +77,7 @@ const configGet: CommandHandler = (ctx) => {
 const configSet: CommandHandler = (ctx) => {
   const args = ctx.args;
   if (args.length % 2 === 1) return Errors.syntax;
-  const changes: [Parameter, string][] = [];
+  const changes: [ConfigParameter, string][] = [];
   const seen = new Set<string>();
   for (let i = 2; i < args.length; i += 2) {
     const name = text(args[i]).toLowerCase();

@@ -223,7 +223,8 @@ const commandList: CommandHandler = (ctx) => {
 };
 
 /**
- * COMMAND GETKEYS / GETKEYSANDFLAGS: the key positions from the command's key specs (see keyIndexes).
+ * COMMAND GETKEYS / GETKEYSANDFLAGS: the key positions from the command's key specs (all of
+ * this store's commands use an index to begin, and a range or a key count to find keys).
  */
 function getKeys(ctx: CommandContext, withFlags: boolean): Reply {
   const args = ctx.args.slice(2);
