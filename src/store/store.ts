@@ -40,7 +40,7 @@ export interface StoreOptions {
   maxClients?: number;
   /**
    * A script that runs this long (ms) without a write is stopped with an error (default 5000,
-   * Redis's lua-time-limit): no other client is served while a script runs.
+   * Redis's lua-time-limit; 0: never): no other client is served while a script runs.
    */
   scriptTimeLimit?: number;
   /**
@@ -107,8 +107,8 @@ export class Store implements Server, WriteListener, TrackingHost {
     if (!Number.isInteger(databases) || databases < 1 || databases > MAX_DATABASES) {
       throw new RangeError(`databases must be an integer from 1 to ${MAX_DATABASES}, got ${String(databases)}`);
     }
-    if (typeof scriptTimeLimit !== 'number' || !(scriptTimeLimit > 0)) {
-      throw new RangeError(`scriptTimeLimit must be a number of ms > 0, got ${String(scriptTimeLimit)}`);
+    if (typeof scriptTimeLimit !== 'number' || !(scriptTimeLimit >= 0)) {
+      throw new RangeError(`scriptTimeLimit must be a number of ms >= 0, got ${String(scriptTimeLimit)}`);
     }
     this.scripting = new Scripting(scriptTimeLimit);
     this.maxBytes = maxBytes;

@@ -33,6 +33,15 @@ describe('embedded store scripts: the time limit and the clock', () => {
     assert.equal(run('EVAL', 'return 1', '0'), ':1\r\n', 'the next script runs');
   });
 
+  it('is CONFIG busy-reply-threshold, alias lua-time-limit, as in Redis 7', () => {
+    const { run } = storeWithSession();
+    assert.equal(run('CONFIG', 'GET', 'lua-time-limit'), '*2\r\n$14\r\nlua-time-limit\r\n$3\r\n100\r\n');
+    assert.equal(run('CONFIG', 'SET', 'busy-reply-threshold', '200'), '+OK\r\n');
+    assert.equal(run('CONFIG', 'GET', 'lua-time-limit'), '*2\r\n$14\r\nlua-time-limit\r\n$3\r\n200\r\n');
+    assert.match(run('EVAL', 'while true do end', '0'), /^-ERR Script killed after 200 ms without a write/);
+    assert.match(run('CONFIG', 'SET', 'lua-time-limit', '-1'), /^-ERR CONFIG SET failed/);
+  });
+
   it('lets a script that has written run to its end, as Redis does (its writes are not undone)', () => {
     const { run } = storeWithSession();
     assert.equal(run('EVAL', `redis.call('set', 'written', '1') ${busyFor(3 * TIME_LIMIT_MS)}`, '0'), ':1\r\n');

@@ -77,8 +77,11 @@ interface Run {
 export class ScriptRunner {
   private current: Run | undefined;
 
-  /** `timeLimit`: ms a script may run without writing before it is stopped. */
-  constructor(private readonly timeLimit: number) {}
+  /**
+   * `timeLimit`: ms a script may run without writing before it is stopped; 0: never stopped
+   * (CONFIG SET busy-reply-threshold / lua-time-limit change it).
+   */
+  constructor(public timeLimit: number) {}
 
   /** Commands flagged noscript may run inside scripts (DEBUG SET-DISABLE-DENY-SCRIPTS 1). */
   allowNoscript = false;
@@ -111,7 +114,7 @@ export class ScriptRunner {
         pushArray(L, request.args);
         argc = 2;
       }
-      lua.lua_sethook(L, this.timeLimitHook, lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+      if (this.timeLimit > 0) lua.lua_sethook(L, this.timeLimitHook, lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
       const status = lua.lua_pcall(L, argc, 1, -(argc + 2));
       lua.lua_sethook(L, null, 0, 0);
       return status === lua.LUA_OK ? popReply(L, run.resp) : failure(L, request.name);
