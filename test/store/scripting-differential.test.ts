@@ -195,6 +195,32 @@ const SCENARIOS: { name: string; steps: Step[] }[] = [
     ],
   },
   {
+    name: 'cmsgpack',
+    steps: [
+      evalStep("local function hex(s) local h = '' for i = 1, #s do h = h .. string.format('%02x', string.byte(s, i)) end return h end return hex(cmsgpack.pack(0.1))"),
+      evalStep("local function hex(s) local h = '' for i = 1, #s do h = h .. string.format('%02x', string.byte(s, i)) end return h end return hex(cmsgpack.pack(-1099511627776))"),
+      evalStep("local function hex(s) local h = '' for i = 1, #s do h = h .. string.format('%02x', string.byte(s, i)) end return h end return hex(cmsgpack.pack(1, -1, 127, 128, 255, 256, 65535, 65536, 4294967295, 4294967296))"),
+      evalStep("local function hex(s) local h = '' for i = 1, #s do h = h .. string.format('%02x', string.byte(s, i)) end return h end return hex(cmsgpack.pack(-32, -33, -128, -129, -32768, -32769, -2147483648, -2147483649))"),
+      evalStep("local function hex(s) local h = '' for i = 1, #s do h = h .. string.format('%02x', string.byte(s, i)) end return h end return hex(cmsgpack.pack(1.5, 1/0, -1/0, 2^53))"),
+      evalStep("local function hex(s) local h = '' for i = 1, #s do h = h .. string.format('%02x', string.byte(s, i)) end return h end return hex(cmsgpack.pack(true, false, nil))"),
+      evalStep("local function hex(s) local h = '' for i = 1, #s do h = h .. string.format('%02x', string.byte(s, i)) end return h end return hex(cmsgpack.pack('', string.rep('x', 31), string.rep('y', 32), string.rep('z', 256)))"),
+      evalStep("local function hex(s) local h = '' for i = 1, #s do h = h .. string.format('%02x', string.byte(s, i)) end return h end return hex(cmsgpack.pack({}, {1, 2, 3}, {a = 1}, {[2] = 1}))"),
+      evalStep("local function hex(s) local h = '' for i = 1, #s do h = h .. string.format('%02x', string.byte(s, i)) end return h end return hex(cmsgpack.pack(string.rep('w', 70000)))"),
+      // A table with holes is a map whose pairs come in the table's own order (Lua's, not Redis's).
+      evalStep("return #cmsgpack.pack({1, nil, 3})"),
+      evalStep("local t = {} for i = 1, 20 do t[i] = i end local m = {} for i = 1, 20 do m['k' .. i] = i end return {#cmsgpack.pack(t), #cmsgpack.pack(m)}"),
+      evalStep("local a = {x = nil, y = 5} local b = {x = a} a['x'] = b return #cmsgpack.pack(a)"),
+      evalStep("local v = cmsgpack.unpack(cmsgpack.pack({1, 'two', {three = 3}, -4.5, true})) return {v[1], v[2], v[3].three, tostring(v[4]), tostring(v[5])}"),
+      evalStep("return {cmsgpack.unpack(cmsgpack.pack(1, 'a', 2))}"),
+      evalStep("local s = cmsgpack.pack('a', 'b', 'c') local o, v = cmsgpack.unpack_one(s, 0) local o2, v2 = cmsgpack.unpack_one(s, o) return {o, v, o2, v2, cmsgpack.unpack_limit(s, 2, 0)}"),
+      evalStep("return {pcall(cmsgpack.unpack, string.char(0xc1))}"),
+      evalStep("return {pcall(cmsgpack.unpack, string.char(0xda, 0x01))}"),
+      evalStep("return {pcall(cmsgpack.pack)}"),
+      evalStep("return {pcall(cmsgpack.unpack_one, 'x', 5)}"),
+      evalStep('cmsgpack.pack = function() return 1 end'),
+    ],
+  },
+  {
     name: 'functions',
     steps: [
       step(['FUNCTION', 'LOAD', "#!lua name=test\nredis.register_function('test', function(KEYS, ARGV)\n return {KEYS[1], ARGV[1]} \nend)"]),

@@ -1,6 +1,6 @@
 /**
  * A Lua state set up as Redis 7.0 sets up its own (script_lua.c, eval.c): the libraries Redis loads
- * (base, table, string, math, coroutine, cjson, bit; no io, os, package, print, dofile, loadfile),
+ * (base, table, string, math, coroutine, cjson, cmsgpack, bit; no io, os, package, print, dofile, loadfile),
  * Lua 5.1's `unpack` and `loadstring`, text chunks only, and read-only globals: reading a
  * nonexistent global and writing any global, or any field of a library, is an error worded as
  * Redis words it. Redis marks tables read-only inside its Lua VM; fengari has no such flag, so here
@@ -10,6 +10,7 @@
 import fengari, { type LuaCFunction, type LuaState } from 'fengari';
 import { openBit } from './bit-library.js';
 import { openCjson } from './cjson-library.js';
+import { openCmsgpack } from './cmsgpack-library.js';
 
 const { lua, lauxlib, lualib } = fengari;
 const luaString = fengari.to_luastring;
@@ -31,7 +32,7 @@ return function(err)
 end`;
 
 const READONLY = 'Attempt to modify a readonly table';
-const LIBRARIES = ['string', 'table', 'math', 'coroutine', 'cjson', 'bit', 'redis'];
+const LIBRARIES = ['string', 'table', 'math', 'coroutine', 'cjson', 'bit', 'cmsgpack', 'redis'];
 
 export interface Sandbox {
   readonly L: LuaState;
@@ -105,6 +106,8 @@ export function createSandbox(openRedis: (L: LuaState) => void): Sandbox {
   lua.lua_setfield(L, globals, luaString('cjson'));
   openBit(L);
   lua.lua_setfield(L, globals, luaString('bit'));
+  openCmsgpack(L);
+  lua.lua_setfield(L, globals, luaString('cmsgpack'));
   openRedis(L);
   lua.lua_pushvalue(L, -1);
   const redisRef: number = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
