@@ -5,7 +5,6 @@ declare module 'fengari' {
   /** A C function: reads its arguments from the stack, pushes its results, returns how many. */
   export type LuaCFunction = (L: LuaState) => number;
   // The C API as fengari spells it: functions of a lua_State and stack indexes, constants.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   type Api = Record<string, any>;
   const fengari: {
     lua: Api;
