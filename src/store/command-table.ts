@@ -19,6 +19,7 @@ import { setCommands } from './commands/sets.js';
 import { shutdownCommands } from './commands/shutdown.js';
 import { stringCommands } from './commands/strings.js';
 import { transactionCommands } from './commands/transactions.js';
+import { scriptingCommands } from './commands/scripting.js';
 
 export interface Command {
   readonly spec: CommandSpec;
@@ -41,6 +42,7 @@ const HANDLERS: Record<string, CommandHandler> = {
   ...configCommands,
   ...objectCommands,
   ...transactionCommands,
+  ...scriptingCommands,
 };
 
 function build(spec: CommandSpec): Command {

@@ -23,6 +23,8 @@ import { Tracking, type TrackingHost } from './tracking.js';
 import { encodeReply, error, Errors, OK, status, type Reply } from './reply.js';
 import { RUN_IN_TRANSACTION } from './commands/transactions.js';
 import { Session, type ConnectionInfo } from './session.js';
+import { Scripting } from './scripting/scripting.js';
+import { SCRIPT_TIME_LIMIT_MS } from './scripting/script-runner.js';
 import { entryBytes, type Entry } from './values.js';
 
 export interface StoreOptions {
@@ -39,6 +41,11 @@ export interface StoreOptions {
   /** The `default` user's password (Redis: requirepass); none: every connection is `default` at once. */
   requirepass?: string;
   /**
+   * A script that runs this long (ms) without a write is stopped with an error (default 5000,
+   * Redis's lua-time-limit; 0: never): no other client is served while a script runs.
+   */
+  scriptTimeLimit?: number;
+  /**
    * SHUTDOWN from a client (its options already checked): stop serving and end the process.
    * Called during the command; the client gets no reply. Absent: SHUTDOWN is refused.
    */
@@ -52,6 +59,8 @@ const ECHO_LIMIT = 128;
 const NOTHING = Buffer.alloc(0);
 const STRING_TOO_LONG = error('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
 const QUEUED = status('QUEUED');
+/** Read-only scripts: the keys they name are not what they read (the commands they run are tracked instead), as in Redis. */
+const READ_ONLY_SCRIPTS: ReadonlySet<string> = new Set(['eval_ro', 'evalsha_ro', 'fcall_ro']);
 /** What a RESP2 client may run while subscribed (processCommand's pub/sub check). */
 const ALLOWED_WHILE_SUBSCRIBED: ReadonlySet<string> = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 
@@ -60,6 +69,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   readonly watches = new KeyWatch();
   readonly pubsub = new PubSub((session, bytes) => this.send(session, bytes));
   readonly tracking = new Tracking(this);
+  readonly scripting: Scripting;
   readonly databaseCount: number;
   readonly startedAt: number;
   readonly port: number;
@@ -74,7 +84,9 @@ export class Store implements Server, WriteListener, TrackingHost {
     evictedKeys: 0,
   };
 
-  private readonly clock: () => number;
+  readonly clock: () => number;
+  /** Set while a script runs: the instant its commands see. */
+  private frozenAt: number | undefined;
   private readonly onShutdown: ((session: Session) => void) | undefined;
   private readonly engine: Cache<string, Entry>;
   private readonly table = new CommandTable();
@@ -91,13 +103,17 @@ export class Store implements Server, WriteListener, TrackingHost {
   private broadcastQueued = false;
 
   constructor(options: StoreOptions) {
-    const { maxBytes, databases = 16, now = Date.now, port = 0, maxClients = 10000, onShutdown } = options;
+    const { maxBytes, databases = 16, now = Date.now, port = 0, maxClients = 10000, scriptTimeLimit = SCRIPT_TIME_LIMIT_MS, onShutdown } = options;
     if (typeof maxBytes !== 'number' || !Number.isFinite(maxBytes) || maxBytes <= 0) {
       throw new RangeError(`maxBytes must be a finite number > 0, got ${String(maxBytes)}`);
     }
     if (!Number.isInteger(databases) || databases < 1 || databases > MAX_DATABASES) {
       throw new RangeError(`databases must be an integer from 1 to ${MAX_DATABASES}, got ${String(databases)}`);
     }
+    if (typeof scriptTimeLimit !== 'number' || !(scriptTimeLimit >= 0)) {
+      throw new RangeError(`scriptTimeLimit must be a number of ms >= 0, got ${String(scriptTimeLimit)}`);
+    }
+    this.scripting = new Scripting(scriptTimeLimit);
     this.maxBytes = maxBytes;
     this.databaseCount = databases;
     this.port = port;
@@ -113,7 +129,8 @@ export class Store implements Server, WriteListener, TrackingHost {
       countStructures: true,
       externalBytes: () => this.owners.reduce((sum, database) => sum + database.indexBytes, 0),
       onEvict: (key, entry, reason) => this.onEvict(key, entry, reason),
-      now,
+      // While a script runs, expiry sees the instant it started, as every command in it does.
+      now: () => this.frozenAt ?? now(),
     });
     // One latin1 char of prefix while it can number every database, so keys stay one byte per char.
     this.prefixWidth = databases <= 256 ? 1 : 2;
@@ -232,7 +249,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   /** Like execute, returning the reply as a value; `args` must hold at least the command name. */
   run(session: Session, args: readonly Buffer[]): Reply {
     if (args.length === 0) throw new RangeError('run: a command needs at least its name');
-    const now = this.clock();
+    const now = this.frozenAt ?? this.clock();
     session.lastInteraction = now;
     this.stats.commandsProcessed++;
     // Redis 7.0 answers QUIT before looking commands up, whatever its arguments.
@@ -277,12 +294,16 @@ export class Store implements Server, WriteListener, TrackingHost {
 
   /** The keys a tracking client's read-only command named (Redis's call(): whatever it replied). */
   private rememberReads(session: Session, spec: CommandSpec, args: readonly Buffer[]): void {
-    if (!spec.flags.includes('readonly') || spec.flags.includes('pubsub')) return;
+    if (!spec.flags.includes('readonly') || spec.flags.includes('pubsub') || READ_ONLY_SCRIPTS.has(spec.name)) return;
     const keys = Array.from(keyIndexes(spec, args), ([index]) => args[index].toString('latin1'));
     if (keys.length > 0) this.tracking.remember(session, session.tracking!, keys);
   }
 
   // ---------------------------------------------------------------- Server
+
+  freezeClock(at: number | undefined): void {
+    this.frozenAt = at;
+  }
 
   get usedBytes(): number {
     return this.engine.bytes;

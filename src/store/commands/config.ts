@@ -1,6 +1,7 @@
 /**
  * CONFIG GET and CONFIG SET, after Redis 7.0's config.c, for the few parameters that mean
- * something here: those the store honours (tracking-table-max-keys) and those it has fixed (what
+ * something here: those the store honours (tracking-table-max-keys, busy-reply-threshold alias
+ * lua-time-limit: when a script that has not written is stopped) and those it has fixed (what
  * Redis would do with them, the store always does: no persistence, the intset limit of sets). A
  * fixed parameter takes its own value again and refuses any other; a parameter the store knows
  * nothing of is unknown, as in Redis (CONFIG GET finds nothing, CONFIG SET refuses it).
@@ -35,6 +36,15 @@ function fixed(value: (server: Server) => string, why: string, checkType: (value
 
 const NO_DISK = 'the embedded store keeps nothing on disk';
 
+/** How long a script may run without writing before the store stops it (0: never); two names, as in Redis 7. */
+const SCRIPT_TIME_LIMIT: ConfigParameter = {
+  get: (server) => String(server.scripting.runner.timeLimit),
+  check: (_, value) => checkCount(value),
+  set: (server, value) => {
+    server.scripting.runner.timeLimit = Number(value);
+  },
+};
+
 const PARAMETERS: ReadonlyMap<string, ConfigParameter> = new Map<string, ConfigParameter>([
   [
     'tracking-table-max-keys',
@@ -52,6 +62,8 @@ const PARAMETERS: ReadonlyMap<string, ConfigParameter> = new Map<string, ConfigP
   ['save', fixed(() => '', NO_DISK)],
   ['appendonly', fixed(() => 'no', NO_DISK, (value) => (/^(yes|no)$/i.test(value) ? undefined : "argument must be 'yes' or 'no'"))],
   ['databases', { get: (server) => String(server.databaseCount), check: () => "can't set immutable config" }],
+  ['busy-reply-threshold', SCRIPT_TIME_LIMIT],
+  ['lua-time-limit', SCRIPT_TIME_LIMIT],
 ]);
 
 /** Matches by name, any case, each parameter once (under the name first given, for a name without wildcards). */

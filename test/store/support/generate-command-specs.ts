@@ -40,6 +40,9 @@ const COMMANDS: Record<string, string[]> = {
   sadd: [], srem: [], smove: [], sismember: [], smismember: [], scard: [], spop: [], srandmember: [], smembers: [],
   sinter: [], sinterstore: [], sintercard: [], sunion: [], sunionstore: [], sdiff: [], sdiffstore: [], sscan: [],
   object: ['encoding'],
+  // scripting
+  eval: [], evalsha: [], eval_ro: [], evalsha_ro: [], script: ['load', 'exists', 'flush', 'kill', 'help'],
+  fcall: [], fcall_ro: [], function: ['load', 'delete', 'flush', 'kill'], debug: [],
 };
 
 const CLIENT_SETINFO = {
