@@ -7,11 +7,15 @@ import type { CommandHandler } from './command-context.js';
 import type { CommandSpec } from './command-spec.js';
 import { COMMAND_SPECS } from './command-specs.js';
 import { clientTrackingCommands } from './commands/client-tracking.js';
+import { configCommands } from './commands/config.js';
 import { connectionCommands } from './commands/connection.js';
 import { hashCommands } from './commands/hashes.js';
 import { keyCommands } from './commands/keys.js';
 import { pubsubCommands } from './commands/pubsub.js';
 import { serverCommands } from './commands/server.js';
+import { sortedSetAlgebraCommands } from './commands/sorted-set-algebra.js';
+import { sortedSetRangeCommands } from './commands/sorted-set-ranges.js';
+import { sortedSetCommands } from './commands/sorted-sets.js';
 import { stringCommands } from './commands/strings.js';
 import { transactionCommands } from './commands/transactions.js';
 
@@ -27,9 +31,13 @@ const HANDLERS: Record<string, CommandHandler> = {
   ...clientTrackingCommands,
   ...pubsubCommands,
   ...serverCommands,
+  ...configCommands,
   ...stringCommands,
   ...keyCommands,
   ...hashCommands,
+  ...sortedSetCommands,
+  ...sortedSetRangeCommands,
+  ...sortedSetAlgebraCommands,
   ...transactionCommands,
 };
 

@@ -20,12 +20,15 @@ import {
   Replies,
   type RespVersion,
 } from '../resp/index.js';
+import { formatDouble } from './double.js';
 
 export type Reply =
   | { readonly kind: 'status'; readonly text: string }
   | { readonly kind: 'error'; readonly message: string }
   | { readonly kind: 'integer'; readonly value: number | bigint }
   | { readonly kind: 'bulk'; readonly value: string }
+  /** A double as Redis's addReplyDouble writes it: a bulk string in RESP2, `,` in RESP3. */
+  | { readonly kind: 'double'; readonly value: number }
   | { readonly kind: 'null' }
   /** A null array: RESP2 `*-1`, RESP3 null (EXEC after a WATCHed key changed). */
   | { readonly kind: 'nullArray' }
@@ -45,6 +48,7 @@ export const status = (text: string): Reply => ({ kind: 'status', text });
 export const error = (message: string): Reply => ({ kind: 'error', message });
 export const integer = (value: number | bigint): Reply => ({ kind: 'integer', value });
 export const bulk = (value: string): Reply => ({ kind: 'bulk', value });
+export const double = (value: number): Reply => ({ kind: 'double', value });
 export const array = (items: readonly Reply[]): Reply => ({ kind: 'array', items });
 export const set = (items: readonly Reply[]): Reply => ({ kind: 'set', items });
 export const map = (entries: readonly (readonly [Reply, Reply])[]): Reply => ({ kind: 'map', entries });
@@ -101,6 +105,10 @@ export function encodeReply(reply: Reply, version: RespVersion): Buffer {
       return encodeInteger(reply.value);
     case 'bulk':
       return encodeBulkString(latin1(reply.value), version);
+    case 'double': {
+      const text = formatDouble(reply.value);
+      return version === 3 ? latin1(`,${text}\r\n`) : encodeBulkString(latin1(text), version);
+    }
     case 'null':
       return encodeNull(version);
     case 'nullArray':

@@ -36,6 +36,14 @@ const COMMANDS: Record<string, string[]> = {
   // hashes
   hset: [], hsetnx: [], hmset: [], hget: [], hmget: [], hgetall: [], hdel: [], hexists: [], hlen: [], hkeys: [],
   hvals: [], hstrlen: [], hincrby: [], hincrbyfloat: [], hscan: [], hrandfield: [],
+  // sorted sets
+  zadd: [], zincrby: [], zrem: [], zcard: [], zscore: [], zmscore: [], zrank: [], zrevrank: [], zcount: [],
+  zlexcount: [], zrange: [], zrangestore: [], zrevrange: [], zrangebyscore: [], zrevrangebyscore: [],
+  zrangebylex: [], zrevrangebylex: [], zremrangebyrank: [], zremrangebyscore: [], zremrangebylex: [],
+  zpopmin: [], zpopmax: [], zmpop: [], zrandmember: [], zunion: [], zinter: [], zdiff: [], zunionstore: [],
+  zinterstore: [], zdiffstore: [], zintercard: [], zscan: [],
+  // CONFIG, for the encoding thresholds (zset-max-listpack-entries...) clients and Redis's tests set
+  config: ['get', 'set'],
 };
 
 const CLIENT_SETINFO = {
