@@ -99,6 +99,11 @@ export class SortedSet {
     return this.tail;
   }
 
+  /** Every node, lowest first. */
+  *inOrder(): Generator<SkipNode> {
+    for (let node = this.header.forward[0]; node !== null; node = node.forward[0]) yield node;
+  }
+
   /** Adds a member that is not in the set yet. */
   insert(score: number, member: string): SkipNode {
     const update = new Array<SkipNode>(MAX_LEVEL);

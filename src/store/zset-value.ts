@@ -19,6 +19,14 @@ function memberBytes(node: SkipNode): number {
   return MEMBER_BYTES + PER_LEVEL_BYTES * node.forward.length + stringBytes(node.member);
 }
 
+/**
+ * A score as Redis's listpack keeps it: an integral score is stored as an integer there, so -0
+ * reads back as 0. (A large set, in Redis's skiplist, would keep -0; small sets are the norm.)
+ */
+function asStored(score: number): number {
+  return score === 0 ? 0 : score;
+}
+
 export class ZsetEntry {
   readonly type = 'zset';
   expiresAt = 0;
@@ -47,13 +55,13 @@ export class ZsetEntry {
 
   /** Adds a member not in the set yet. */
   add(score: number, member: string): void {
-    this.payloadBytes += memberBytes(this.set.insert(score, member));
+    this.payloadBytes += memberBytes(this.set.insert(asStored(score), member));
   }
 
   /** Changes an existing member's score. */
   setScore(member: string, score: number): void {
     const before = memberBytes(this.set.members.get(member)!);
-    this.set.updateScore(member, score);
+    this.set.updateScore(member, asStored(score));
     this.payloadBytes += memberBytes(this.set.members.get(member)!) - before;
   }
 

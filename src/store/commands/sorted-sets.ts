@@ -217,8 +217,7 @@ function zpopMinMax(ctx: CommandContext, max: boolean): Reply {
   let count = -1;
   if (ctx.args.length === 3) {
     const parsed = parseLong(ctx.args[2]);
-    if (parsed === null) return Errors.notInteger;
-    if (parsed < 0) return error('ERR value is out of range, must be positive');
+    if (parsed === null || parsed < 0) return error('ERR value is out of range, must be positive');
     count = parsed;
   }
   const nested = ctx.session.protocol === 3 && count !== -1;
@@ -283,13 +282,14 @@ const zrandmember: CommandHandler = (ctx) => {
 /** `count` random members: distinct ones (count <= size) or independent draws. */
 function randomMembers(zset: ZsetEntry, count: number, distinct: boolean): [string, number][] {
   const size = zset.size;
-  const all = (): [string, number][] => Array.from(zset.set.members.values(), pairOf);
+  const all = (): [string, number][] => Array.from(zset.set.inOrder(), pairOf);
   if (!distinct) {
     if (count < size) return Array.from({ length: count }, () => pairOf(zset.set.byRank(1 + Math.floor(Math.random() * size))!));
     const pairs = all();
     return Array.from({ length: count }, () => pairs[Math.floor(Math.random() * size)]);
   }
-  if (count === size) return all();
+  // The whole set comes highest first, as Redis walks its listpack for it.
+  if (count === size) return all().reverse();
   if (count * 3 > size) {
     // A partial Fisher-Yates shuffle: the first `count` places end up a uniform sample.
     const pairs = all();
@@ -307,6 +307,16 @@ function randomMembers(zset: ZsetEntry, count: number, distinct: boolean): [stri
   return Array.from(picked.values());
 }
 
+const HALF_LLONG_MAX = 2 ** 62;
+
+/**
+ * A score as Redis's listpack holds it, which ZSCAN replies with: an integer where the score is
+ * integral and within ±LLONG_MAX/2 (double2ll), else d2string's %.17g.
+ */
+function storedScoreText(score: number): string {
+  return Number.isInteger(score) && Math.abs(score) <= HALF_LLONG_MAX ? BigInt(score).toString() : formatDouble(score);
+}
+
 /** Redis's reply to ZSCAN of a missing key. */
 const EMPTY_SCAN = array([bulk('0'), EMPTY_ARRAY]);
 
@@ -319,9 +329,9 @@ const zscan: CommandHandler = (ctx) => {
   const options = parseScanOptions(ctx, 3, false);
   if (isReply(options)) return options;
   const items: Reply[] = [];
-  for (let node = zset.set.first(); node !== null; node = node.forward[0]) {
+  for (const node of zset.set.inOrder()) {
     if (options.pattern !== undefined && !options.pattern(node.member)) continue;
-    items.push(bulk(node.member), bulk(formatDouble(node.score)));
+    items.push(bulk(node.member), bulk(storedScoreText(node.score)));
   }
   return array([bulk('0'), array(items)]);
 };

@@ -6,6 +6,7 @@
  */
 import { COMMAND_SPECS } from '../../../src/store/command-specs.js';
 import type { Arg } from './args.js';
+import { ZSET_SCENARIOS } from './corpus-zsets.js';
 
 /**
  * exact: same bytes. sorted: same elements in any order (KEYS). scan: cursor "0" and the same
@@ -1073,6 +1074,7 @@ export const SCENARIOS: Scenario[] = [
     step('TIME', 'type'),
     'TIME x',
   ),
+  ...ZSET_SCENARIOS,
   // Every command with one argument too few (for -N: N-1 arguments, the name included).
   scenario(
     'arity errors',
