@@ -3,7 +3,7 @@
  * with no upstream), by two clients each (RESP2 and RESP3), in pipelined batches: every reply
  * must be byte-identical. The vocabulary is the store's commands whose replies depend on nothing
  * but the history: strings, counters, hashes (two fields at most, so Redis keeps them in
- * insertion order too), keys, databases, transactions and WATCH (one client's writes between the
+ * insertion order too), sorted sets (three members at most, no ZRANDMEMBER), keys, databases, transactions and WATCH (one client's writes between the
  * other's WATCH and EXEC); expiry only far enough ahead never to happen.
  * CACHEE_RANDOM_RUNS=N runs N histories instead of 300.
  */
@@ -17,10 +17,44 @@ type Command = string[];
 
 const strKey = fc.constantFrom('s0', 's1');
 const hashKey = fc.constantFrom('h0', 'h1');
-const key = fc.constantFrom('s0', 's1', 'h0', 'h1', 'none');
+const zsetKey = fc.constantFrom('z0', 'z1');
+const key = fc.constantFrom('s0', 's1', 'h0', 'h1', 'z0', 'none');
 const field = fc.constantFrom('f', 'g');
 const value = fc.constantFrom('1', '-7', '2.5', 'x', 'hello', '', '9223372036854775807');
 const index = fc.constantFrom('0', '1', '-1', '-3', '10');
+const member = fc.constantFrom('a', 'b', 'c');
+const score = fc.constantFrom('1', '-2.5', '0', '-0', '0.1', '1e17', 'inf', '-inf', 'x', '1e400');
+const scoreBound = fc.constantFrom('-inf', '+inf', '1', '(1', '0.1', '(0', 'x');
+const lexBound = fc.constantFrom('-', '+', '[a', '(b', '[c', 'a');
+const zaddOptions = fc.constantFrom([], ['NX'], ['XX'], ['GT'], ['LT', 'CH'], ['XX', 'GT', 'CH'], ['INCR'], ['NX', 'XX']);
+const rangeOptions = fc.constantFrom([], ['WITHSCORES'], ['REV'], ['LIMIT', '1', '2'], ['LIMIT', '0', '-1', 'WITHSCORES']);
+const zsetCommands: fc.Arbitrary<Command>[] = [
+  fc.tuple(zsetKey, zaddOptions, score, member).map(([k, o, s, m]) => ['ZADD', k, ...o, s, m]),
+  fc.tuple(zsetKey, score, member, score, member).map(([k, s, m, t, n]) => ['ZADD', k, s, m, t, n]),
+  fc.tuple(zsetKey, score, member).map(([k, s, m]) => ['ZINCRBY', k, s, m]),
+  fc.tuple(zsetKey, member, member).map(([k, m, n]) => ['ZREM', k, m, n]),
+  zsetKey.map((k) => ['ZCARD', k]),
+  fc.tuple(zsetKey, member).map(([k, m]) => ['ZSCORE', k, m]),
+  fc.tuple(zsetKey, member, member).map(([k, m, n]) => ['ZMSCORE', k, m, n]),
+  fc.tuple(fc.constantFrom('ZRANK', 'ZREVRANK'), zsetKey, member).map(([c, k, m]) => [c, k, m]),
+  fc.tuple(zsetKey, scoreBound, scoreBound).map(([k, a, b]) => ['ZCOUNT', k, a, b]),
+  fc.tuple(zsetKey, lexBound, lexBound).map(([k, a, b]) => ['ZLEXCOUNT', k, a, b]),
+  fc.tuple(zsetKey, index, index, fc.constantFrom([], ['WITHSCORES'], ['REV', 'WITHSCORES'])).map(([k, a, b, o]) => ['ZRANGE', k, a, b, ...o]),
+  fc.tuple(zsetKey, scoreBound, scoreBound, rangeOptions).map(([k, a, b, o]) => ['ZRANGE', k, a, b, 'BYSCORE', ...o]),
+  fc.tuple(zsetKey, lexBound, lexBound, fc.constantFrom([], ['REV'], ['LIMIT', '1', '1'])).map(([k, a, b, o]) => ['ZRANGE', k, a, b, 'BYLEX', ...o]),
+  fc.tuple(zsetKey, scoreBound, scoreBound).map(([k, a, b]) => ['ZREVRANGEBYSCORE', k, a, b, 'WITHSCORES']),
+  fc.tuple(zsetKey, zsetKey, index, index).map(([d, k, a, b]) => ['ZRANGESTORE', d, k, a, b]),
+  fc.tuple(fc.constantFrom('ZREMRANGEBYRANK', 'ZREMRANGEBYSCORE', 'ZREMRANGEBYLEX'), zsetKey).chain(([c, k]) =>
+    (c === 'ZREMRANGEBYRANK' ? fc.tuple(index, index) : c === 'ZREMRANGEBYSCORE' ? fc.tuple(scoreBound, scoreBound) : fc.tuple(lexBound, lexBound)).map(([a, b]) => [c, k, a, b]),
+  ),
+  fc.tuple(fc.constantFrom('ZPOPMIN', 'ZPOPMAX'), zsetKey, fc.constantFrom([], ['2'], ['0'])).map(([c, k, n]) => [c, k, ...n]),
+  fc.tuple(zsetKey, zsetKey, fc.constantFrom('MIN', 'MAX')).map(([a, b, w]) => ['ZMPOP', '2', a, b, w, 'COUNT', '2']),
+  fc.tuple(fc.constantFrom('ZUNION', 'ZINTER', 'ZDIFF'), zsetKey, zsetKey).map(([c, a, b]) => [c, '2', a, b, 'WITHSCORES']),
+  fc.tuple(fc.constantFrom('ZUNIONSTORE', 'ZINTERSTORE'), zsetKey, key, fc.constantFrom([], ['WEIGHTS', '2', '-1'], ['AGGREGATE', 'MAX'])).map(([c, d, a, o]) => [c, d, '2', a, 'z1', ...o]),
+  fc.tuple(zsetKey, key).map(([d, a]) => ['ZDIFFSTORE', d, '2', a, 'z0']),
+  fc.tuple(zsetKey, zsetKey).map(([a, b]) => ['ZINTERCARD', '2', a, b]),
+  zsetKey.map((k) => ['ZSCAN', k, '0']),
+];
 
 const commands: fc.Arbitrary<Command>[] = [
   strKey.map((k) => ['GET', k]),
@@ -67,6 +101,7 @@ const commands: fc.Arbitrary<Command>[] = [
   fc.constantFrom(['SELECT', '0'], ['SELECT', '1'], ['SWAPDB', '0', '1'], ['FLUSHDB'], ['DBSIZE'], ['PING'], ['ECHO', 'e']),
   fc.tuple(key, key).map(([a, b]) => ['WATCH', a, b]),
   fc.constant(['UNWATCH']),
+  ...zsetCommands,
 ];
 
 /** One pipelined batch: commands, or a transaction (run by EXEC, or dropped by DISCARD). */
