@@ -10,6 +10,7 @@ import { clientTrackingCommands } from './commands/client-tracking.js';
 import { connectionCommands } from './commands/connection.js';
 import { hashCommands } from './commands/hashes.js';
 import { keyCommands } from './commands/keys.js';
+import { listCommands } from './commands/lists.js';
 import { pubsubCommands } from './commands/pubsub.js';
 import { serverCommands } from './commands/server.js';
 import { stringCommands } from './commands/strings.js';
@@ -30,6 +31,7 @@ const HANDLERS: Record<string, CommandHandler> = {
   ...stringCommands,
   ...keyCommands,
   ...hashCommands,
+  ...listCommands,
   ...transactionCommands,
 };
 

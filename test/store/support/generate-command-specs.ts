@@ -18,7 +18,7 @@ const COMMANDS: Record<string, string[]> = {
   ping: [], echo: [], select: [], hello: [], auth: [], quit: [], reset: [],
   // transactions
   multi: [], exec: [], discard: [], watch: [], unwatch: [],
-  client: ['setname', 'getname', 'id', 'info', 'list', 'help', 'tracking', 'caching', 'getredir', 'trackinginfo'],
+  client: ['setname', 'getname', 'id', 'info', 'list', 'help', 'tracking', 'caching', 'getredir', 'trackinginfo', 'unblock'],
   // pub/sub
   subscribe: [], unsubscribe: [], psubscribe: [], punsubscribe: [], publish: [], ssubscribe: [], sunsubscribe: [],
   spublish: [], pubsub: ['channels', 'numsub', 'numpat', 'shardchannels', 'shardnumsub', 'help'],
@@ -36,6 +36,10 @@ const COMMANDS: Record<string, string[]> = {
   // hashes
   hset: [], hsetnx: [], hmset: [], hget: [], hmget: [], hgetall: [], hdel: [], hexists: [], hlen: [], hkeys: [],
   hvals: [], hstrlen: [], hincrby: [], hincrbyfloat: [], hscan: [], hrandfield: [],
+  // lists
+  lpush: [], rpush: [], lpushx: [], rpushx: [], linsert: [], llen: [], lindex: [], lrange: [], lpos: [], lset: [],
+  lrem: [], ltrim: [], lpop: [], rpop: [], lmove: [], rpoplpush: [], lmpop: [], blpop: [], brpop: [], blmpop: [],
+  blmove: [], brpoplpush: [],
 };
 
 const CLIENT_SETINFO = {
