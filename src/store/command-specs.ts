@@ -97,59 +97,10 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     docs: {summary: "A container for client connection commands", since: "2.4.0", group: "connection", complexity: "Depends on subcommand."},
     subcommands: [
       {
-        name: "client|getredir", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: [],
-        keySpecs: [],
-        docs: {summary: "Get tracking notifications redirection client ID if any", since: "6.0.0", group: "connection", complexity: "O(1)"},
-        subcommands: [],
-      },
-      {
-        name: "client|info", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: ["nondeterministic_output"],
-        keySpecs: [],
-        docs: {summary: "Returns information about the current client connection.", since: "6.2.0", group: "connection", complexity: "O(1)"},
-        subcommands: [],
-      },
-      {
-        name: "client|help", arity: 2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: [],
-        keySpecs: [],
-        docs: {summary: "Show helpful text about the different subcommands", since: "5.0.0", group: "connection", complexity: "O(1)"},
-        subcommands: [],
-      },
-      {
-        name: "client|caching", arity: 3, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: [],
-        keySpecs: [],
-        docs: {summary: "Instruct the server about tracking or not keys in the next request", since: "6.0.0", group: "connection", complexity: "O(1)"},
-        subcommands: [],
-      },
-      {
-        name: "client|trackinginfo", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: [],
-        keySpecs: [],
-        docs: {summary: "Return information about server assisted client side caching for the current connection", since: "6.2.0", group: "connection", complexity: "O(1)"},
-        subcommands: [],
-      },
-      {
-        name: "client|tracking", arity: -3, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: [],
-        keySpecs: [],
-        docs: {summary: "Enable or disable server assisted client side caching support", since: "6.0.0", group: "connection", complexity: "O(1). Some options may introduce additional complexity."},
-        subcommands: [],
-      },
-      {
         name: "client|setname", arity: 3, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@slow", "@connection"], tips: [],
         keySpecs: [],
         docs: {summary: "Set the current connection name", since: "2.6.9", group: "connection", complexity: "O(1)"},
-        subcommands: [],
-      },
-      {
-        name: "client|list", arity: -2, flags: ["admin", "noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@admin", "@slow", "@dangerous", "@connection"], tips: ["nondeterministic_output"],
-        keySpecs: [],
-        docs: {summary: "Get the list of client connections", since: "2.4.0", group: "connection", complexity: "O(N) where N is the number of client connections"},
         subcommands: [],
       },
       {
@@ -160,10 +111,10 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         subcommands: [],
       },
       {
-        name: "client|getname", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: [],
+        name: "client|info", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: ["nondeterministic_output"],
         keySpecs: [],
-        docs: {summary: "Get the current connection name", since: "2.6.9", group: "connection", complexity: "O(1)"},
+        docs: {summary: "Returns information about the current client connection.", since: "6.2.0", group: "connection", complexity: "O(1)"},
         subcommands: [],
       },
       {
@@ -171,6 +122,55 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         categories: ["@admin", "@slow", "@dangerous", "@connection"], tips: [],
         keySpecs: [],
         docs: {summary: "Unblock a client blocked in a blocking command from a different connection", since: "5.0.0", group: "connection", complexity: "O(log N) where N is the number of client connections"},
+        subcommands: [],
+      },
+      {
+        name: "client|tracking", arity: -3, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: [],
+        keySpecs: [],
+        docs: {summary: "Enable or disable server assisted client side caching support", since: "6.0.0", group: "connection", complexity: "O(1). Some options may introduce additional complexity."},
+        subcommands: [],
+      },
+      {
+        name: "client|getredir", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: [],
+        keySpecs: [],
+        docs: {summary: "Get tracking notifications redirection client ID if any", since: "6.0.0", group: "connection", complexity: "O(1)"},
+        subcommands: [],
+      },
+      {
+        name: "client|trackinginfo", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: [],
+        keySpecs: [],
+        docs: {summary: "Return information about server assisted client side caching for the current connection", since: "6.2.0", group: "connection", complexity: "O(1)"},
+        subcommands: [],
+      },
+      {
+        name: "client|caching", arity: 3, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: [],
+        keySpecs: [],
+        docs: {summary: "Instruct the server about tracking or not keys in the next request", since: "6.0.0", group: "connection", complexity: "O(1)"},
+        subcommands: [],
+      },
+      {
+        name: "client|list", arity: -2, flags: ["admin", "noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@admin", "@slow", "@dangerous", "@connection"], tips: ["nondeterministic_output"],
+        keySpecs: [],
+        docs: {summary: "Get the list of client connections", since: "2.4.0", group: "connection", complexity: "O(N) where N is the number of client connections"},
+        subcommands: [],
+      },
+      {
+        name: "client|help", arity: 2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: [],
+        keySpecs: [],
+        docs: {summary: "Show helpful text about the different subcommands", since: "5.0.0", group: "connection", complexity: "O(1)"},
+        subcommands: [],
+      },
+      {
+        name: "client|getname", arity: 2, flags: ["noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: [],
+        keySpecs: [],
+        docs: {summary: "Get the current connection name", since: "2.6.9", group: "connection", complexity: "O(1)"},
         subcommands: [],
       },
       {
@@ -245,13 +245,6 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     docs: {summary: "A container for Pub/Sub commands", since: "2.8.0", group: "pubsub", complexity: "Depends on subcommand."},
     subcommands: [
       {
-        name: "pubsub|numpat", arity: 2, flags: ["pubsub", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@pubsub", "@slow"], tips: [],
-        keySpecs: [],
-        docs: {summary: "Get the count of unique patterns pattern subscriptions", since: "2.8.0", group: "pubsub", complexity: "O(1)"},
-        subcommands: [],
-      },
-      {
         name: "pubsub|help", arity: 2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@slow"], tips: [],
         keySpecs: [],
@@ -266,6 +259,13 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         subcommands: [],
       },
       {
+        name: "pubsub|shardchannels", arity: -2, flags: ["pubsub", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@pubsub", "@slow"], tips: [],
+        keySpecs: [],
+        docs: {summary: "List active shard channels", since: "7.0.0", group: "pubsub", complexity: "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels)."},
+        subcommands: [],
+      },
+      {
         name: "pubsub|channels", arity: -2, flags: ["pubsub", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@pubsub", "@slow"], tips: [],
         keySpecs: [],
@@ -273,10 +273,10 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         subcommands: [],
       },
       {
-        name: "pubsub|shardchannels", arity: -2, flags: ["pubsub", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        name: "pubsub|numpat", arity: 2, flags: ["pubsub", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@pubsub", "@slow"], tips: [],
         keySpecs: [],
-        docs: {summary: "List active shard channels", since: "7.0.0", group: "pubsub", complexity: "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels)."},
+        docs: {summary: "Get the count of unique patterns pattern subscriptions", since: "2.8.0", group: "pubsub", complexity: "O(1)"},
         subcommands: [],
       },
       {
@@ -337,24 +337,10 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     docs: {summary: "Get array of Redis command details", since: "2.8.13", group: "server", complexity: "O(N) where N is the total number of Redis commands"},
     subcommands: [
       {
-        name: "command|info", arity: -2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: ["nondeterministic_output_order"],
-        keySpecs: [],
-        docs: {summary: "Get array of specific Redis command details, or all when no argument is given.", since: "2.8.13", group: "server", complexity: "O(N) where N is the number of commands to look up"},
-        subcommands: [],
-      },
-      {
-        name: "command|getkeysandflags", arity: -4, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        name: "command|getkeys", arity: -4, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@slow", "@connection"], tips: [],
         keySpecs: [],
-        docs: {summary: "Extract keys and access flags given a full Redis command", since: "7.0.0", group: "server", complexity: "O(N) where N is the number of arguments to the command"},
-        subcommands: [],
-      },
-      {
-        name: "command|help", arity: 2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
-        categories: ["@slow", "@connection"], tips: [],
-        keySpecs: [],
-        docs: {summary: "Show helpful text about the different subcommands", since: "5.0.0", group: "server", complexity: "O(1)"},
+        docs: {summary: "Extract keys given a full Redis command", since: "2.8.13", group: "server", complexity: "O(N) where N is the number of arguments to the command"},
         subcommands: [],
       },
       {
@@ -365,6 +351,13 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         subcommands: [],
       },
       {
+        name: "command|info", arity: -2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: ["nondeterministic_output_order"],
+        keySpecs: [],
+        docs: {summary: "Get array of specific Redis command details, or all when no argument is given.", since: "2.8.13", group: "server", complexity: "O(N) where N is the number of commands to look up"},
+        subcommands: [],
+      },
+      {
         name: "command|list", arity: -2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@slow", "@connection"], tips: ["nondeterministic_output_order"],
         keySpecs: [],
@@ -372,10 +365,10 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         subcommands: [],
       },
       {
-        name: "command|getkeys", arity: -4, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        name: "command|getkeysandflags", arity: -4, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
         categories: ["@slow", "@connection"], tips: [],
         keySpecs: [],
-        docs: {summary: "Extract keys given a full Redis command", since: "2.8.13", group: "server", complexity: "O(N) where N is the number of arguments to the command"},
+        docs: {summary: "Extract keys and access flags given a full Redis command", since: "7.0.0", group: "server", complexity: "O(N) where N is the number of arguments to the command"},
         subcommands: [],
       },
       {
@@ -383,6 +376,13 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         categories: ["@slow", "@connection"], tips: [],
         keySpecs: [],
         docs: {summary: "Get total number of Redis commands", since: "2.8.13", group: "server", complexity: "O(1)"},
+        subcommands: [],
+      },
+      {
+        name: "command|help", arity: 2, flags: ["loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@slow", "@connection"], tips: [],
+        keySpecs: [],
+        docs: {summary: "Show helpful text about the different subcommands", since: "5.0.0", group: "server", complexity: "O(1)"},
         subcommands: [],
       },
     ],
@@ -918,5 +918,20 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     keySpecs: [{flags: ["RW", "access", "delete"], begin: {index: 1}, find: {lastKey: 0, keyStep: 1, limit: 0}}, {flags: ["RW", "insert"], begin: {index: 2}, find: {lastKey: 0, keyStep: 1, limit: 0}}],
     docs: {summary: "Pop an element from a list, push it to another list and return it; or block until one is available", since: "2.2.0", group: "list", complexity: "O(1)", deprecatedSince: "6.2.0", replacedBy: "`BLMOVE` with the `RIGHT` and `LEFT` arguments", docFlags: ["deprecated"]},
     subcommands: [],
+  },
+  {
+    name: "object", arity: -2, flags: [], firstKey: 0, lastKey: 0, step: 0,
+    categories: ["@slow"], tips: [],
+    keySpecs: [],
+    docs: {summary: "A container for object introspection commands", since: "2.2.3", group: "generic", complexity: "Depends on subcommand."},
+    subcommands: [
+      {
+        name: "object|encoding", arity: 3, flags: ["readonly"], firstKey: 2, lastKey: 2, step: 1,
+        categories: ["@keyspace", "@read", "@slow"], tips: ["nondeterministic_output"],
+        keySpecs: [{flags: ["RO"], begin: {index: 2}, find: {lastKey: 0, keyStep: 1, limit: 0}}],
+        docs: {summary: "Inspect the internal encoding of a Redis object", since: "2.2.3", group: "generic", complexity: "O(1)"},
+        subcommands: [],
+      },
+    ],
   },
 ];

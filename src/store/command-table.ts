@@ -11,6 +11,7 @@ import { connectionCommands } from './commands/connection.js';
 import { hashCommands } from './commands/hashes.js';
 import { keyCommands } from './commands/keys.js';
 import { listCommands } from './commands/lists.js';
+import { objectCommands } from './commands/object.js';
 import { pubsubCommands } from './commands/pubsub.js';
 import { serverCommands } from './commands/server.js';
 import { stringCommands } from './commands/strings.js';
@@ -32,6 +33,7 @@ const HANDLERS: Record<string, CommandHandler> = {
   ...keyCommands,
   ...hashCommands,
   ...listCommands,
+  ...objectCommands,
   ...transactionCommands,
 };
 

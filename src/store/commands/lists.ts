@@ -392,8 +392,9 @@ const TIMEOUT_NEGATIVE = error('ERR timeout is negative');
 
 /**
  * getTimeoutFromObjectOrReply in seconds: the deadline in unix ms, 0 for none. Redis multiplies
- * the long double by 1000 (rounded to its 64-bit significand), truncates that to a long long and
- * adds the time; what overflows (infinity included) comes out negative there.
+ * the long double by 1000 (rounded to its 64-bit significand) and takes the ceiling as a long
+ * long, so 0.001 is 1 ms and -0.0001 is 0 (no timeout); what overflows a long long (infinity
+ * included) comes out negative there.
  */
 function parseTimeout(ctx: CommandContext, arg: Buffer): number | Reply {
   const seconds = parseLongDouble(text(arg));
@@ -409,10 +410,18 @@ function parseTimeout(ctx: CommandContext, arg: Buffer): number | Reply {
     if (2n * rest > unit || (2n * rest === unit && (significand & 1n) === 1n)) significand++;
     exponent += excess;
   }
-  const magnitude = exponent >= 0 ? significand << BigInt(exponent) : significand >> BigInt(-exponent);
-  if (magnitude === 0n) return 0;
-  if (seconds.negative || magnitude > LLONG_MAX - BigInt(ctx.now)) return TIMEOUT_NEGATIVE;
-  return Number(magnitude) + ctx.now;
+  let whole: bigint;
+  let fractional = false;
+  if (exponent >= 0) {
+    whole = significand << BigInt(exponent);
+  } else {
+    whole = significand >> BigInt(-exponent);
+    fractional = (significand & ((1n << BigInt(-exponent)) - 1n)) !== 0n;
+  }
+  if (seconds.negative) return whole === 0n ? 0 : TIMEOUT_NEGATIVE;
+  const ms = fractional ? whole + 1n : whole;
+  if (ms > LLONG_MAX) return TIMEOUT_NEGATIVE;
+  return ms === 0n ? 0 : Number(ms) + ctx.now;
 }
 
 /** Blocks the session on `keys`, or answers at once inside a transaction (Redis's CLIENT_DENY_BLOCKING). */

@@ -39,7 +39,7 @@ const COMMANDS: Record<string, string[]> = {
   // lists
   lpush: [], rpush: [], lpushx: [], rpushx: [], linsert: [], llen: [], lindex: [], lrange: [], lpos: [], lset: [],
   lrem: [], ltrim: [], lpop: [], rpop: [], lmove: [], rpoplpush: [], lmpop: [], blpop: [], brpop: [], blmpop: [],
-  blmove: [], brpoplpush: [],
+  blmove: [], brpoplpush: [], object: ['encoding'],
 };
 
 const CLIENT_SETINFO = {
