@@ -228,7 +228,7 @@ const clientList: CommandHandler = (ctx) => {
 /** CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's blocked command as a timeout, or with an error. */
 const clientUnblock: CommandHandler = (ctx) => {
   const args = ctx.args;
-  if (args.length > 4) return error(`ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.`);
+  if (args.length > 4) return error(`ERR unknown subcommand or wrong number of arguments for '${cString(args[1])}'. Try CLIENT HELP.`);
   let withError = false;
   if (args.length === 4) {
     if (isKeyword(args[3], 'error')) withError = true;
