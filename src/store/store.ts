@@ -202,8 +202,15 @@ export class Store implements Server, WriteListener, TrackingHost {
           const db = this.databases[command.db];
           const now = this.clock();
           if (db.getForWrite(ready.key, now) === undefined) break;
-          const served = command.serve({ server: this, session: waiter, db, args: [], now, name: waiter.lastCommand }, ready.key);
-          if (served !== undefined) this.unblock(waiter, served);
+          // A tracking waiter's own invalidations follow its reply, as they would its own command's.
+          if (waiter.tracking !== undefined) this.tracking.running = waiter;
+          try {
+            const served = command.serve({ server: this, session: waiter, db, args: [], now, name: waiter.lastCommand }, ready.key);
+            if (served !== undefined) this.unblock(waiter, served);
+            if (this.tracking.running === waiter && this.tracking.hasPending) this.tracking.sendPending(waiter);
+          } finally {
+            this.tracking.running = undefined;
+          }
         }
       }
     } finally {

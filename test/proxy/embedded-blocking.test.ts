@@ -129,6 +129,19 @@ describe('blocking list commands through the embedded server, against Redis', ()
     ]);
   });
 
+  it("tells a tracking client served by a push of its own write after its reply", async () => {
+    await same(
+      2,
+      [
+        { c: 0, send: [words('CLIENT TRACKING on'), words('LRANGE dst 0 -1')] },
+        { c: 0, send: [words('BRPOPLPUSH src dst 0')], replies: 0, blocked: 1 },
+        { c: 1, send: [words('RPUSH src x')], blocked: 0 },
+        { c: 0, read: 2 },
+      ],
+      true,
+    );
+  });
+
   it('forgets a client that disconnects while blocked', async () => {
     await same(3, [
       { c: 1, send: [words('BLPOP k 0')], replies: 0, blocked: 1 },
