@@ -132,7 +132,7 @@ export class ListEntry {
     return removed;
   }
 
-  /** Keeps the elements from `start` to `end` inclusive (in range, start <= end), or none when start > end (LTRIM). */
+  /** Keeps the elements from `start` to `end` inclusive, which must be in range (LTRIM). */
   trim(start: number, end: number): void {
     const kept: string[] = [];
     for (let i = start; i <= end; i++) kept.push(this.at(i));

@@ -128,17 +128,20 @@ const lindex: CommandHandler = (ctx) => {
   return at < 0 ? NULL : bulk(list.at(at));
 };
 
-/** addListRangeReply: elements `start` to `end` (negative from the tail), clamped; reversed from the end when asked. */
-function rangeReply(list: ListEntry, start: bigint, end: bigint, reverse = false): Reply {
-  const length = BigInt(list.length);
-  if (start < 0n) start += length;
-  if (end < 0n) end += length;
+/** LRANGE's and LTRIM's range (negative indexes from the tail) within a list of `length`; undefined when empty. */
+function clampRange(start: bigint, end: bigint, length: number): [start: number, end: number] | undefined {
+  const n = BigInt(length);
+  if (start < 0n) start += n;
+  if (end < 0n) end += n;
   if (start < 0n) start = 0n;
-  if (start > end || start >= length) return EMPTY_ARRAY;
-  if (end >= length) end = length - 1n;
-  const values = list.slice(Number(start), Number(end));
-  if (reverse) values.reverse();
-  return bulks(values);
+  if (start > end || start >= n) return undefined;
+  return [Number(start), Number(end >= n ? n - 1n : end)];
+}
+
+/** addListRangeReply: elements `start` to `end` (negative from the tail), clamped. */
+function rangeReply(list: ListEntry, start: bigint, end: bigint): Reply {
+  const range = clampRange(start, end, list.length);
+  return range === undefined ? EMPTY_ARRAY : bulks(list.slice(...range));
 }
 
 const lrange: CommandHandler = (ctx) => {
@@ -242,25 +245,20 @@ const lrem: CommandHandler = (ctx) => {
 };
 
 const ltrim: CommandHandler = (ctx) => {
-  let start = longArg(ctx.args[2]);
+  const start = longArg(ctx.args[2]);
   if (isReply(start)) return start;
-  let end = longArg(ctx.args[3]);
+  const end = longArg(ctx.args[3]);
   if (isReply(end)) return end;
   const key = text(ctx.args[1]);
   const list = listAt(ctx, key, 'write');
   if (isReply(list)) return list;
   if (list === undefined) return OK;
-  const length = BigInt(list.length);
-  if (start < 0n) start += length;
-  if (end < 0n) end += length;
-  if (start < 0n) start = 0n;
-  if (start > end || start >= length) {
-    ctx.db.delete(key, ctx.now);
-    return OK;
+  const range = clampRange(start, end, list.length);
+  if (range === undefined) ctx.db.delete(key, ctx.now);
+  else {
+    list.trim(...range);
+    saveList(ctx, key, list);
   }
-  if (end >= length) end = length - 1n;
-  list.trim(Number(start), Number(end));
-  saveList(ctx, key, list);
   return OK;
 };
 
@@ -322,12 +320,18 @@ function moveFrom(ctx: CommandContext, list: ListEntry, source: string, destinat
   return bulk(value);
 }
 
-const lmove: CommandHandler = (ctx) => {
+/** LMOVE's and BLMOVE's wherefrom and whereto (arguments 3 and 4). */
+function moveEnds(ctx: CommandContext): [from: boolean, to: boolean] | Reply {
   const from = whereArg(ctx.args[3]);
   if (isReply(from)) return from;
   const to = whereArg(ctx.args[4]);
-  if (isReply(to)) return to;
-  return moveGeneric(ctx, text(ctx.args[1]), text(ctx.args[2]), from, to);
+  return isReply(to) ? to : [from, to];
+}
+
+const lmove: CommandHandler = (ctx) => {
+  const ends = moveEnds(ctx);
+  if (isReply(ends)) return ends;
+  return moveGeneric(ctx, text(ctx.args[1]), text(ctx.args[2]), ...ends);
 };
 
 const rpoplpush: CommandHandler = (ctx) => moveGeneric(ctx, text(ctx.args[1]), text(ctx.args[2]), TAIL, HEAD);
@@ -501,13 +505,11 @@ function blockingMove(ctx: CommandContext, from: boolean, to: boolean, deadline:
 }
 
 const blmove: CommandHandler = (ctx) => {
-  const from = whereArg(ctx.args[3]);
-  if (isReply(from)) return from;
-  const to = whereArg(ctx.args[4]);
-  if (isReply(to)) return to;
+  const ends = moveEnds(ctx);
+  if (isReply(ends)) return ends;
   const deadline = parseTimeout(ctx, ctx.args[5]);
   if (isReply(deadline)) return deadline;
-  return blockingMove(ctx, from, to, deadline);
+  return blockingMove(ctx, ...ends, deadline);
 };
 
 const brpoplpush: CommandHandler = (ctx) => {
