@@ -304,7 +304,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   /** The keys a tracking client's read-only command named (Redis's call(): whatever it replied). */
   private rememberReads(session: Session, spec: CommandSpec, args: readonly Buffer[]): void {
     if (!spec.flags.includes('readonly') || spec.flags.includes('pubsub')) return;
-    const keys = Array.from(keyIndexes(spec, args.length), ([index]) => args[index].toString('latin1'));
+    const keys = Array.from(keyIndexes(spec, args), ([index]) => args[index].toString('latin1'));
     if (keys.length > 0) this.tracking.remember(session, session.tracking!, keys);
   }
 
