@@ -17,7 +17,7 @@ import { runStatus } from './status-command.js';
 import { connectHost } from './status.js';
 import { formatDuration, formatSize, parseCount, parseDuration, parseFlag } from './units.js';
 import { DEFAULT_PROXY_CONFIG } from '../proxy/config.js';
-import { isSampleRate } from '../sim/record-format.js';
+import { isSampleRate } from '../proxy/record-format.js';
 import { isTraceFormat, TRACE_FORMATS, type TraceFormat } from '../sim/trace-file.js';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];

@@ -22,9 +22,14 @@ function peerAddress(address: string | undefined, port: number | undefined): str
  * subscriber that stops reading, so without it the process would buffer for it without end.
  */
 const SUBSCRIBER_OUTPUT_LIMIT = 32 * 1024 * 1024;
+/** setTimeout's longest delay; a blocked command's later deadline is reached in steps. */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
 export class StoreConnection extends ClientConnection {
   private readonly session: Session;
+  private readonly maxQueryBuffer: number;
+  /** While its session is blocked with a deadline (BLPOP key 5): when to time it out. */
+  private blockTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: MeasuredStore,
@@ -33,6 +38,7 @@ export class StoreConnection extends ClientConnection {
     onClosed: (connection: ClientConnection) => void,
   ) {
     super(socket, limits, onClosed);
+    this.maxQueryBuffer = limits.maxQueryBuffer;
     this.session = store.newSession({
       address: peerAddress(socket.remoteAddress, socket.remotePort),
       localAddress: peerAddress(socket.localAddress, socket.localPort),
@@ -43,6 +49,14 @@ export class StoreConnection extends ClientConnection {
       this.out.push(bytes);
       this.flush();
     };
+    // Served, timed out or unblocked: the commands the client sent meanwhile run next turn (as
+    // Redis runs an unblocked client's input before it sleeps), outside the command that served it.
+    this.session.resume = () => {
+      clearTimeout(this.blockTimer);
+      setImmediate(() => {
+        if (this.session.blocked === undefined && !this.closing) this.runInput();
+      });
+    };
   }
 
   /** `answer` for readCommands, made once rather than as a closure per chunk of input. */
@@ -50,6 +64,12 @@ export class StoreConnection extends ClientConnection {
 
   protected onData(chunk: Buffer): void {
     this.parser.feed(this.kept(chunk));
+    // A blocked client's commands wait their turn; it is still read from, to see it leave.
+    if (this.session.blocked === undefined) this.runInput();
+    else if (this.parser.bufferedBytes > this.maxQueryBuffer) this.destroy();
+  }
+
+  private runInput(): void {
     const failure = this.readCommands(this.answerParsed);
     if (failure !== undefined) this.out.push(ClientConnection.protocolErrorReply(failure));
     this.store.broadcastInvalidations();
@@ -62,7 +82,12 @@ export class StoreConnection extends ClientConnection {
       this.out.push(this.answerCachee(this.store, command.args, this.session.protocol));
       return !this.recordingActive;
     }
-    this.out.push(this.store.execute(this.session, command.args));
+    const reply = this.store.execute(this.session, command.args);
+    if (reply.length > 0) this.out.push(reply);
+    if (this.session.blocked !== undefined) {
+      this.armBlockTimer();
+      return false;
+    }
     if (!this.session.closeAfterReply) return true;
     this.closing = true;
     return false;
@@ -72,7 +97,15 @@ export class StoreConnection extends ClientConnection {
     return this.session.subscriptions.active ? SUBSCRIBER_OUTPUT_LIMIT : Infinity;
   }
 
+  /** Times the blocked command out once its deadline passes (the store says how long is left). */
+  private armBlockTimer(): void {
+    clearTimeout(this.blockTimer);
+    const left = this.store.timeOutBlocked(this.session);
+    if (left !== undefined) this.blockTimer = setTimeout(() => this.armBlockTimer(), Math.min(left, MAX_TIMER_DELAY));
+  }
+
   protected override released(): void {
+    clearTimeout(this.blockTimer);
     this.store.endSession(this.session);
   }
 }

@@ -6,6 +6,7 @@ import type { CommandSpec } from './command-spec.js';
 import type { KeyWatch } from './key-watch.js';
 import type { PubSub } from './pubsub.js';
 import type { Tracking } from './tracking.js';
+import type { BlockedClients } from './blocking.js';
 
 /** The store as the server-level commands (INFO, SWAPDB, CLIENT LIST...) see it. */
 export interface Server {
@@ -41,6 +42,10 @@ export interface Server {
   readonly pubsub: PubSub;
   /** CLIENT TRACKING: who read which keys, who is told of which changes. */
   readonly tracking: Tracking;
+  /** Who is blocked on which keys (BLPOP...). */
+  readonly blocked: BlockedClients;
+  /** Ends `session`'s blocked command with `reply` (CLIENT UNBLOCK); false if it was not blocked. */
+  unblock(session: Session, reply: Reply): boolean;
 }
 
 export interface ServerStats {

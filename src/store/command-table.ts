@@ -11,6 +11,8 @@ import { configCommands } from './commands/config.js';
 import { connectionCommands } from './commands/connection.js';
 import { hashCommands } from './commands/hashes.js';
 import { keyCommands } from './commands/keys.js';
+import { listCommands } from './commands/lists.js';
+import { objectCommands } from './commands/object.js';
 import { pubsubCommands } from './commands/pubsub.js';
 import { serverCommands } from './commands/server.js';
 import { sortedSetAlgebraCommands } from './commands/sorted-set-algebra.js';
@@ -38,6 +40,8 @@ const HANDLERS: Record<string, CommandHandler> = {
   ...sortedSetCommands,
   ...sortedSetRangeCommands,
   ...sortedSetAlgebraCommands,
+  ...listCommands,
+  ...objectCommands,
   ...transactionCommands,
 };
 

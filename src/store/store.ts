@@ -17,6 +17,7 @@ import type { CommandContext, Server, ServerStats } from './command-context.js';
 import { keyIndexes, type CommandSpec } from './command-spec.js';
 import { CommandTable } from './command-table.js';
 import { Database, type WriteListener } from './database.js';
+import { BlockedClients } from './blocking.js';
 import { KeyWatch } from './key-watch.js';
 import { PubSub } from './pubsub.js';
 import { Tracking, type TrackingHost } from './tracking.js';
@@ -53,6 +54,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   readonly watches = new KeyWatch();
   readonly pubsub = new PubSub((session, bytes) => this.send(session, bytes));
   readonly tracking = new Tracking(this);
+  readonly blocked = new BlockedClients();
   readonly databaseCount: number;
   readonly startedAt: number;
   readonly port: number;
@@ -125,6 +127,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   /** The connection closed (for INFO's connected_clients and CLIENT LIST). */
   endSession(session: Session): void {
     this.liveSessions.delete(session.id);
+    this.blocked.unblock(session);
     this.watches.unwatchAll(session);
     this.pubsub.unsubscribeAll(session);
     this.tracking.disable(session);
@@ -179,7 +182,62 @@ export class Store implements Server, WriteListener, TrackingHost {
       tracking.running = undefined;
       throw error;
     }
-    return tracking.running === undefined ? reply : this.afterTrackedCommand(session, args, reply);
+    if (tracking.running !== undefined) reply = this.afterTrackedCommand(session, args, reply);
+    return this.blocked.hasReady ? this.serveBlocked(session, reply) : reply;
+  }
+
+  /**
+   * After `session`'s command, whose reply is `reply`: the clients blocked on the keys it made
+   * ready are served, first come first, each key while it holds something (Redis's
+   * handleClientsBlockedOnKeys); a served command may make more keys ready (BLMOVE). What those
+   * commands owe `session` (invalidations) goes after its reply.
+   */
+  private serveBlocked(session: Session, reply: Buffer): Buffer {
+    const trailer = (this.trailer = { session, bytes: [reply] });
+    try {
+      for (let ready = this.blocked.nextReady(); ready !== undefined; ready = this.blocked.nextReady()) {
+        for (const waiter of this.blocked.waiters(ready.db, ready.key)) {
+          const command = waiter.blocked;
+          if (command === undefined) continue;
+          const db = this.databases[command.db];
+          const now = this.clock();
+          if (db.getForWrite(ready.key, now) === undefined) break;
+          // A tracking waiter's own invalidations follow its reply, as they would its own command's.
+          if (waiter.tracking !== undefined) this.tracking.running = waiter;
+          try {
+            const served = command.serve({ server: this, session: waiter, db, args: [], now, name: waiter.lastCommand }, ready.key);
+            if (served !== undefined) this.unblock(waiter, served);
+            if (this.tracking.running === waiter && this.tracking.hasPending) this.tracking.sendPending(waiter);
+          } finally {
+            this.tracking.running = undefined;
+          }
+        }
+      }
+    } finally {
+      this.trailer = undefined;
+    }
+    return trailer.bytes.length === 1 ? reply : Buffer.concat(trailer.bytes);
+  }
+
+  unblock(session: Session, reply: Reply): boolean {
+    if (this.blocked.unblock(session) === undefined) return false;
+    this.send(session, encodeReply(reply, session.protocol));
+    session.resume?.();
+    return true;
+  }
+
+  /**
+   * Ends `session`'s blocked command with its timeout reply if its deadline has passed; returns
+   * the ms left otherwise (undefined when it is not blocked, or waits without a deadline). The
+   * connection holding it calls this when its timer fires.
+   */
+  timeOutBlocked(session: Session): number | undefined {
+    const command = session.blocked;
+    if (command === undefined || command.deadline === 0) return undefined;
+    const left = command.deadline - this.clock();
+    if (left > 0) return left;
+    this.unblock(session, command.timeoutReply);
+    return undefined;
   }
 
   /** The reply, then the invalidations the command owes its own client; CLIENT CACHING's flag spent. */
@@ -246,7 +304,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   /** The keys a tracking client's read-only command named (Redis's call(): whatever it replied). */
   private rememberReads(session: Session, spec: CommandSpec, args: readonly Buffer[]): void {
     if (!spec.flags.includes('readonly') || spec.flags.includes('pubsub')) return;
-    const keys = Array.from(keyIndexes(spec, args.length), ([index]) => args[index].toString('latin1'));
+    const keys = Array.from(keyIndexes(spec, args), ([index]) => args[index].toString('latin1'));
     if (keys.length > 0) this.tracking.remember(session, session.tracking!, keys);
   }
 
@@ -308,6 +366,9 @@ export class Store implements Server, WriteListener, TrackingHost {
     [this.databases[a], this.databases[b]] = [second, first];
     first.index = b;
     second.index = a;
+    // Clients blocked in either database may find their keys there now.
+    this.blocked.touchedAll(a);
+    this.blocked.touchedAll(b);
   }
 
   flushAll(): void {
@@ -326,6 +387,7 @@ export class Store implements Server, WriteListener, TrackingHost {
 
   touched(db: Database, key: string): void {
     this.watches.touched(db.index, key);
+    this.blocked.touched(db.index, key);
     if (!this.tracking.idle) this.tracking.keyChanged(key, true);
   }
 

@@ -58,7 +58,7 @@ async function lineMatching(cli: CliProcess, pattern: RegExp, timeoutMs = 20_000
 
 const s = (b: Buffer) => b.toString('latin1');
 
-const glibc = typeof (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime === 'string';
+const glibc = typeof (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime === 'string';
 
 function isAlive(pid: number): boolean {
   try {

@@ -3,8 +3,10 @@
  * with no upstream), by two clients each (RESP2 and RESP3), in pipelined batches: every reply
  * must be byte-identical. The vocabulary is the store's commands whose replies depend on nothing
  * but the history: strings, counters, hashes (two fields at most, so Redis keeps them in
- * insertion order too), sorted sets (three members at most, no ZRANDMEMBER), keys, databases, transactions and WATCH (one client's writes between the
- * other's WATCH and EXEC); expiry only far enough ahead never to happen.
+ * insertion order too), lists (blocking pops only with data, inside MULTI, or timing out at once
+ * as no other client runs meanwhile), sorted sets (three members at most, no ZRANDMEMBER), keys,
+ * databases, transactions and WATCH (one client's writes between the other's WATCH and EXEC);
+ * expiry only far enough ahead never to happen.
  * CACHEE_RANDOM_RUNS=N runs N histories instead of 300.
  */
 import { after, before, describe, it } from 'node:test';
@@ -18,7 +20,10 @@ type Command = string[];
 const strKey = fc.constantFrom('s0', 's1');
 const hashKey = fc.constantFrom('h0', 'h1');
 const zsetKey = fc.constantFrom('z0', 'z1');
-const key = fc.constantFrom('s0', 's1', 'h0', 'h1', 'z0', 'none');
+const listKey = fc.constantFrom('l0', 'l1');
+const key = fc.constantFrom('s0', 's1', 'h0', 'h1', 'l0', 'l1', 'z0', 'none');
+const side = fc.constantFrom('LEFT', 'RIGHT');
+const count = fc.constantFrom('0', '1', '2', '5', '-1');
 const field = fc.constantFrom('f', 'g');
 const value = fc.constantFrom('1', '-7', '2.5', 'x', 'hello', '', '9223372036854775807');
 const index = fc.constantFrom('0', '1', '-1', '-3', '10');
@@ -89,6 +94,24 @@ const commands: fc.Arbitrary<Command>[] = [
   fc.tuple(hashKey, field).map(([k, f]) => ['HSTRLEN', k, f]),
   fc.tuple(hashKey, field, value).map(([k, f, v]) => ['HINCRBY', k, f, v]),
   fc.tuple(hashKey, field, value).map(([k, f, v]) => ['HINCRBYFLOAT', k, f, v]),
+  fc.tuple(fc.constantFrom('LPUSH', 'RPUSH', 'LPUSHX', 'RPUSHX'), listKey, value, value).map(([c, k, v, w]) => [c, k, v, w]),
+  fc.tuple(fc.constantFrom('LPOP', 'RPOP'), key).map(([c, k]) => [c, k]),
+  fc.tuple(fc.constantFrom('LPOP', 'RPOP'), listKey, count).map(([c, k, n]) => [c, k, n]),
+  key.map((k) => ['LLEN', k]),
+  fc.tuple(listKey, index, index).map(([k, s, e]) => ['LRANGE', k, s, e]),
+  fc.tuple(listKey, index).map(([k, i]) => ['LINDEX', k, i]),
+  fc.tuple(listKey, index, value).map(([k, i, v]) => ['LSET', k, i, v]),
+  fc.tuple(listKey, fc.constantFrom('BEFORE', 'AFTER'), value, value).map(([k, w, p, v]) => ['LINSERT', k, w, p, v]),
+  fc.tuple(listKey, index, value).map(([k, n, v]) => ['LREM', k, n, v]),
+  fc.tuple(listKey, index, index).map(([k, s, e]) => ['LTRIM', k, s, e]),
+  fc.tuple(listKey, value, fc.constantFrom([], ['RANK', '-1'], ['COUNT', '0'], ['RANK', '2', 'COUNT', '2'], ['MAXLEN', '2'])).map(([k, v, o]) => ['LPOS', k, v, ...o]),
+  fc.tuple(key, key, side, side).map(([a, b, f, t]) => ['LMOVE', a, b, f, t]),
+  fc.tuple(key, key).map(([a, b]) => ['RPOPLPUSH', a, b]),
+  fc.tuple(key, key, side, count).map(([a, b, w, n]) => ['LMPOP', '2', a, b, w, 'COUNT', n]),
+  fc.tuple(fc.constantFrom('BLPOP', 'BRPOP'), key, key).map(([c, a, b]) => [c, a, b, '0.01']),
+  fc.tuple(key, key, side, count).map(([a, b, w, n]) => ['BLMPOP', '0.01', '2', a, b, w, 'COUNT', n]),
+  fc.tuple(key, key, side, side).map(([a, b, f, t]) => ['BLMOVE', a, b, f, t, '0.01']),
+  fc.tuple(key, key).map(([a, b]) => ['BRPOPLPUSH', a, b, '0.01']),
   fc.tuple(key, key).map(([a, b]) => ['DEL', a, b]),
   key.map((k) => ['UNLINK', k]),
   fc.tuple(key, key).map(([a, b]) => ['EXISTS', a, b]),

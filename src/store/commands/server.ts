@@ -91,7 +91,7 @@ const SECTIONS: Record<string, Section> = {
     ['connected_clients', Array.from(server.sessions()).length],
     ['cluster_connections', 0],
     ['maxclients', server.maxClients],
-    ['blocked_clients', 0],
+    ['blocked_clients', server.blocked.count],
     ['tracking_clients', Array.from(server.sessions()).filter((session) => session.tracking !== undefined).length],
   ],
   memory: (server) => [
@@ -219,7 +219,7 @@ const commandList: CommandHandler = (ctx) => {
 
 /**
  * COMMAND GETKEYS / GETKEYSANDFLAGS: the key positions from the command's key specs (all of
- * this store's commands use an index to begin and a range to find keys).
+ * this store's commands use an index to begin, and a range or a key count to find keys).
  */
 function getKeys(ctx: CommandContext, withFlags: boolean): Reply {
   const args = ctx.args.slice(2);
@@ -230,7 +230,7 @@ function getKeys(ctx: CommandContext, withFlags: boolean): Reply {
     return error('ERR Invalid number of arguments specified for command');
   }
   const found: Reply[] = [];
-  for (const [i, keySpec] of keyIndexes(spec, args.length)) {
+  for (const [i, keySpec] of keyIndexes(spec, args)) {
     const key = bulk(text(args[i]));
     found.push(withFlags ? array([key, set(keyFlags(spec, keySpec.flags, args).map(status))]) : key);
   }

@@ -18,7 +18,7 @@ const COMMANDS: Record<string, string[]> = {
   ping: [], echo: [], select: [], hello: [], auth: [], quit: [], reset: [],
   // transactions
   multi: [], exec: [], discard: [], watch: [], unwatch: [],
-  client: ['setname', 'getname', 'id', 'info', 'list', 'help', 'tracking', 'caching', 'getredir', 'trackinginfo'],
+  client: ['setname', 'getname', 'id', 'info', 'list', 'help', 'tracking', 'caching', 'getredir', 'trackinginfo', 'unblock'],
   // pub/sub
   subscribe: [], unsubscribe: [], psubscribe: [], punsubscribe: [], publish: [], ssubscribe: [], sunsubscribe: [],
   spublish: [], pubsub: ['channels', 'numsub', 'numpat', 'shardchannels', 'shardnumsub', 'help'],
@@ -44,6 +44,10 @@ const COMMANDS: Record<string, string[]> = {
   zinterstore: [], zdiffstore: [], zintercard: [], zscan: [],
   // CONFIG, for the encoding thresholds (zset-max-listpack-entries...) clients and Redis's tests set
   config: ['get', 'set'],
+  // lists
+  lpush: [], rpush: [], lpushx: [], rpushx: [], linsert: [], llen: [], lindex: [], lrange: [], lpos: [], lset: [],
+  lrem: [], ltrim: [], lpop: [], rpop: [], lmove: [], rpoplpush: [], lmpop: [], blpop: [], brpop: [], blmpop: [],
+  blmove: [], brpoplpush: [], object: ['encoding'],
 };
 
 const CLIENT_SETINFO = {
@@ -133,7 +137,7 @@ interface Spec {
   subcommands: Spec[];
 }
 
-const inline = (value: unknown): string => JSON.stringify(value).replace(/"(\w+)":/g, '$1: ').replace(/,(?=["{\[\w-])/g, ', ');
+const inline = (value: unknown): string => JSON.stringify(value).replace(/"(\w+)":/g, '$1: ').replace(/,(?=["{[\w-])/g, ', ');
 
 /** One spec in a few lines: the scalar fields together, each structured field on its own line. */
 function format(spec: Spec, indent: string): string {
