@@ -16,6 +16,7 @@ import { objectCommands } from './commands/object.js';
 import { pubsubCommands } from './commands/pubsub.js';
 import { serverCommands } from './commands/server.js';
 import { sortedSetAlgebraCommands } from './commands/sorted-set-algebra.js';
+import { sortedSetBlockingCommands } from './commands/sorted-set-blocking.js';
 import { sortedSetRangeCommands } from './commands/sorted-set-ranges.js';
 import { sortedSetCommands } from './commands/sorted-sets.js';
 import { stringCommands } from './commands/strings.js';
@@ -40,6 +41,7 @@ const HANDLERS: Record<string, CommandHandler> = {
   ...sortedSetCommands,
   ...sortedSetRangeCommands,
   ...sortedSetAlgebraCommands,
+  ...sortedSetBlockingCommands,
   ...listCommands,
   ...objectCommands,
   ...transactionCommands,

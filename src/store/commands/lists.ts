@@ -400,7 +400,7 @@ const TIMEOUT_NEGATIVE = error('ERR timeout is negative');
  * long, so 0.001 is 1 ms and -0.0001 is 0 (no timeout); what overflows a long long (infinity
  * included) comes out negative there.
  */
-function parseTimeout(ctx: CommandContext, arg: Buffer): number | Reply {
+export function parseTimeout(ctx: CommandContext, arg: Buffer): number | Reply {
   const seconds = parseLongDouble(text(arg));
   if (seconds === null) return TIMEOUT_NOT_FLOAT;
   if (seconds.infinite) return TIMEOUT_NEGATIVE;
@@ -429,7 +429,7 @@ function parseTimeout(ctx: CommandContext, arg: Buffer): number | Reply {
 }
 
 /** Blocks the session on `keys`, or answers at once inside a transaction (Redis's CLIENT_DENY_BLOCKING). */
-function block(ctx: CommandContext, command: Omit<BlockedCommand, 'db'>, denied: Reply): Reply {
+export function block(ctx: CommandContext, command: Omit<BlockedCommand, 'db'>, denied: Reply): Reply {
   if (ctx.session.inExec) return denied;
   ctx.server.blocked.block(ctx.session, { ...command, db: ctx.session.db });
   return BLOCKED;

@@ -1,7 +1,7 @@
 /**
  * Sorted sets, after Redis 7.0's t_zset.c: adding, removing, scores, ranks, pops, random
  * members and ZSCAN. Ranges are in sorted-set-ranges.ts, unions and intersections in
- * sorted-set-algebra.ts. Blocking pops (BZPOPMIN, BZPOPMAX, BZMPOP) are not implemented.
+ * sorted-set-algebra.ts, blocking pops in sorted-set-blocking.ts.
  */
 import { isKeyword, parseCursor, parseLongLong, text } from '../arguments.js';
 import type { CommandContext, CommandHandler } from '../command-context.js';
@@ -174,8 +174,8 @@ const zrank: CommandHandler = (ctx) => zrankGeneric(ctx, false);
 const zrevrank: CommandHandler = (ctx) => zrankGeneric(ctx, true);
 
 /** How genericZpopCommand shapes its reply. */
-interface PopReply {
-  /** Name the key popped from (ZMPOP). */
+export interface PopReply {
+  /** Name the key popped from (ZMPOP, the blocking pops). */
   emitKey: boolean;
   /** [member, score] pairs rather than a flat list. */
   nested: boolean;
@@ -183,23 +183,18 @@ interface PopReply {
   nullWhenEmpty: boolean;
 }
 
-/**
- * genericZpopCommand: pops up to `count` members (-1: one, the plain form) from the lowest or
- * highest end of the first non-empty sorted set among `keys`.
- */
-function zpopGeneric(ctx: CommandContext, keys: readonly Buffer[], max: boolean, count: number, shape: PopReply): Reply {
-  let key = '';
-  let zset: ZsetEntry | undefined;
-  for (const arg of keys) {
-    key = text(arg);
+/** The first of `keys` holding a sorted set, or undefined; WRONGTYPE for another type first. */
+export function firstZset(ctx: CommandContext, keys: readonly string[]): [string, ZsetEntry] | undefined | Reply {
+  for (const key of keys) {
     const found = zsetAt(ctx, key, 'write');
     if (isReply(found)) return found;
-    if (found !== undefined) {
-      zset = found;
-      break;
-    }
+    if (found !== undefined) return [key, found];
   }
-  if (zset === undefined) return shape.nullWhenEmpty ? NULL_ARRAY : EMPTY_ARRAY;
+  return undefined;
+}
+
+/** Pops up to `count` members (-1: one, the plain form) from the lowest or highest end of `zset`. */
+export function popFrom(ctx: CommandContext, key: string, zset: ZsetEntry, max: boolean, count: number, shape: PopReply): Reply {
   if (count === 0) return EMPTY_ARRAY;
   const popped: Reply[] = [];
   for (let n = Math.min(count === -1 ? 1 : count, zset.size); n > 0; n--) {
@@ -209,7 +204,16 @@ function zpopGeneric(ctx: CommandContext, keys: readonly Buffer[], max: boolean,
     else popped.push(bulk(node.member), double(node.score));
   }
   saveZset(ctx, key, zset);
-  return shape.emitKey ? array([bulk(key), array(popped)]) : array(popped);
+  if (!shape.emitKey) return array(popped);
+  return shape.nested ? array([bulk(key), array(popped)]) : array([bulk(key), ...popped]);
+}
+
+/** genericZpopCommand: pops from the first non-empty sorted set among `keys`. */
+function zpopGeneric(ctx: CommandContext, keys: readonly string[], max: boolean, count: number, shape: PopReply): Reply {
+  const found = firstZset(ctx, keys);
+  if (isReply(found)) return found;
+  if (found === undefined) return shape.nullWhenEmpty ? NULL_ARRAY : EMPTY_ARRAY;
+  return popFrom(ctx, found[0], found[1], max, count, shape);
 }
 
 function zpopMinMax(ctx: CommandContext, max: boolean): Reply {
@@ -221,19 +225,27 @@ function zpopMinMax(ctx: CommandContext, max: boolean): Reply {
     count = parsed;
   }
   const nested = ctx.session.protocol === 3 && count !== -1;
-  return zpopGeneric(ctx, ctx.args.slice(1, 2), max, count, { emitKey: false, nested, nullWhenEmpty: false });
+  return zpopGeneric(ctx, [text(ctx.args[1])], max, count, { emitKey: false, nested, nullWhenEmpty: false });
 }
 
 const zpopmin: CommandHandler = (ctx) => zpopMinMax(ctx, false);
 const zpopmax: CommandHandler = (ctx) => zpopMinMax(ctx, true);
 
-/** ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] (zmpopGenericCommand). */
-const zmpop: CommandHandler = (ctx) => {
+/** ZMPOP's and BZMPOP's arguments from numkeys on (zmpopGenericCommand). */
+export interface MultiPop {
+  keys: string[];
+  max: boolean;
+  count: number;
+}
+
+/** numkeys key [key ...] MIN|MAX [COUNT count], from `numKeysAt`. */
+export function parseMultiPop(ctx: CommandContext, numKeysAt: number): MultiPop | Reply {
   const args = ctx.args;
-  const numKeys = parseLongLong(args[1]);
+  const numKeys = parseLongLong(args[numKeysAt]);
   if (numKeys === null || numKeys < 1n) return error('ERR numkeys should be greater than 0');
-  const whereIndex = 2 + Number(numKeys);
-  if (numKeys >= BigInt(args.length) || whereIndex >= args.length) return Errors.syntax;
+  if (numKeys >= BigInt(args.length)) return Errors.syntax;
+  const whereIndex = numKeysAt + 1 + Number(numKeys);
+  if (whereIndex >= args.length) return Errors.syntax;
   let max: boolean;
   if (isKeyword(args[whereIndex], 'min')) max = false;
   else if (isKeyword(args[whereIndex], 'max')) max = true;
@@ -248,8 +260,14 @@ const zmpop: CommandHandler = (ctx) => {
       return Errors.syntax;
     }
   }
-  if (count === -1) count = 1;
-  return zpopGeneric(ctx, args.slice(2, whereIndex), max, count, { emitKey: true, nested: true, nullWhenEmpty: true });
+  return { keys: args.slice(numKeysAt + 1, whereIndex).map(text), max, count: count === -1 ? 1 : count };
+}
+
+/** ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]. */
+const zmpop: CommandHandler = (ctx) => {
+  const parsed = parseMultiPop(ctx, 1);
+  if (isReply(parsed)) return parsed;
+  return zpopGeneric(ctx, parsed.keys, parsed.max, parsed.count, { emitKey: true, nested: true, nullWhenEmpty: true });
 };
 
 const LONG_MAX = 2n ** 63n - 1n;

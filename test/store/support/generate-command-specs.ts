@@ -41,7 +41,7 @@ const COMMANDS: Record<string, string[]> = {
   zlexcount: [], zrange: [], zrangestore: [], zrevrange: [], zrangebyscore: [], zrevrangebyscore: [],
   zrangebylex: [], zrevrangebylex: [], zremrangebyrank: [], zremrangebyscore: [], zremrangebylex: [],
   zpopmin: [], zpopmax: [], zmpop: [], zrandmember: [], zunion: [], zinter: [], zdiff: [], zunionstore: [],
-  zinterstore: [], zdiffstore: [], zintercard: [], zscan: [],
+  zinterstore: [], zdiffstore: [], zintercard: [], zscan: [], bzpopmin: [], bzpopmax: [], bzmpop: [],
   // CONFIG, for the encoding thresholds (zset-max-listpack-entries...) clients and Redis's tests set
   config: ['get', 'set'],
   // lists
