@@ -133,3 +133,61 @@ describe('sorted sets in the byte budget', () => {
     for (const key of keys) assert.equal(run('TYPE', key), 'zset');
   });
 });
+
+describe('blocking pops and tracking, through Session.deliver', () => {
+  /** A session whose out-of-band bytes (a blocked command's reply, invalidations) are collected. */
+  function client(store: Store) {
+    const session = store.newSession();
+    const got: string[] = [];
+    session.deliver = (bytes) => got.push(bytes.toString('latin1'));
+    return { session, got, send: (...args: Arg[]) => store.execute(session, toArgs(args)).toString('latin1') };
+  }
+
+  it('BZPOPMIN waits for a sorted set; the first blocked is served first, the next keeps waiting', () => {
+    const store = new Store({ maxBytes: 1024 * 1024 });
+    const [first, second, writer] = [client(store), client(store), client(store)];
+    assert.equal(first.send('BZPOPMIN', 'none', 'z', '0'), '', 'blocked: no reply yet');
+    assert.equal(second.send('BZMPOP', '0', '1', 'z', 'MAX', 'COUNT', '5'), '');
+    // Another type under the key serves nobody.
+    assert.equal(writer.send('SET', 'z', 'x'), '+OK\r\n');
+    assert.equal(writer.send('DEL', 'z'), ':1\r\n');
+    assert.deepEqual([first.got, second.got], [[], []]);
+    assert.equal(writer.send('ZADD', 'z', '1', 'a'), ':1\r\n');
+    assert.deepEqual(first.got, ['*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n']);
+    assert.deepEqual(second.got, []);
+    assert.equal(writer.send('ZADD', 'z', '2', 'b', '3', 'c'), ':2\r\n');
+    assert.deepEqual(second.got, ['*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n']);
+    assert.equal(writer.send('EXISTS', 'z'), ':0\r\n');
+  });
+
+  it('BZPOPMAX times out with a null array; inside MULTI it does not block', () => {
+    let now = 1_700_000_000_000;
+    const store = new Store({ maxBytes: 1024 * 1024, now: () => now });
+    const waiter = client(store);
+    assert.equal(waiter.send('BZPOPMAX', 'z', '0.5'), '');
+    now += 400;
+    assert.equal(store.timeOutBlocked(waiter.session), 100);
+    assert.deepEqual(waiter.got, []);
+    now += 101;
+    assert.equal(store.timeOutBlocked(waiter.session), undefined);
+    assert.deepEqual(waiter.got, ['*-1\r\n']);
+    waiter.send('MULTI');
+    waiter.send('BZPOPMAX', 'z', '0');
+    assert.equal(waiter.send('EXEC'), '*1\r\n*-1\r\n');
+  });
+
+  it('a sorted-set write invalidates what a tracking client read', () => {
+    const store = new Store({ maxBytes: 1024 * 1024 });
+    const [tracker, writer] = [client(store), client(store)];
+    tracker.send('HELLO', '3');
+    tracker.send('CLIENT', 'TRACKING', 'on');
+    tracker.send('ZRANGE', 'z', '0', '-1');
+    writer.send('ZADD', 'z', 'NX', '1', 'a');
+    assert.deepEqual(tracker.got, ['>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nz\r\n']);
+    tracker.send('ZSCORE', 'z', 'a');
+    writer.send('ZADD', 'z', 'NX', '5', 'a');
+    assert.equal(tracker.got.length, 1, 'a write that changed nothing invalidates nothing');
+    writer.send('ZINCRBY', 'z', '1', 'a');
+    assert.equal(tracker.got.length, 2);
+  });
+});
