@@ -1,21 +1,36 @@
 /**
  * ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD, after Redis 7.0's
- * zunionInterDiffGenericCommand. Inputs are sorted sets; a plain set would count each member
- * with score 1, but the store has no set type yet, so another type is WRONGTYPE.
+ * zunionInterDiffGenericCommand. Inputs are sorted sets; Redis also takes sets (each member
+ * scoring 1), which this branch of the store does not have yet: another type is WRONGTYPE.
  */
 import { isKeyword, parseLongLong, text } from '../arguments.js';
 import type { CommandContext, CommandHandler } from '../command-context.js';
 import { parseDouble } from '../double.js';
 import { error, Errors, integer, type Reply } from '../reply.js';
-import type { ZsetEntry } from '../zset-value.js';
+import type { Entry } from '../values.js';
 import { membersReply, storeResult } from './sorted-sets.js';
 
 type Operation = 'union' | 'inter' | 'diff';
 type Aggregate = 'sum' | 'min' | 'max';
 
+/** An input as zuiNext / zuiFind see it: members with scores (1 for a set's), none if missing. */
 interface Source {
-  zset: ZsetEntry | undefined;
+  readonly size: number;
+  score(member: string): number | undefined;
+  entries(): Iterable<readonly [string, number]>;
   weight: number;
+}
+
+function sourceOf(entry: Entry | undefined): Source {
+  if (entry?.type === 'zset') {
+    return {
+      size: entry.size,
+      score: (member) => entry.score(member),
+      entries: () => Array.from(entry.set.members, ([member, node]) => [member, node.score] as const),
+      weight: 1,
+    };
+  }
+  return { size: 0, score: () => undefined, entries: () => [], weight: 1 };
 }
 
 /** zunionInterAggregate: a sum of +inf and -inf is 0, as Redis keeps it. */
@@ -57,7 +72,7 @@ function zsetOperation(ctx: CommandContext, call: Call): Reply {
   for (; sources.length < Number(setCount); j++) {
     const entry = ctx.db.get(text(args[j]), ctx.now);
     if (entry !== undefined && entry.type !== 'zset') return Errors.wrongType;
-    sources.push({ zset: entry, weight: 1 });
+    sources.push(sourceOf(entry));
   }
   let how: Aggregate = 'sum';
   let withScores = false;
@@ -92,7 +107,7 @@ function zsetOperation(ctx: CommandContext, call: Call): Reply {
     }
   }
   // Smallest first, as Redis orders them (a stable sort, like glibc's qsort here).
-  if (operation !== 'diff') sources.sort((a, b) => (a.zset?.size ?? 0) - (b.zset?.size ?? 0));
+  if (operation !== 'diff') sources.sort((a, b) => a.size - b.size);
   if (cardinalityOnly) return integer(intersectionSize(sources, limit));
   const result = operation === 'inter' ? intersect(sources, how) : operation === 'union' ? unite(sources, how) : subtract(sources);
   const pairs = Array.from(result).sort(([ma, sa], [mb, sb]) => sa - sb || (ma < mb ? -1 : ma > mb ? 1 : 0));
@@ -103,12 +118,11 @@ function zsetOperation(ctx: CommandContext, call: Call): Reply {
 function intersect(sources: readonly Source[], how: Aggregate): Map<string, number> {
   const result = new Map<string, number>();
   const [first, ...others] = sources;
-  if (first.zset === undefined) return result;
-  for (const [member, node] of first.zset.set.members) {
-    let score = weighted(first.weight, node.score);
+  for (const [member, firstScore] of first.entries()) {
+    let score = weighted(first.weight, firstScore);
     let inAll = true;
     for (const other of others) {
-      const found = other.zset?.score(member);
+      const found = other.score(member);
       if (found === undefined) {
         inAll = false;
         break;
@@ -123,9 +137,8 @@ function intersect(sources: readonly Source[], how: Aggregate): Map<string, numb
 function intersectionSize(sources: readonly Source[], limit: number): number {
   const [first, ...others] = sources;
   let count = 0;
-  if (first.zset === undefined) return 0;
-  for (const member of first.zset.set.members.keys()) {
-    if (!others.every((other) => other.zset?.score(member) !== undefined)) continue;
+  for (const [member] of first.entries()) {
+    if (!others.every((other) => other.score(member) !== undefined)) continue;
     count++;
     if (limit > 0 && count >= limit) break;
   }
@@ -135,9 +148,8 @@ function intersectionSize(sources: readonly Source[], limit: number): number {
 function unite(sources: readonly Source[], how: Aggregate): Map<string, number> {
   const result = new Map<string, number>();
   for (const source of sources) {
-    if (source.zset === undefined) continue;
-    for (const [member, node] of source.zset.set.members) {
-      const score = weighted(source.weight, node.score);
+    for (const [member, sourceScore] of source.entries()) {
+      const score = weighted(source.weight, sourceScore);
       const current = result.get(member);
       result.set(member, current === undefined ? score : aggregate(how, current, score));
     }
@@ -149,9 +161,8 @@ function unite(sources: readonly Source[], how: Aggregate): Map<string, number> 
 function subtract(sources: readonly Source[]): Map<string, number> {
   const result = new Map<string, number>();
   const [first, ...others] = sources;
-  if (first.zset === undefined) return result;
-  for (const [member, node] of first.zset.set.members) {
-    if (others.every((other) => other.zset?.score(member) === undefined)) result.set(member, node.score);
+  for (const [member, score] of first.entries()) {
+    if (others.every((other) => other.score(member) === undefined)) result.set(member, score);
   }
   return result;
 }

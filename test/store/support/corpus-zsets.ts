@@ -453,6 +453,8 @@ export const ZSET_SCENARIOS: Scenario[] = [
     'ZUNION 2 a str',
     'ZINTER 2 nokey str',
     'ZINTERCARD 2 str a',
+    'RPUSH list a',
+    'ZUNION 2 a list',
   ),
   scenario(
     'ZUNIONSTORE ZINTERSTORE ZDIFFSTORE',
