@@ -5,6 +5,7 @@
  */
 import { stringBytes } from '../core/size-of.js';
 import { SortedSet, type SkipNode } from './sorted-set.js';
+import type { ListpackLimits } from './zset-limits.js';
 
 /** The empty structure: the set object, its Map, and the skiplist's header of 32 levels. */
 const EMPTY_BYTES = 64 + 64 + (64 + 2 * (48 + 8 * 32));
@@ -19,13 +20,6 @@ function memberBytes(node: SkipNode): number {
   return MEMBER_BYTES + PER_LEVEL_BYTES * node.forward.length + stringBytes(node.member);
 }
 
-/**
- * A score as Redis's listpack keeps it: an integral score is stored as an integer there, so -0
- * reads back as 0. (A large set, in Redis's skiplist, would keep -0; small sets are the norm.)
- */
-function asStored(score: number): number {
-  return score === 0 ? 0 : score;
-}
 
 export class ZsetEntry {
   readonly type = 'zset';
@@ -36,12 +30,20 @@ export class ZsetEntry {
     readonly set = new SortedSet(),
     /** Heap bytes of the structure and its members, kept current by `add` / `remove`. */
     public payloadBytes = EMPTY_BYTES,
+    /**
+     * Whether Redis 7.0 would hold this set as a listpack rather than a skiplist: a new set is one
+     * until a member makes it longer than zset-max-listpack-entries, or one is longer than
+     * zset-max-listpack-value; it never goes back (but a stored result is built anew). Clients
+     * see the difference: a listpack keeps an integral score as an integer (-0 reads back as 0)
+     * and ZSCAN returns it so, in order.
+     */
+    public listpack = true,
   ) {}
 
-  /** A new sorted set of these (member, score) pairs, members distinct. */
-  static of(pairs: Iterable<readonly [string, number]>): ZsetEntry {
+  /** A new sorted set of these (member, score) pairs, members distinct (ZRANGESTORE, ZUNIONSTORE...). */
+  static of(pairs: Iterable<readonly [string, number]>, limits: ListpackLimits): ZsetEntry {
     const zset = new ZsetEntry();
-    for (const [member, score] of pairs) zset.add(score, member);
+    for (const [member, score] of pairs) zset.add(score, member, limits);
     return zset;
   }
 
@@ -53,15 +55,16 @@ export class ZsetEntry {
     return this.set.score(member);
   }
 
-  /** Adds a member not in the set yet. */
-  add(score: number, member: string): void {
-    this.payloadBytes += memberBytes(this.set.insert(asStored(score), member));
+  /** Adds a member not in the set yet; the set stops being a listpack past the limits. */
+  add(score: number, member: string, limits: ListpackLimits): void {
+    if (this.listpack && (this.size + 1 > limits.entries || member.length > limits.value)) this.listpack = false;
+    this.payloadBytes += memberBytes(this.set.insert(this.asStored(score), member));
   }
 
   /** Changes an existing member's score. */
   setScore(member: string, score: number): void {
     const before = memberBytes(this.set.members.get(member)!);
-    this.set.updateScore(member, asStored(score));
+    this.set.updateScore(member, this.asStored(score));
     this.payloadBytes += memberBytes(this.set.members.get(member)!) - before;
   }
 
@@ -75,6 +78,11 @@ export class ZsetEntry {
 
   /** The same members under another key (RENAME): this entry is left to its old key, which is deleted. */
   moved(): ZsetEntry {
-    return new ZsetEntry(this.set, this.payloadBytes);
+    return new ZsetEntry(this.set, this.payloadBytes, this.listpack);
+  }
+
+  /** A score as this set keeps it: a listpack stores an integral score as an integer, so -0 as 0. */
+  private asStored(score: number): number {
+    return this.listpack && score === 0 ? 0 : score;
   }
 }

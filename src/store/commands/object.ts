@@ -1,6 +1,7 @@
 /**
  * OBJECT ENCODING, for the types whose Redis 7.0 encoding does not depend on history: a list is
- * always a quicklist there. A string's or a hash's encoding depends on how it was written (APPEND
+ * always a quicklist there; and for sorted sets, whose listpack or skiplist the value tracks by
+ * Redis's rules (zset-value.ts). A string's or a hash's encoding depends on how it was written (APPEND
  * makes a raw string; a hash once large stays a hash table) and the store keeps no such record,
  * so it says so rather than guess.
  */
@@ -12,6 +13,7 @@ const objectEncoding: CommandHandler = (ctx) => {
   const entry = ctx.db.getNoTouch(text(ctx.args[2]), ctx.now);
   if (entry === undefined) return NULL;
   if (entry.type === 'list') return bulk('quicklist');
+  if (entry.type === 'zset') return bulk(entry.listpack ? 'listpack' : 'skiplist');
   return error(`ERR OBJECT ENCODING of a ${entry.type} is not known to the embedded store`);
 };
 

@@ -9,6 +9,7 @@ import type { Lookup } from '../database.js';
 import { formatDouble, parseDouble } from '../double.js';
 import { array, bulk, double, EMPTY_ARRAY, error, Errors, integer, isReply, NULL, NULL_ARRAY, ZERO, type Reply } from '../reply.js';
 import type { SkipNode } from '../sorted-set.js';
+import { zsetListpackLimits } from '../zset-limits.js';
 import { ZsetEntry } from '../zset-value.js';
 import { INVALID_CURSOR, parseScanOptions } from './keys.js';
 
@@ -34,7 +35,7 @@ export function storeResult(ctx: CommandContext, key: string, pairs: readonly (r
     ctx.db.delete(key, ctx.now);
     return ZERO;
   }
-  ctx.db.save(key, ZsetEntry.of(pairs), 0, ctx.now);
+  ctx.db.save(key, ZsetEntry.of(pairs, zsetListpackLimits(ctx.server)), 0, ctx.now);
   return integer(pairs.length);
 }
 
@@ -90,6 +91,7 @@ function zaddGeneric(ctx: CommandContext, incrCommand: boolean): Reply {
   if (isReply(found)) return found;
   if (found === undefined && xx) return incr ? NULL : ZERO;
   const zset = found ?? new ZsetEntry();
+  const limits = zsetListpackLimits(ctx.server);
   let added = 0;
   let updated = 0;
   let processed = 0;
@@ -110,7 +112,7 @@ function zaddGeneric(ctx: CommandContext, incrCommand: boolean): Reply {
         updated++;
       }
     } else if (!xx) {
-      zset.add(score, member);
+      zset.add(score, member, limits);
       added++;
     } else {
       continue;
@@ -306,7 +308,7 @@ function randomMembers(zset: ZsetEntry, count: number, distinct: boolean): [stri
     const pairs = all();
     return Array.from({ length: count }, () => pairs[Math.floor(Math.random() * size)]);
   }
-  // The whole set comes highest first, as Redis walks its listpack for it.
+  // The whole set comes highest first, as Redis walks a listpack for it (a skiplist's order is its hash table's).
   if (count === size) return all().reverse();
   if (count * 3 > size) {
     // A partial Fisher-Yates shuffle: the first `count` places end up a uniform sample.
@@ -329,16 +331,20 @@ const HALF_LLONG_MAX = 2 ** 62;
 
 /**
  * A score as Redis's listpack holds it, which ZSCAN replies with: an integer where the score is
- * integral and within ±LLONG_MAX/2 (double2ll), else d2string's %.17g.
+ * integral and within ±LLONG_MAX/2 (double2ll), else d2string's %.17g (which a skiplist's ZSCAN
+ * replies with for every score).
  */
-function storedScoreText(score: number): string {
+function listpackScoreText(score: number): string {
   return Number.isInteger(score) && Math.abs(score) <= HALF_LLONG_MAX ? BigInt(score).toString() : formatDouble(score);
 }
 
 /** Redis's reply to ZSCAN of a missing key. */
 const EMPTY_SCAN = array([bulk('0'), EMPTY_ARRAY]);
 
-/** The whole set in one reply, cursor 0, as Redis does for small (listpack) sets: see HSCAN. */
+/**
+ * The whole set in one reply, cursor 0, as Redis does for a listpack (see HSCAN); in order, where
+ * Redis's skiplist would reply in its hash table's order, which no client may rely on.
+ */
 const zscan: CommandHandler = (ctx) => {
   if (parseCursor(ctx.args[2]) === null) return INVALID_CURSOR;
   const zset = zsetAt(ctx, text(ctx.args[1]));
@@ -349,7 +355,7 @@ const zscan: CommandHandler = (ctx) => {
   const items: Reply[] = [];
   for (const node of zset.set.inOrder()) {
     if (options.pattern !== undefined && !options.pattern(node.member)) continue;
-    items.push(bulk(node.member), bulk(storedScoreText(node.score)));
+    items.push(bulk(node.member), bulk(zset.listpack ? listpackScoreText(node.score) : formatDouble(node.score)));
   }
   return array([bulk('0'), array(items)]);
 };
