@@ -59,22 +59,31 @@ function compareLex(a: LexRange['min'], b: LexRange['min']): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function scoreAboveMin(score: number, range: ScoreRange): boolean {
-  return range.minExclusive ? score > range.min : score >= range.min;
+/** A range of either kind as the skiplist walks it: which nodes are past its start, or before its end. */
+export interface NodeRange {
+  /** The bounds are crossed (min above max, or equal and either exclusive): nothing is in range. */
+  readonly empty: boolean;
+  aboveMin(node: SkipNode): boolean;
+  belowMax(node: SkipNode): boolean;
 }
 
-export function scoreBelowMax(score: number, range: ScoreRange): boolean {
-  return range.maxExclusive ? score < range.max : score <= range.max;
+export function scoreRange(range: ScoreRange): NodeRange {
+  const { min, max, minExclusive, maxExclusive } = range;
+  return {
+    empty: min > max || (min === max && (minExclusive || maxExclusive)),
+    aboveMin: minExclusive ? (node) => node.score > min : (node) => node.score >= min,
+    belowMax: maxExclusive ? (node) => node.score < max : (node) => node.score <= max,
+  };
 }
 
-export function memberAboveMin(member: string, range: LexRange): boolean {
-  const cmp = compareLex(member, range.min);
-  return range.minExclusive ? cmp > 0 : cmp >= 0;
-}
-
-export function memberBelowMax(member: string, range: LexRange): boolean {
-  const cmp = compareLex(member, range.max);
-  return range.maxExclusive ? cmp < 0 : cmp <= 0;
+export function lexRange(range: LexRange): NodeRange {
+  const { min, max, minExclusive, maxExclusive } = range;
+  const cmp = compareLex(min, max);
+  return {
+    empty: cmp > 0 || (cmp === 0 && (minExclusive || maxExclusive)),
+    aboveMin: minExclusive ? (node) => compareLex(node.member, min) > 0 : (node) => compareLex(node.member, min) >= 0,
+    belowMax: maxExclusive ? (node) => compareLex(node.member, max) < 0 : (node) => compareLex(node.member, max) <= 0,
+  };
 }
 
 export class SortedSet {
@@ -194,18 +203,10 @@ export class SortedSet {
     return null;
   }
 
-  /** zslIsInRange: whether some member could be in range (bounds not crossed, set overlaps). */
-  private overlapsScores(range: ScoreRange): boolean {
-    if (range.min > range.max || (range.min === range.max && (range.minExclusive || range.maxExclusive))) return false;
+  /** zslIsInRange / zslIsInLexRange: whether some member could be in range (bounds not crossed, set overlaps). */
+  private overlaps(range: NodeRange): boolean {
     const first = this.first();
-    return this.tail !== null && scoreAboveMin(this.tail.score, range) && first !== null && scoreBelowMax(first.score, range);
-  }
-
-  private overlapsMembers(range: LexRange): boolean {
-    const cmp = compareLex(range.min, range.max);
-    if (cmp > 0 || (cmp === 0 && (range.minExclusive || range.maxExclusive))) return false;
-    const first = this.first();
-    return this.tail !== null && memberAboveMin(this.tail.member, range) && first !== null && memberBelowMax(first.member, range);
+    return !range.empty && this.tail !== null && range.aboveMin(this.tail) && first !== null && range.belowMax(first);
   }
 
   /** The last node before the range's start, per `precedes` (the header if none). */
@@ -221,42 +222,23 @@ export class SortedSet {
     return { node: x, rank };
   }
 
-  firstInScoreRange(range: ScoreRange): SkipNode | null {
-    if (!this.overlapsScores(range)) return null;
-    const x = this.lastBefore((n) => !scoreAboveMin(n.score, range)).node.forward[0];
-    return x !== null && scoreBelowMax(x.score, range) ? x : null;
+  firstInRange(range: NodeRange): SkipNode | null {
+    if (!this.overlaps(range)) return null;
+    const x = this.lastBefore((n) => !range.aboveMin(n)).node.forward[0];
+    return x !== null && range.belowMax(x) ? x : null;
   }
 
-  lastInScoreRange(range: ScoreRange): SkipNode | null {
-    if (!this.overlapsScores(range)) return null;
-    const x = this.lastBefore((n) => scoreBelowMax(n.score, range)).node;
-    return x !== this.header && scoreAboveMin(x.score, range) ? x : null;
+  lastInRange(range: NodeRange): SkipNode | null {
+    if (!this.overlaps(range)) return null;
+    const x = this.lastBefore(range.belowMax).node;
+    return x !== this.header && range.aboveMin(x) ? x : null;
   }
 
-  firstInLexRange(range: LexRange): SkipNode | null {
-    if (!this.overlapsMembers(range)) return null;
-    const x = this.lastBefore((n) => !memberAboveMin(n.member, range)).node.forward[0];
-    return x !== null && memberBelowMax(x.member, range) ? x : null;
-  }
-
-  lastInLexRange(range: LexRange): SkipNode | null {
-    if (!this.overlapsMembers(range)) return null;
-    const x = this.lastBefore((n) => memberBelowMax(n.member, range)).node;
-    return x !== this.header && memberAboveMin(x.member, range) ? x : null;
-  }
-
-  /** How many members have a score in range (ZCOUNT), from two rank lookups. */
-  countInScoreRange(range: ScoreRange): number {
-    if (!this.overlapsScores(range)) return 0;
-    const below = this.lastBefore((n) => !scoreAboveMin(n.score, range)).rank;
-    const upTo = this.lastBefore((n) => scoreBelowMax(n.score, range)).rank;
-    return Math.max(0, upTo - below);
-  }
-
-  countInLexRange(range: LexRange): number {
-    if (!this.overlapsMembers(range)) return 0;
-    const below = this.lastBefore((n) => !memberAboveMin(n.member, range)).rank;
-    const upTo = this.lastBefore((n) => memberBelowMax(n.member, range)).rank;
+  /** How many members are in range (ZCOUNT, ZLEXCOUNT), from two rank lookups. */
+  countInRange(range: NodeRange): number {
+    if (!this.overlaps(range)) return 0;
+    const below = this.lastBefore((n) => !range.aboveMin(n)).rank;
+    const upTo = this.lastBefore(range.belowMax).rank;
     return Math.max(0, upTo - below);
   }
 

@@ -1,11 +1,12 @@
 /**
  * CONFIG GET and CONFIG SET, after Redis 7.0's config.c, for the parameters that mean something
- * here: the sorted-set listpack limits, which the store follows (zset-limits.ts), and those it
- * has fixed (no persistence, its number of databases): a fixed parameter takes its own value
- * again and refuses any other. A parameter the store knows nothing of is unknown, as in Redis
- * (CONFIG GET finds nothing, CONFIG SET refuses it).
+ * here: the sorted-set listpack limits, which the store follows (zset-limits.ts); the list node
+ * settings, which shape only a Redis 7.0 quicklist's insides (no command shows them), so are
+ * kept and reported; and those the store has fixed (no persistence, its number of databases): a
+ * fixed parameter takes its own value again and refuses any other. A parameter the store knows
+ * nothing of is unknown, as in Redis (CONFIG GET finds nothing, CONFIG SET refuses it).
  */
-import { text } from '../arguments.js';
+import { parseLongLong, text } from '../arguments.js';
 import type { CommandHandler, Server } from '../command-context.js';
 import { globMatcher } from '../glob.js';
 import { bulk, error, Errors, map, OK, type Reply } from '../reply.js';
@@ -19,8 +20,28 @@ function fixed(value: (server: Server) => string, why: string, checkType: (value
 
 const NO_DISK = 'the embedded store keeps nothing on disk';
 
+/** An int setting (INTEGER_CONFIG) kept per server, which nothing else reads. */
+function kept(initial: bigint, min: bigint, max: bigint): ConfigParameter {
+  const values = new WeakMap<Server, string>();
+  return {
+    get: (server) => values.get(server) ?? String(initial),
+    check: (_, value) => {
+      const number = parseLongLong(value);
+      if (number === null) return "argument couldn't be parsed into an integer";
+      return number < min || number > max ? `argument must be between ${min} and ${max} inclusive` : undefined;
+    },
+    set: (server, value) => values.set(server, String(parseLongLong(value))),
+  };
+}
+
+const INT_MAX = 2n ** 31n - 1n;
+const LIST_NODE_SIZE = kept(-2n, -INT_MAX - 1n, INT_MAX);
+
 const PARAMETERS: ReadonlyMap<string, ConfigParameter> = new Map<string, ConfigParameter>([
   ...ZSET_CONFIG_PARAMETERS,
+  ['list-max-listpack-size', LIST_NODE_SIZE],
+  ['list-max-ziplist-size', LIST_NODE_SIZE],
+  ['list-compress-depth', kept(0n, 0n, INT_MAX)],
   ['save', fixed(() => '', NO_DISK)],
   ['appendonly', fixed(() => 'no', NO_DISK, (value) => (/^(yes|no)$/i.test(value) ? undefined : "argument must be 'yes' or 'no'"))],
   ['databases', { get: (server) => String(server.databaseCount), check: () => "can't set immutable config" }],

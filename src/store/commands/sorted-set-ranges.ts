@@ -6,17 +6,7 @@ import { isKeyword, text } from '../arguments.js';
 import type { CommandContext, CommandHandler } from '../command-context.js';
 import { parseScoreBound } from '../double.js';
 import { EMPTY_ARRAY, error, Errors, integer, isReply, ZERO, type Reply } from '../reply.js';
-import {
-  LEX_MAX,
-  LEX_MIN,
-  memberAboveMin,
-  memberBelowMax,
-  scoreAboveMin,
-  scoreBelowMax,
-  type LexRange,
-  type ScoreRange,
-  type SkipNode,
-} from '../sorted-set.js';
+import { LEX_MAX, LEX_MIN, lexRange, scoreRange, type LexRange, type NodeRange, type SkipNode } from '../sorted-set.js';
 import type { ZsetEntry } from '../zset-value.js';
 import { membersReply, pairOf, parseLong, saveZset, storeResult, zsetAt } from './sorted-sets.js';
 
@@ -24,11 +14,11 @@ const NOT_FLOAT_RANGE = error('ERR min or max is not a float');
 const NOT_LEX_RANGE = error('ERR min or max not valid string range item');
 
 /** zslParseRange */
-function parseScoreRange(min: Buffer, max: Buffer): ScoreRange | null {
+function parseScoreRange(min: Buffer, max: Buffer): NodeRange | null {
   const low = parseScoreBound(text(min));
   const high = parseScoreBound(text(max));
   if (low === null || high === null) return null;
-  return { min: low.value, max: high.value, minExclusive: low.exclusive, maxExclusive: high.exclusive };
+  return scoreRange({ min: low.value, max: high.value, minExclusive: low.exclusive, maxExclusive: high.exclusive });
 }
 
 /** zslParseLexRangeItem: "-", "+", "(member" or "[member". */
@@ -43,11 +33,11 @@ function parseLexBound(arg: Buffer): { bound: LexRange['min']; exclusive: boolea
   return null;
 }
 
-function parseLexRange(min: Buffer, max: Buffer): LexRange | null {
+function parseLexRange(min: Buffer, max: Buffer): NodeRange | null {
   const low = parseLexBound(min);
   const high = parseLexBound(max);
   if (low === null || high === null) return null;
-  return { min: low.bound, max: high.bound, minExclusive: low.exclusive, maxExclusive: high.exclusive };
+  return lexRange({ min: low.bound, max: high.bound, minExclusive: low.exclusive, maxExclusive: high.exclusive });
 }
 
 type RangeKind = 'rank' | 'score' | 'lex';
@@ -58,8 +48,8 @@ interface RangeQuery {
   reverse: boolean;
   start: number;
   end: number;
-  scores: ScoreRange | undefined;
-  lex: LexRange | undefined;
+  /** BYSCORE's or BYLEX's range. */
+  range: NodeRange | undefined;
   offset: number;
   /** -1: no limit (any negative count is none). */
   limit: number;
@@ -102,17 +92,11 @@ function walkRange(first: SkipNode | null, reverse: boolean, inRange: (node: Ski
 function rangeNodes(zset: ZsetEntry, query: RangeQuery): SkipNode[] {
   const { reverse, offset, limit } = query;
   if (query.kind === 'rank') return nodesByRank(zset, query.start, query.end, reverse);
-  if (query.kind === 'score') {
-    const range = query.scores!;
-    if (offset > 0 && offset >= zset.size) return [];
-    const first = reverse ? zset.set.lastInScoreRange(range) : zset.set.firstInScoreRange(range);
-    const inRange = reverse ? (n: SkipNode) => scoreAboveMin(n.score, range) : (n: SkipNode) => scoreBelowMax(n.score, range);
-    return walkRange(first, reverse, inRange, offset, limit);
-  }
-  const range = query.lex!;
-  const first = reverse ? zset.set.lastInLexRange(range) : zset.set.firstInLexRange(range);
-  const inRange = reverse ? (n: SkipNode) => memberAboveMin(n.member, range) : (n: SkipNode) => memberBelowMax(n.member, range);
-  return walkRange(first, reverse, inRange, offset, limit);
+  // genericZrangebyscoreCommand gives up at once on an offset past the end; the lex one walks there.
+  if (query.kind === 'score' && offset > 0 && offset >= zset.size) return [];
+  const range = query.range!;
+  const first = reverse ? zset.set.lastInRange(range) : zset.set.firstInRange(range);
+  return walkRange(first, reverse, reverse ? range.aboveMin : range.belowMax, offset, limit);
 }
 
 /** Reads a query's bounds by its kind; the error if they are not valid. */
@@ -122,12 +106,9 @@ function parseBounds(query: RangeQuery, minArg: Buffer, maxArg: Buffer): Reply |
     const end = start === null ? null : parseLong(maxArg);
     if (start === null || end === null) return Errors.notInteger;
     [query.start, query.end] = [start, end];
-  } else if (query.kind === 'score') {
-    query.scores = parseScoreRange(minArg, maxArg) ?? undefined;
-    if (query.scores === undefined) return NOT_FLOAT_RANGE;
   } else {
-    query.lex = parseLexRange(minArg, maxArg) ?? undefined;
-    if (query.lex === undefined) return NOT_LEX_RANGE;
+    query.range = (query.kind === 'score' ? parseScoreRange(minArg, maxArg) : parseLexRange(minArg, maxArg)) ?? undefined;
+    if (query.range === undefined) return query.kind === 'score' ? NOT_FLOAT_RANGE : NOT_LEX_RANGE;
   }
   return undefined;
 }
@@ -172,7 +153,7 @@ function zrangeGeneric(ctx: CommandContext, source: number, fixedKind: RangeKind
   let [minArg, maxArg] = [args[source + 1], args[source + 2]];
   // BYSCORE and BYLEX take a reverse range as max, min.
   if (reverse && kind !== 'rank') [minArg, maxArg] = [maxArg, minArg];
-  const query: RangeQuery = { kind, reverse, start: 0, end: 0, scores: undefined, lex: undefined, offset, limit };
+  const query: RangeQuery = { kind, reverse, start: 0, end: 0, range: undefined, offset, limit };
   const invalid = parseBounds(query, minArg, maxArg);
   if (invalid !== undefined) return invalid;
   const zset = zsetAt(ctx, text(args[source]));
@@ -195,7 +176,7 @@ const zcount: CommandHandler = (ctx) => {
   if (range === null) return NOT_FLOAT_RANGE;
   const zset = zsetAt(ctx, text(ctx.args[1]));
   if (isReply(zset)) return zset;
-  return integer(zset?.set.countInScoreRange(range) ?? 0);
+  return integer(zset?.set.countInRange(range) ?? 0);
 };
 
 const zlexcount: CommandHandler = (ctx) => {
@@ -203,13 +184,13 @@ const zlexcount: CommandHandler = (ctx) => {
   if (range === null) return NOT_LEX_RANGE;
   const zset = zsetAt(ctx, text(ctx.args[1]));
   if (isReply(zset)) return zset;
-  return integer(zset?.set.countInLexRange(range) ?? 0);
+  return integer(zset?.set.countInRange(range) ?? 0);
 };
 
 /** zremrangeGenericCommand: the range parsed first, then the key looked up for writing. */
 function zremrangeGeneric(ctx: CommandContext, kind: RangeKind): Reply {
   const [minArg, maxArg] = [ctx.args[2], ctx.args[3]];
-  const query: RangeQuery = { kind, reverse: false, start: 0, end: 0, scores: undefined, lex: undefined, offset: 0, limit: -1 };
+  const query: RangeQuery = { kind, reverse: false, start: 0, end: 0, range: undefined, offset: 0, limit: -1 };
   const invalid = parseBounds(query, minArg, maxArg);
   if (invalid !== undefined) return invalid;
   const key = text(ctx.args[1]);

@@ -3,7 +3,7 @@
  * members and ZSCAN. Ranges are in sorted-set-ranges.ts, unions and intersections in
  * sorted-set-algebra.ts, blocking pops in sorted-set-blocking.ts.
  */
-import { isKeyword, parseCursor, parseLongLong, text } from '../arguments.js';
+import { isKeyword, parseLongLong, text } from '../arguments.js';
 import type { CommandContext, CommandHandler } from '../command-context.js';
 import type { Lookup } from '../database.js';
 import { formatDouble, parseDouble } from '../double.js';
@@ -11,7 +11,7 @@ import { array, bulk, double, EMPTY_ARRAY, error, Errors, integer, isReply, NULL
 import type { SkipNode } from '../sorted-set.js';
 import { zsetListpackLimits } from '../zset-limits.js';
 import { ZsetEntry } from '../zset-value.js';
-import { INVALID_CURSOR, parseScanOptions } from './keys.js';
+import { scanWhole } from './keys.js';
 
 /** The sorted set at `key`, undefined if missing, the WRONGTYPE error for another type. */
 export function zsetAt(ctx: CommandContext, key: string, lookup: Lookup = 'read'): ZsetEntry | undefined | Reply {
@@ -338,27 +338,22 @@ function listpackScoreText(score: number): string {
   return Number.isInteger(score) && Math.abs(score) <= HALF_LLONG_MAX ? BigInt(score).toString() : formatDouble(score);
 }
 
-/** Redis's reply to ZSCAN of a missing key. */
-const EMPTY_SCAN = array([bulk('0'), EMPTY_ARRAY]);
-
 /**
- * The whole set in one reply, cursor 0, as Redis does for a listpack (see HSCAN); in order, where
- * Redis's skiplist would reply in its hash table's order, which no client may rely on.
+ * ZSCAN: the whole set in one reply (see scanWhole), in order, where Redis's skiplist would reply
+ * in its hash table's order, which no client may rely on.
  */
-const zscan: CommandHandler = (ctx) => {
-  if (parseCursor(ctx.args[2]) === null) return INVALID_CURSOR;
-  const zset = zsetAt(ctx, text(ctx.args[1]));
-  if (isReply(zset)) return zset;
-  if (zset === undefined) return EMPTY_SCAN;
-  const options = parseScanOptions(ctx, 3, false);
-  if (isReply(options)) return options;
-  const items: Reply[] = [];
-  for (const node of zset.set.inOrder()) {
-    if (options.pattern !== undefined && !options.pattern(node.member)) continue;
-    items.push(bulk(node.member), bulk(zset.listpack ? listpackScoreText(node.score) : formatDouble(node.score)));
-  }
-  return array([bulk('0'), array(items)]);
-};
+const zscan: CommandHandler = (ctx) =>
+  scanWhole(
+    ctx,
+    (ctx) => zsetAt(ctx, text(ctx.args[1])),
+    (zset, matches) => {
+      const items: Reply[] = [];
+      for (const node of zset.set.inOrder()) {
+        if (matches(node.member)) items.push(bulk(node.member), bulk(zset.listpack ? listpackScoreText(node.score) : formatDouble(node.score)));
+      }
+      return items;
+    },
+  );
 
 export const sortedSetCommands: Record<string, CommandHandler> = {
   zadd,
