@@ -30,19 +30,29 @@ describe('ListEntry', () => {
         const list = new ListEntry();
         const model: string[] = [];
         for (const [name, a, b] of ops) {
-          if (name === 'pushHead') (list.pushHead(a as string), model.unshift(a as string));
-          else if (name === 'pushTail') (list.pushTail(a as string), model.push(a as string));
-          else if (name === 'popHead') assert.equal(list.pop(true), model.shift());
-          else if (name === 'popTail') assert.equal(list.pop(false), model.pop());
-          else if (name === 'insert') {
+          if (name === 'pushHead') {
+            list.pushHead(a as string);
+            model.unshift(a as string);
+          } else if (name === 'pushTail') {
+            list.pushTail(a as string);
+            model.push(a as string);
+          } else if (name === 'popHead') {
+            assert.equal(list.pop(true), model.shift());
+          } else if (name === 'popTail') {
+            assert.equal(list.pop(false), model.pop());
+          } else if (name === 'insert') {
             const at = (a as number) % (model.length + 1);
             list.insert(at, b as string);
             model.splice(at, 0, b as string);
           } else if (model.length > 0) {
             const at = (a as number) % model.length;
-            if (name === 'removeAt') (list.removeAt(at), model.splice(at, 1));
-            else if (name === 'set') (list.set(at, b as string), (model[at] = b as string));
-            else {
+            if (name === 'removeAt') {
+              list.removeAt(at);
+              model.splice(at, 1);
+            } else if (name === 'set') {
+              list.set(at, b as string);
+              model[at] = b as string;
+            } else {
               const end = Math.max(at, (b as number) % model.length);
               list.trim(at, end);
               model.splice(0, model.length, ...model.slice(at, end + 1));
