@@ -599,5 +599,17 @@ export const ZSET_SCENARIOS: Scenario[] = [
     'CONFIG GET zset-max-listpack-value',
     'CONFIG SET zset-max-listpack-value 64',
     'CONFIG SET zset-max-listpack-entries',
+    // Where each command's keys are (what tracking remembers a read by).
+    'COMMAND GETKEYS ZUNION 2 a b WITHSCORES',
+    'COMMAND GETKEYS ZUNIONSTORE d 2 a b WEIGHTS 1 2',
+    'COMMAND GETKEYS ZINTERCARD 3 a b c LIMIT 1',
+    'COMMAND GETKEYS ZDIFF 1 a',
+    'COMMAND GETKEYS ZMPOP 2 a b MIN COUNT 2',
+    'COMMAND GETKEYS BZMPOP 0 2 a b MAX',
+    'COMMAND GETKEYS BZPOPMIN a b 0',
+    'COMMAND GETKEYS ZRANGESTORE d s 0 -1',
+    'COMMAND GETKEYS ZADD z 1 a',
+    'COMMAND GETKEYSANDFLAGS ZRANGESTORE d s 0 -1',
+    'COMMAND GETKEYSANDFLAGS ZUNIONSTORE d 2 a b',
   ),
 ];
