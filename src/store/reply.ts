@@ -10,6 +10,7 @@ import {
   encodeBulkString,
   encodeError,
   encodeInteger,
+  encodeLatin1BulkArray,
   encodeMap,
   encodeNull,
   encodeNullArray,
@@ -92,6 +93,13 @@ function latin1(text: string): Buffer {
   return Buffer.from(text, 'latin1');
 }
 
+function allBulks(items: readonly Reply[]): boolean {
+  for (const item of items) if (item.kind !== 'bulk') return false;
+  return true;
+}
+
+const bulkText = (item: Reply): string => (item as { value: string }).value;
+
 /** The exact bytes of `reply` in the given protocol. */
 export function encodeReply(reply: Reply, version: RespVersion): Buffer {
   switch (reply.kind) {
@@ -114,7 +122,7 @@ export function encodeReply(reply: Reply, version: RespVersion): Buffer {
     case 'nullArray':
       return encodeNullArray(version);
     case 'array':
-      return encodeArray(reply.items.map((item) => encodeReply(item, version)), version);
+      return allBulks(reply.items) ? encodeLatin1BulkArray(reply.items.map(bulkText)) : encodeArray(reply.items.map((item) => encodeReply(item, version)), version);
     case 'set':
       return encodeSet(reply.items.map((item) => encodeReply(item, version)), version);
     case 'map':
