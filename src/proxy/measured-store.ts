@@ -59,6 +59,11 @@ export class MeasuredStore implements RecordingHost {
     this.store.endSession(session);
   }
 
+  /** Times out `session`'s blocked command if its deadline passed; else the ms left (see Store.timeOutBlocked). */
+  timeOutBlocked(session: Session): number | undefined {
+    return this.store.timeOutBlocked(session);
+  }
+
   /** The end of a batch of input: BCAST tracking clients hear of the keys changed in it. */
   broadcastInvalidations(): void {
     this.store.broadcastInvalidations();

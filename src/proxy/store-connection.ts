@@ -22,6 +22,8 @@ function peerAddress(address: string | undefined, port: number | undefined): str
  * subscriber that stops reading, so without it the process would buffer for it without end.
  */
 const SUBSCRIBER_OUTPUT_LIMIT = 32 * 1024 * 1024;
+/** setTimeout's longest delay; a blocked command's later deadline is reached in steps. */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
 /**
  * Connections given messages by another client's command (pub/sub, invalidations). They are
@@ -33,6 +35,9 @@ const owedMessages = new Set<StoreConnection>();
 
 export class StoreConnection extends ClientConnection {
   private readonly session: Session;
+  private readonly maxQueryBuffer: number;
+  /** While its session is blocked with a deadline (BLPOP key 5): when to time it out. */
+  private blockTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: MeasuredStore,
@@ -41,6 +46,7 @@ export class StoreConnection extends ClientConnection {
     onClosed: (connection: ClientConnection) => void,
   ) {
     super(socket, limits, onClosed);
+    this.maxQueryBuffer = limits.maxQueryBuffer;
     this.session = store.newSession({
       address: peerAddress(socket.remoteAddress, socket.remotePort),
       localAddress: peerAddress(socket.localAddress, socket.localPort),
@@ -52,6 +58,14 @@ export class StoreConnection extends ClientConnection {
       owedMessages.add(this);
       this.flush();
     };
+    // Served, timed out or unblocked: the commands the client sent meanwhile run next turn (as
+    // Redis runs an unblocked client's input before it sleeps), outside the command that served it.
+    this.session.resume = () => {
+      clearTimeout(this.blockTimer);
+      setImmediate(() => {
+        if (this.session.blocked === undefined && !this.closing) this.runInput();
+      });
+    };
   }
 
   /** `answer` for readCommands, made once rather than as a closure per chunk of input. */
@@ -59,6 +73,12 @@ export class StoreConnection extends ClientConnection {
 
   protected onData(chunk: Buffer): void {
     this.parser.feed(this.kept(chunk));
+    // A blocked client's commands wait their turn; it is still read from, to see it leave.
+    if (this.session.blocked === undefined) this.runInput();
+    else if (this.parser.bufferedBytes > this.maxQueryBuffer) this.destroy();
+  }
+
+  private runInput(): void {
     const failure = this.readCommands(this.answerParsed);
     if (failure !== undefined) this.out.push(ClientConnection.protocolErrorReply(failure));
     this.store.broadcastInvalidations();
@@ -77,7 +97,12 @@ export class StoreConnection extends ClientConnection {
       this.out.push(this.session.authenticated ? this.answerCachee(this.store, command.args, this.session.protocol) : NOAUTH);
       return !this.recordingActive;
     }
-    this.out.push(this.store.execute(this.session, command.args));
+    const reply = this.store.execute(this.session, command.args);
+    if (reply.length > 0) this.out.push(reply);
+    if (this.session.blocked !== undefined) {
+      this.armBlockTimer();
+      return false;
+    }
     if (!this.session.closeAfterReply) return true;
     this.closing = true;
     return false;
@@ -87,7 +112,15 @@ export class StoreConnection extends ClientConnection {
     return this.session.subscriptions.active ? SUBSCRIBER_OUTPUT_LIMIT : Infinity;
   }
 
+  /** Times the blocked command out once its deadline passes (the store says how long is left). */
+  private armBlockTimer(): void {
+    clearTimeout(this.blockTimer);
+    const left = this.store.timeOutBlocked(this.session);
+    if (left !== undefined) this.blockTimer = setTimeout(() => this.armBlockTimer(), Math.min(left, MAX_TIMER_DELAY));
+  }
+
   protected override released(): void {
+    clearTimeout(this.blockTimer);
     this.store.endSession(this.session);
   }
 }

@@ -159,6 +159,25 @@ export function encodeBulkString(value: Buffer | string | null, version: RespVer
   return target;
 }
 
+/**
+ * An array of bulk strings given as latin1 text (one byte per char), in one buffer: the same
+ * bytes as encodeArray of encodeBulkString's, without a buffer per element (LRANGE, HGETALL...).
+ */
+export function encodeLatin1BulkArray(values: readonly string[]): Buffer {
+  let size = headerLength(values.length);
+  for (const value of values) size += headerLength(value.length) + value.length + 2;
+  const target = Buffer.allocUnsafe(size);
+  let pos = writeHeader(target, 0, RespType.Array, values.length);
+  for (const value of values) {
+    pos = writeHeader(target, pos, DOLLAR, value.length);
+    pos += target.write(value, pos, 'latin1');
+    target[pos] = CR;
+    target[pos + 1] = LF;
+    pos += 2;
+  }
+  return target;
+}
+
 /** The null reply for a missing string: `$-1` in RESP2, `_` in RESP3. */
 export function encodeNull(version: RespVersion = 2): Buffer {
   return version === 3 ? Replies.NULL : Replies.NULL_BULK;

@@ -20,6 +20,7 @@ export {
   encodeDouble,
   encodeError,
   encodeInteger,
+  encodeLatin1BulkArray,
   encodeMap,
   encodeNull,
   encodeNullArray,

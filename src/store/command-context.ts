@@ -7,6 +7,7 @@ import type { KeyWatch } from './key-watch.js';
 import type { PubSub } from './pubsub.js';
 import type { Tracking } from './tracking.js';
 import type { Scripting } from './scripting/scripting.js';
+import type { BlockedClients } from './blocking.js';
 
 /** The store as the server-level commands (INFO, SWAPDB, CLIENT LIST...) see it. */
 export interface Server {
@@ -52,6 +53,10 @@ export interface Server {
   freezeClock(at: number | undefined): void;
   /** SHUTDOWN from `session`: asks the host to stop the process; false if no host can. */
   shutdown(session: Session): boolean;
+  /** Who is blocked on which keys (BLPOP...). */
+  readonly blocked: BlockedClients;
+  /** Ends `session`'s blocked command with `reply` (CLIENT UNBLOCK); false if it was not blocked. */
+  unblock(session: Session, reply: Reply): boolean;
 }
 
 export interface ServerStats {

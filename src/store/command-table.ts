@@ -12,11 +12,16 @@ import { configCommands } from './commands/config.js';
 import { connectionCommands } from './commands/connection.js';
 import { hashCommands } from './commands/hashes.js';
 import { keyCommands } from './commands/keys.js';
-import { pubsubCommands } from './commands/pubsub.js';
+import { listCommands } from './commands/lists.js';
 import { objectCommands } from './commands/object.js';
+import { pubsubCommands } from './commands/pubsub.js';
 import { serverCommands } from './commands/server.js';
 import { setCommands } from './commands/sets.js';
 import { shutdownCommands } from './commands/shutdown.js';
+import { sortedSetAlgebraCommands } from './commands/sorted-set-algebra.js';
+import { sortedSetBlockingCommands } from './commands/sorted-set-blocking.js';
+import { sortedSetRangeCommands } from './commands/sorted-set-ranges.js';
+import { sortedSetCommands } from './commands/sorted-sets.js';
 import { stringCommands } from './commands/strings.js';
 import { transactionCommands } from './commands/transactions.js';
 import { scriptingCommands } from './commands/scripting.js';
@@ -34,12 +39,17 @@ const HANDLERS: Record<string, CommandHandler> = {
   ...clientReplyCommands,
   ...pubsubCommands,
   ...serverCommands,
+  ...configCommands,
   ...stringCommands,
   ...keyCommands,
   ...hashCommands,
   ...setCommands,
   ...shutdownCommands,
-  ...configCommands,
+  ...sortedSetCommands,
+  ...sortedSetRangeCommands,
+  ...sortedSetAlgebraCommands,
+  ...sortedSetBlockingCommands,
+  ...listCommands,
   ...objectCommands,
   ...transactionCommands,
   ...scriptingCommands,

@@ -9,9 +9,9 @@ import {
   encodeArray,
   encodeBoolean,
   encodeBulkString,
-  encodeDouble,
   encodeError,
   encodeInteger,
+  encodeLatin1BulkArray,
   encodeMap,
   encodeNull,
   encodeNullArray,
@@ -22,13 +22,15 @@ import {
   Replies,
   type RespVersion,
 } from '../resp/index.js';
-import { formatG } from './printf-g.js';
+import { formatDouble } from './double.js';
 
 export type Reply =
   | { readonly kind: 'status'; readonly text: string }
   | { readonly kind: 'error'; readonly message: string }
   | { readonly kind: 'integer'; readonly value: number | bigint }
   | { readonly kind: 'bulk'; readonly value: string }
+  /** A double as Redis's addReplyDouble writes it: a bulk string in RESP2, `,` in RESP3. */
+  | { readonly kind: 'double'; readonly value: number }
   | { readonly kind: 'null' }
   /** A null array: RESP2 `*-1`, RESP3 null (EXEC after a WATCHed key changed). */
   | { readonly kind: 'nullArray' }
@@ -38,8 +40,6 @@ export type Reply =
   | { readonly kind: 'verbatim'; readonly text: string }
   /** RESP3 `#t`/`#f`, the integers 1/0 in RESP2 (a script's reply after redis.setresp(3)). */
   | { readonly kind: 'boolean'; readonly value: boolean }
-  /** RESP3 `,d`, a bulk string in RESP2. */
-  | { readonly kind: 'double'; readonly value: number }
   /** RESP3 `(digits`, a bulk string in RESP2; the text as given (a script may return any). */
   | { readonly kind: 'bigNumber'; readonly text: string }
   /** Out-of-band data (pub/sub): RESP3 `>N`, a plain array in RESP2. */
@@ -54,6 +54,7 @@ export const status = (text: string): Reply => ({ kind: 'status', text });
 export const error = (message: string): Reply => ({ kind: 'error', message });
 export const integer = (value: number | bigint): Reply => ({ kind: 'integer', value });
 export const bulk = (value: string): Reply => ({ kind: 'bulk', value });
+export const double = (value: number): Reply => ({ kind: 'double', value });
 export const array = (items: readonly Reply[]): Reply => ({ kind: 'array', items });
 export const set = (items: readonly Reply[]): Reply => ({ kind: 'set', items });
 export const map = (entries: readonly (readonly [Reply, Reply])[]): Reply => ({ kind: 'map', entries });
@@ -98,10 +99,12 @@ function latin1(text: string): Buffer {
   return Buffer.from(text, 'latin1');
 }
 
-function doubleAs17g(value: number, version: RespVersion): Buffer {
-  const text = formatG(value, 17);
-  return version === 3 ? latin1(`,${text}\r\n`) : encodeBulkString(latin1(text), version);
+function allBulks(items: readonly Reply[]): boolean {
+  for (const item of items) if (item.kind !== 'bulk') return false;
+  return true;
 }
+
+const bulkText = (item: Reply): string => (item as { value: string }).value;
 
 /** The exact bytes of `reply` in the given protocol. */
 export function encodeReply(reply: Reply, version: RespVersion): Buffer {
@@ -116,12 +119,17 @@ export function encodeReply(reply: Reply, version: RespVersion): Buffer {
       return encodeInteger(reply.value);
     case 'bulk':
       return encodeBulkString(latin1(reply.value), version);
+    case 'double': {
+      // Redis 7.0 writes doubles with %.17g (7.2 writes the shortest form, as the codec's encodeDouble does).
+      const text = formatDouble(reply.value);
+      return version === 3 ? latin1(`,${text}\r\n`) : encodeBulkString(latin1(text), version);
+    }
     case 'null':
       return encodeNull(version);
     case 'nullArray':
       return encodeNullArray(version);
     case 'array':
-      return encodeArray(reply.items.map((item) => encodeReply(item, version)), version);
+      return allBulks(reply.items) ? encodeLatin1BulkArray(reply.items.map(bulkText)) : encodeArray(reply.items.map((item) => encodeReply(item, version)), version);
     case 'set':
       return encodeSet(reply.items.map((item) => encodeReply(item, version)), version);
     case 'map':
@@ -130,9 +138,6 @@ export function encodeReply(reply: Reply, version: RespVersion): Buffer {
       return encodeVerbatimString(latin1(reply.text), 'txt', version);
     case 'boolean':
       return encodeBoolean(reply.value, version);
-    case 'double':
-      // Redis 7.0 writes doubles with %.17g (7.2 writes the shortest form, as encodeDouble does).
-      return Number.isFinite(reply.value) ? doubleAs17g(reply.value, version) : encodeDouble(reply.value, version);
     case 'bigNumber':
       return version === 3 ? latin1(`(${reply.text}\r\n`) : encodeBulkString(latin1(reply.text), version);
     case 'push':

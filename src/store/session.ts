@@ -1,4 +1,5 @@
 /** One client connection's state, as Redis keeps it per client. */
+import type { BlockedCommand } from './blocking.js';
 import type { WatchedKey } from './key-watch.js';
 import { Subscriptions } from './pubsub.js';
 import type { TrackingState } from './tracking.js';
@@ -47,6 +48,13 @@ export class Session {
    * 'skip' while it runs (Redis's CLIENT_REPLY_SKIP_NEXT, then CLIENT_REPLY_SKIP).
    */
   replies: 'on' | 'off' | 'skip next' | 'skip' = 'on';
+  /** The command it is blocked in (BLPOP...), whose reply is owed; undefined when not blocked. */
+  blocked: BlockedCommand | undefined = undefined;
+  /**
+   * Called once a blocked command was answered (through `deliver`), by whoever holds its
+   * connection: it runs the commands the client sent meanwhile.
+   */
+  resume: (() => void) | undefined = undefined;
   /** Set by QUIT: the caller writes the reply, then closes the connection. */
   closeAfterReply = false;
   /** The last command run, as CLIENT LIST shows it ("get", "client|list"). */

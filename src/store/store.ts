@@ -17,6 +17,7 @@ import type { CommandContext, Server, ServerStats } from './command-context.js';
 import { keyIndexes, type CommandSpec } from './command-spec.js';
 import { CommandTable } from './command-table.js';
 import { Database, type WriteListener } from './database.js';
+import { BlockedClients } from './blocking.js';
 import { KeyWatch } from './key-watch.js';
 import { PubSub } from './pubsub.js';
 import { Tracking, type TrackingHost } from './tracking.js';
@@ -70,6 +71,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   readonly pubsub = new PubSub((session, bytes) => this.send(session, bytes));
   readonly tracking = new Tracking(this);
   readonly scripting: Scripting;
+  readonly blocked = new BlockedClients();
   readonly databaseCount: number;
   readonly startedAt: number;
   readonly port: number;
@@ -156,6 +158,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   /** The connection closed (for INFO's connected_clients and CLIENT LIST). */
   endSession(session: Session): void {
     this.liveSessions.delete(session.id);
+    this.blocked.unblock(session);
     this.watches.unwatchAll(session);
     this.pubsub.unsubscribeAll(session);
     this.tracking.disable(session);
@@ -213,7 +216,65 @@ export class Store implements Server, WriteListener, TrackingHost {
       throw error;
     }
     if (session.replies !== 'on') reply = this.afterReplyMode(session, reply);
-    return tracking.running === undefined ? reply : this.afterTrackedCommand(session, args, reply);
+    if (tracking.running !== undefined) reply = this.afterTrackedCommand(session, args, reply);
+    return this.blocked.hasReady ? this.serveBlocked(session, reply) : reply;
+  }
+
+  /**
+   * After `session`'s command, whose reply is `reply`: the clients blocked on the keys it made
+   * ready are served, first come first, each key while it holds something (Redis's
+   * handleClientsBlockedOnKeys); a served command may make more keys ready (BLMOVE). What those
+   * commands owe `session` (invalidations) goes after its reply.
+   */
+  private serveBlocked(session: Session, reply: Buffer): Buffer {
+    const trailer = (this.trailer = { session, bytes: [reply] });
+    try {
+      for (let ready = this.blocked.nextReady(); ready !== undefined; ready = this.blocked.nextReady()) {
+        for (const waiter of this.blocked.waiters(ready.db, ready.key)) {
+          const command = waiter.blocked;
+          if (command === undefined) continue;
+          const db = this.databases[command.db];
+          const now = this.clock();
+          if (db.getForWrite(ready.key, now) === undefined) break;
+          // A tracking waiter's own invalidations follow its reply, as they would its own command's.
+          if (waiter.tracking !== undefined) this.tracking.running = waiter;
+          try {
+            const served = command.serve({ server: this, session: waiter, db, args: [], now, name: waiter.lastCommand }, ready.key);
+            if (served !== undefined) this.unblock(waiter, served);
+            if (this.tracking.running === waiter && this.tracking.hasPending) this.tracking.sendPending(waiter);
+          } finally {
+            this.tracking.running = undefined;
+          }
+        }
+      }
+    } finally {
+      this.trailer = undefined;
+    }
+    return trailer.bytes.length === 1 ? reply : Buffer.concat(trailer.bytes);
+  }
+
+  unblock(session: Session, reply: Reply): boolean {
+    if (this.blocked.unblock(session) === undefined) return false;
+    // CLIENT REPLY OFF or SKIP holds for the blocked command's late reply too, as in Redis.
+    const mode = session.replies;
+    if (mode === 'skip') session.replies = 'on';
+    if (mode === 'on') this.send(session, encodeReply(reply, session.protocol));
+    session.resume?.();
+    return true;
+  }
+
+  /**
+   * Ends `session`'s blocked command with its timeout reply if its deadline has passed; returns
+   * the ms left otherwise (undefined when it is not blocked, or waits without a deadline). The
+   * connection holding it calls this when its timer fires.
+   */
+  timeOutBlocked(session: Session): number | undefined {
+    const command = session.blocked;
+    if (command === undefined || command.deadline === 0) return undefined;
+    const left = command.deadline - this.clock();
+    if (left > 0) return left;
+    this.unblock(session, command.timeoutReply);
+    return undefined;
   }
 
   /** CLIENT REPLY OFF or SKIP: the reply dropped; a SKIP given now takes effect for the next command. */
@@ -223,7 +284,8 @@ export class Store implements Server, WriteListener, TrackingHost {
       session.replies = 'skip';
       return reply;
     }
-    if (mode === 'skip') session.replies = 'on';
+    // A blocked command's SKIP lasts until its reply comes (see unblock).
+    if (mode === 'skip' && session.blocked === undefined) session.replies = 'on';
     return NOTHING;
   }
 
@@ -361,6 +423,9 @@ export class Store implements Server, WriteListener, TrackingHost {
     [this.databases[a], this.databases[b]] = [second, first];
     first.index = b;
     second.index = a;
+    // Clients blocked in either database may find their keys there now.
+    this.blocked.touchedAll(a);
+    this.blocked.touchedAll(b);
   }
 
   flushAll(): void {
@@ -385,6 +450,7 @@ export class Store implements Server, WriteListener, TrackingHost {
 
   touched(db: Database, key: string): void {
     this.watches.touched(db.index, key);
+    this.blocked.touched(db.index, key);
     if (!this.tracking.idle) this.tracking.keyChanged(key, true);
   }
 

@@ -10,6 +10,8 @@ import { TYPICAL_STRUCTURE_BYTES } from '../core/cache.js';
 import { HEAP_FACTOR, latin1StringBytes, stringBytes } from '../core/size-of.js';
 import { INDEX_BYTES_PER_SLOT } from './database.js';
 import type { SetEntry } from './set-value.js';
+import type { ZsetEntry } from './zset-value.js';
+import type { ListEntry } from './list-entry.js';
 
 /** An entry object: header, map and 4 fields. */
 const ENTRY_OBJECT_BYTES = 56;
@@ -77,7 +79,7 @@ export class HashEntry {
   }
 }
 
-export type Entry = StringEntry | HashEntry | SetEntry;
+export type Entry = StringEntry | HashEntry | SetEntry | ListEntry | ZsetEntry;
 export type ValueType = Entry['type'];
 
 

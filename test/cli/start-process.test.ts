@@ -108,7 +108,7 @@ describe('cachee start, no upstream: the embedded store', () => {
       assert.equal(s(await client.call('GET', 'greeting')), '$5\r\nhello\r\n');
       assert.equal(s(await client.call('GET', 'greeting')), '$5\r\nhello\r\n');
       assert.equal(s(await client.call('GET', 'nobody')), '$-1\r\n');
-      assert.match(s(await client.call('LPUSH', 'list', 'x')), /^-ERR unknown command 'LPUSH'/);
+      assert.match(s(await client.call('XADD', 'stream', '*', 'f', 'v')), /^-ERR unknown command 'XADD'/);
 
       const status = runCachee(['status', '--port', String(port)], dir);
       assert.equal(await status.exited, 0, status.lines.join('\n'));

@@ -150,7 +150,7 @@ describe('client libraries against the embedded store', () => {
         [null, 2],
         [null, '2'],
       ]);
-      await assert.rejects(client.call('LPUSH', 'io:list', 'x'), /ERR unknown command 'LPUSH'/);
+      await assert.rejects(client.call('XADD', 'io:stream', '*', 'f', 'v'), /ERR unknown command 'XADD'/);
       assert.equal(await client.ping(), 'PONG', 'the connection survives an unknown command');
     } finally {
       client.disconnect();

@@ -3,9 +3,10 @@
  * with no upstream), by two clients each (RESP2 and RESP3), in pipelined batches: every reply
  * must be byte-identical. The vocabulary is the store's commands whose replies depend on nothing
  * but the history: strings, counters, hashes (two fields at most, so Redis keeps them in
- * insertion order too), sets of integers (intsets: ascending order), keys, databases,
- * transactions and WATCH (one client's writes between the other's WATCH and EXEC); expiry only
- * far enough ahead never to happen.
+ * insertion order too), sets of integers (intsets: ascending order), lists (blocking pops only
+ * with data, inside MULTI, or timing out at once as no other client runs meanwhile), sorted sets
+ * (three members at most, no ZRANDMEMBER), keys, databases, transactions and WATCH (one
+ * client's writes between the other's WATCH and EXEC); expiry only far enough ahead never to happen.
  * CACHEE_RANDOM_RUNS=N runs N histories instead of 300.
  */
 import { after, before, describe, it } from 'node:test';
@@ -19,12 +20,49 @@ type Command = string[];
 const strKey = fc.constantFrom('s0', 's1');
 const hashKey = fc.constantFrom('h0', 'h1');
 const setKey = fc.constantFrom('e0', 'e1', 'e2');
-const key = fc.constantFrom('s0', 's1', 'h0', 'h1', 'e0', 'e1', 'none');
+const zsetKey = fc.constantFrom('z0', 'z1');
+const listKey = fc.constantFrom('l0', 'l1');
+const key = fc.constantFrom('s0', 's1', 'h0', 'h1', 'e0', 'e1', 'l0', 'l1', 'z0', 'none');
 /** Integers only: Redis keeps such a set as an intset, in ascending order, which the store must match. */
-const member = fc.constantFrom('1', '2', '3', '-7', '10');
+const setMember = fc.constantFrom('1', '2', '3', '-7', '10');
+const side = fc.constantFrom('LEFT', 'RIGHT');
+const count = fc.constantFrom('0', '1', '2', '5', '-1');
 const field = fc.constantFrom('f', 'g');
 const value = fc.constantFrom('1', '-7', '2.5', 'x', 'hello', '', '9223372036854775807');
 const index = fc.constantFrom('0', '1', '-1', '-3', '10');
+const member = fc.constantFrom('a', 'b', 'c');
+const score = fc.constantFrom('1', '-2.5', '0', '-0', '0.1', '1e17', 'inf', '-inf', 'x', '1e400');
+const scoreBound = fc.constantFrom('-inf', '+inf', '1', '(1', '0.1', '(0', 'x');
+const lexBound = fc.constantFrom('-', '+', '[a', '(b', '[c', 'a');
+const zaddOptions = fc.constantFrom([], ['NX'], ['XX'], ['GT'], ['LT', 'CH'], ['XX', 'GT', 'CH'], ['INCR'], ['NX', 'XX']);
+const rangeOptions = fc.constantFrom([], ['WITHSCORES'], ['REV'], ['LIMIT', '1', '2'], ['LIMIT', '0', '-1', 'WITHSCORES']);
+const zsetCommands: fc.Arbitrary<Command>[] = [
+  fc.tuple(zsetKey, zaddOptions, score, member).map(([k, o, s, m]) => ['ZADD', k, ...o, s, m]),
+  fc.tuple(zsetKey, score, member, score, member).map(([k, s, m, t, n]) => ['ZADD', k, s, m, t, n]),
+  fc.tuple(zsetKey, score, member).map(([k, s, m]) => ['ZINCRBY', k, s, m]),
+  fc.tuple(zsetKey, member, member).map(([k, m, n]) => ['ZREM', k, m, n]),
+  zsetKey.map((k) => ['ZCARD', k]),
+  fc.tuple(zsetKey, member).map(([k, m]) => ['ZSCORE', k, m]),
+  fc.tuple(zsetKey, member, member).map(([k, m, n]) => ['ZMSCORE', k, m, n]),
+  fc.tuple(fc.constantFrom('ZRANK', 'ZREVRANK'), zsetKey, member).map(([c, k, m]) => [c, k, m]),
+  fc.tuple(zsetKey, scoreBound, scoreBound).map(([k, a, b]) => ['ZCOUNT', k, a, b]),
+  fc.tuple(zsetKey, lexBound, lexBound).map(([k, a, b]) => ['ZLEXCOUNT', k, a, b]),
+  fc.tuple(zsetKey, index, index, fc.constantFrom([], ['WITHSCORES'], ['REV', 'WITHSCORES'])).map(([k, a, b, o]) => ['ZRANGE', k, a, b, ...o]),
+  fc.tuple(zsetKey, scoreBound, scoreBound, rangeOptions).map(([k, a, b, o]) => ['ZRANGE', k, a, b, 'BYSCORE', ...o]),
+  fc.tuple(zsetKey, lexBound, lexBound, fc.constantFrom([], ['REV'], ['LIMIT', '1', '1'])).map(([k, a, b, o]) => ['ZRANGE', k, a, b, 'BYLEX', ...o]),
+  fc.tuple(zsetKey, scoreBound, scoreBound).map(([k, a, b]) => ['ZREVRANGEBYSCORE', k, a, b, 'WITHSCORES']),
+  fc.tuple(zsetKey, zsetKey, index, index).map(([d, k, a, b]) => ['ZRANGESTORE', d, k, a, b]),
+  fc.tuple(fc.constantFrom('ZREMRANGEBYRANK', 'ZREMRANGEBYSCORE', 'ZREMRANGEBYLEX'), zsetKey).chain(([c, k]) =>
+    (c === 'ZREMRANGEBYRANK' ? fc.tuple(index, index) : c === 'ZREMRANGEBYSCORE' ? fc.tuple(scoreBound, scoreBound) : fc.tuple(lexBound, lexBound)).map(([a, b]) => [c, k, a, b]),
+  ),
+  fc.tuple(fc.constantFrom('ZPOPMIN', 'ZPOPMAX'), zsetKey, fc.constantFrom([], ['2'], ['0'])).map(([c, k, n]) => [c, k, ...n]),
+  fc.tuple(zsetKey, zsetKey, fc.constantFrom('MIN', 'MAX')).map(([a, b, w]) => ['ZMPOP', '2', a, b, w, 'COUNT', '2']),
+  fc.tuple(fc.constantFrom('ZUNION', 'ZINTER', 'ZDIFF'), zsetKey, zsetKey).map(([c, a, b]) => [c, '2', a, b, 'WITHSCORES']),
+  fc.tuple(fc.constantFrom('ZUNIONSTORE', 'ZINTERSTORE'), zsetKey, key, fc.constantFrom([], ['WEIGHTS', '2', '-1'], ['AGGREGATE', 'MAX'])).map(([c, d, a, o]) => [c, d, '2', a, 'z1', ...o]),
+  fc.tuple(zsetKey, key).map(([d, a]) => ['ZDIFFSTORE', d, '2', a, 'z0']),
+  fc.tuple(zsetKey, zsetKey).map(([a, b]) => ['ZINTERCARD', '2', a, b]),
+  zsetKey.map((k) => ['ZSCAN', k, '0']),
+];
 
 const commands: fc.Arbitrary<Command>[] = [
   strKey.map((k) => ['GET', k]),
@@ -59,11 +97,11 @@ const commands: fc.Arbitrary<Command>[] = [
   fc.tuple(hashKey, field).map(([k, f]) => ['HSTRLEN', k, f]),
   fc.tuple(hashKey, field, value).map(([k, f, v]) => ['HINCRBY', k, f, v]),
   fc.tuple(hashKey, field, value).map(([k, f, v]) => ['HINCRBYFLOAT', k, f, v]),
-  fc.tuple(setKey, member, member).map(([k, m, n]) => ['SADD', k, m, n]),
-  fc.tuple(setKey, member, member).map(([k, m, n]) => ['SREM', k, m, n]),
-  fc.tuple(setKey, setKey, member).map(([a, b, m]) => ['SMOVE', a, b, m]),
-  fc.tuple(setKey, member).map(([k, m]) => ['SISMEMBER', k, m]),
-  fc.tuple(setKey, member, member).map(([k, m, n]) => ['SMISMEMBER', k, m, n]),
+  fc.tuple(setKey, setMember, setMember).map(([k, m, n]) => ['SADD', k, m, n]),
+  fc.tuple(setKey, setMember, setMember).map(([k, m, n]) => ['SREM', k, m, n]),
+  fc.tuple(setKey, setKey, setMember).map(([a, b, m]) => ['SMOVE', a, b, m]),
+  fc.tuple(setKey, setMember).map(([k, m]) => ['SISMEMBER', k, m]),
+  fc.tuple(setKey, setMember, setMember).map(([k, m, n]) => ['SMISMEMBER', k, m, n]),
   setKey.map((k) => ['SCARD', k]),
   setKey.map((k) => ['SMEMBERS', k]),
   // Counts at least the set's size: the whole set, no randomness.
@@ -73,6 +111,24 @@ const commands: fc.Arbitrary<Command>[] = [
   fc.tuple(fc.constantFrom('SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE'), key, setKey, setKey).map(([c, d, a, b]) => [c, d, a, b]),
   fc.tuple(setKey, setKey, fc.constantFrom([], ['LIMIT', '1'])).map(([a, b, o]) => ['SINTERCARD', '2', a, b, ...o]),
   setKey.map((k) => ['SSCAN', k, '0']),
+  fc.tuple(fc.constantFrom('LPUSH', 'RPUSH', 'LPUSHX', 'RPUSHX'), listKey, value, value).map(([c, k, v, w]) => [c, k, v, w]),
+  fc.tuple(fc.constantFrom('LPOP', 'RPOP'), key).map(([c, k]) => [c, k]),
+  fc.tuple(fc.constantFrom('LPOP', 'RPOP'), listKey, count).map(([c, k, n]) => [c, k, n]),
+  key.map((k) => ['LLEN', k]),
+  fc.tuple(listKey, index, index).map(([k, s, e]) => ['LRANGE', k, s, e]),
+  fc.tuple(listKey, index).map(([k, i]) => ['LINDEX', k, i]),
+  fc.tuple(listKey, index, value).map(([k, i, v]) => ['LSET', k, i, v]),
+  fc.tuple(listKey, fc.constantFrom('BEFORE', 'AFTER'), value, value).map(([k, w, p, v]) => ['LINSERT', k, w, p, v]),
+  fc.tuple(listKey, index, value).map(([k, n, v]) => ['LREM', k, n, v]),
+  fc.tuple(listKey, index, index).map(([k, s, e]) => ['LTRIM', k, s, e]),
+  fc.tuple(listKey, value, fc.constantFrom([], ['RANK', '-1'], ['COUNT', '0'], ['RANK', '2', 'COUNT', '2'], ['MAXLEN', '2'])).map(([k, v, o]) => ['LPOS', k, v, ...o]),
+  fc.tuple(key, key, side, side).map(([a, b, f, t]) => ['LMOVE', a, b, f, t]),
+  fc.tuple(key, key).map(([a, b]) => ['RPOPLPUSH', a, b]),
+  fc.tuple(key, key, side, count).map(([a, b, w, n]) => ['LMPOP', '2', a, b, w, 'COUNT', n]),
+  fc.tuple(fc.constantFrom('BLPOP', 'BRPOP'), key, key).map(([c, a, b]) => [c, a, b, '0.01']),
+  fc.tuple(key, key, side, count).map(([a, b, w, n]) => ['BLMPOP', '0.01', '2', a, b, w, 'COUNT', n]),
+  fc.tuple(key, key, side, side).map(([a, b, f, t]) => ['BLMOVE', a, b, f, t, '0.01']),
+  fc.tuple(key, key).map(([a, b]) => ['BRPOPLPUSH', a, b, '0.01']),
   fc.tuple(key, key).map(([a, b]) => ['DEL', a, b]),
   key.map((k) => ['UNLINK', k]),
   fc.tuple(key, key).map(([a, b]) => ['EXISTS', a, b]),
@@ -85,6 +141,7 @@ const commands: fc.Arbitrary<Command>[] = [
   fc.constantFrom(['SELECT', '0'], ['SELECT', '1'], ['SWAPDB', '0', '1'], ['FLUSHDB'], ['DBSIZE'], ['PING'], ['ECHO', 'e']),
   fc.tuple(key, key).map(([a, b]) => ['WATCH', a, b]),
   fc.constant(['UNWATCH']),
+  ...zsetCommands,
 ];
 
 /** One pipelined batch: commands, or a transaction (run by EXEC, or dropped by DISCARD). */

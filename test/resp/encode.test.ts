@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
   encodeAggregateHeader,
   encodeArray,
@@ -11,6 +12,7 @@ import {
   encodeDouble,
   encodeError,
   encodeInteger,
+  encodeLatin1BulkArray,
   encodeMap,
   encodeNull,
   encodeNullArray,
@@ -108,6 +110,15 @@ describe('reply encoders', () => {
     assert.equal(text(encodeBigNumber(12345678901234567890123n, 3)), '(12345678901234567890123\r\n');
     assert.equal(text(encodeBigNumber('-5', 2)), '$2\r\n-5\r\n');
     assert.throws(() => encodeBigNumber('1.5', 3), RangeError);
+  });
+
+  it('encode an array of latin1 bulk strings in one buffer, as encodeArray of encodeBulkString would', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 300 }), { maxLength: 40 }), (values) => {
+        const separately = encodeArray(values.map((value) => encodeBulkString(Buffer.from(value, 'latin1'))));
+        assert.deepEqual(encodeLatin1BulkArray(values), separately);
+      }),
+    );
   });
 
   it('offers the common replies as constants', () => {

@@ -146,6 +146,19 @@ describe('store vs redis-server, generated inputs', () => {
     await compareBatch(commands);
   });
 
+  it('lists: BLPOP timeouts (the list never empty, so a valid one pops), index and count arithmetic', async () => {
+    const commands: Arg[][] = [['RPUSH', 'q', ...Array.from({ length: 500 }, (_, i) => String(i))]];
+    for (const timeout of sample(floatText, 400)) commands.push(['BLPOP', 'q', timeout]);
+    const triples = sample(fc.tuple(integerText, integerText, integerText), 300);
+    triples.forEach(([a, b, c], i) => {
+      commands.push(['RPUSH', `l${i}`, 'a', 'b', 'c', 'a', 'b', 'c', 'a']);
+      commands.push(['LRANGE', `l${i}`, a, b], ['LINDEX', `l${i}`, a], ['LSET', `l${i}`, b, 'x'], ['LPOS', `l${i}`, 'a', 'RANK', a, 'COUNT', b, 'MAXLEN', c]);
+      commands.push(['LREM', `l${i}`, c, 'b'], ['LPOP', `l${i}`, c], ['LMPOP', '1', `l${i}`, 'RIGHT', 'COUNT', a], ['LTRIM', `l${i}`, b, c]);
+      commands.push(['LRANGE', `l${i}`, '0', '-1']);
+    });
+    await compareBatch(commands);
+  });
+
   it('SET and GETEX option lists', async () => {
     const option = fc.oneof(
       fc.constantFrom(['NX'], ['XX'], ['GET'], ['KEEPTTL'], ['PERSIST'], ['nx'], ['Get'], ['FOO'], ['EX'], ['PX']),

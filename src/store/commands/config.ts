@@ -1,26 +1,20 @@
 /**
- * CONFIG GET and CONFIG SET, after Redis 7.0's config.c, for the few parameters that mean
- * something here: those the store honours (tracking-table-max-keys, busy-reply-threshold alias
- * lua-time-limit: when a script that has not written is stopped) and those it has fixed (what
- * Redis would do with them, the store always does: no persistence, the intset limit of sets). A
- * fixed parameter takes its own value again and refuses any other; a parameter the store knows
- * nothing of is unknown, as in Redis (CONFIG GET finds nothing, CONFIG SET refuses it).
+ * CONFIG GET and CONFIG SET, after Redis 7.0's config.c, for the parameters that mean something
+ * here: those the store honours (tracking-table-max-keys; busy-reply-threshold alias
+ * lua-time-limit, when a script that has not written is stopped; the sorted-set listpack limits,
+ * see zset-limits.ts); the list node settings, which shape only a Redis 7.0 quicklist's insides
+ * (no command shows them), so are kept and reported; and those the store has fixed (no
+ * persistence, its number of databases, the intset limit of sets): a fixed parameter takes its
+ * own value again and refuses any other. A parameter the store knows nothing of is unknown, as in
+ * Redis (CONFIG GET finds nothing, CONFIG SET refuses it).
  */
 import { LLONG_MAX, parseLongLong, text } from '../arguments.js';
 import type { CommandHandler, Server } from '../command-context.js';
 import { globMatcher } from '../glob.js';
 import { bulk, error, Errors, map, OK, type Reply } from '../reply.js';
 import { MAX_INTSET_ENTRIES } from '../set-value.js';
+import { ZSET_CONFIG_PARAMETERS, type ConfigParameter } from '../zset-limits.js';
 import { helpReply } from './connection.js';
-
-/** A CONFIG parameter: its value, why a value is refused (if it is), and how it is applied. */
-interface ConfigParameter {
-  get(server: Server): string;
-  /** Applies `value` (already checked by `check`). Absent: fixed at its value. */
-  set?(server: Server, value: string): void;
-  /** Why `value` is refused, if it is. */
-  check(server: Server, value: string): string | undefined;
-}
 
 /** Redis's check of an integer parameter from 0 to LONG_MAX. */
 function checkCount(value: string): string | undefined {
@@ -45,6 +39,23 @@ const SCRIPT_TIME_LIMIT: ConfigParameter = {
   },
 };
 
+/** An int setting (INTEGER_CONFIG) kept per server, which nothing else reads. */
+function kept(initial: bigint, min: bigint, max: bigint): ConfigParameter {
+  const values = new WeakMap<Server, string>();
+  return {
+    get: (server) => values.get(server) ?? String(initial),
+    check: (_, value) => {
+      const number = parseLongLong(value);
+      if (number === null) return "argument couldn't be parsed into an integer";
+      return number < min || number > max ? `argument must be between ${min} and ${max} inclusive` : undefined;
+    },
+    set: (server, value) => values.set(server, String(parseLongLong(value))),
+  };
+}
+
+const INT_MAX = 2n ** 31n - 1n;
+const LIST_NODE_SIZE = kept(-2n, -INT_MAX - 1n, INT_MAX);
+
 const PARAMETERS: ReadonlyMap<string, ConfigParameter> = new Map<string, ConfigParameter>([
   [
     'tracking-table-max-keys',
@@ -64,6 +75,10 @@ const PARAMETERS: ReadonlyMap<string, ConfigParameter> = new Map<string, ConfigP
   ['databases', { get: (server) => String(server.databaseCount), check: () => "can't set immutable config" }],
   ['busy-reply-threshold', SCRIPT_TIME_LIMIT],
   ['lua-time-limit', SCRIPT_TIME_LIMIT],
+  ...ZSET_CONFIG_PARAMETERS,
+  ['list-max-listpack-size', LIST_NODE_SIZE],
+  ['list-max-ziplist-size', LIST_NODE_SIZE],
+  ['list-compress-depth', kept(0n, 0n, INT_MAX)],
 ]);
 
 /** Matches by name, any case, each parameter once (under the name first given, for a name without wildcards). */

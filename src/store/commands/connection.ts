@@ -169,6 +169,7 @@ function clientFlags(session: Session): string {
   let flags = '';
   if (session.subscriptions.active) flags += 'P';
   if (session.transaction !== undefined) flags += 'x';
+  if (session.blocked !== undefined) flags += 'b';
   if (tracking !== undefined) flags += 't';
   if (tracking?.brokenRedirect) flags += 'R';
   if (tracking?.bcast) flags += 'B';
@@ -239,6 +240,24 @@ const clientList: CommandHandler = (ctx) => {
   return verbatim(sessions.map((session) => clientInfoLine(session, ctx.now)).join(''));
 };
 
+/** CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's blocked command as a timeout, or with an error. */
+const clientUnblock: CommandHandler = (ctx) => {
+  const args = ctx.args;
+  if (args.length > 4) return error(`ERR unknown subcommand or wrong number of arguments for '${cString(args[1])}'. Try CLIENT HELP.`);
+  let withError = false;
+  if (args.length === 4) {
+    if (isKeyword(args[3], 'error')) withError = true;
+    else if (!isKeyword(args[3], 'timeout')) return error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+  }
+  const id = parseLongLong(args[2]);
+  if (id === null) return Errors.notInteger;
+  const target = id > 0n && id <= BigInt(Number.MAX_SAFE_INTEGER) ? ctx.server.sessionById(Number(id)) : undefined;
+  const command = target?.blocked;
+  if (target === undefined || command === undefined) return integer(0);
+  ctx.server.unblock(target, withError ? error('UNBLOCKED client unblocked via CLIENT UNBLOCK') : command.timeoutReply);
+  return integer(1);
+};
+
 const clientHelp: CommandHandler = () =>
   helpReply('CLIENT', [
     ['CACHING (YES|NO)', 'Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.'],
@@ -254,6 +273,7 @@ const clientHelp: CommandHandler = () =>
     ['TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]'],
     ['         [OPTIN] [OPTOUT] [NOLOOP]', 'Control server assisted client side caching.'],
     ['TRACKINGINFO', 'Report tracking status for the current connection.'],
+    ['UNBLOCK <clientid> [TIMEOUT|ERROR]', 'Unblock the specified blocked client.'],
   ]);
 
 /** addReplyHelp's layout: a title, each subcommand with its indented description, then HELP. */
@@ -279,4 +299,5 @@ export const connectionCommands: Record<string, CommandHandler> = {
   'client|info': clientInfo,
   'client|list': clientList,
   'client|help': clientHelp,
+  'client|unblock': clientUnblock,
 };

@@ -100,6 +100,8 @@ const persist: CommandHandler = (ctx) => {
 /** A new entry with the same value, for another key (an entry belongs to one key only). */
 function copyOf(entry: Entry): Entry {
   if (entry.type === 'set') return entry.moved();
+  if (entry.type === 'zset') return entry.moved();
+  if (entry.type === 'list') return entry.copy();
   return entry.type === 'string' ? new StringEntry(entry.value) : new HashEntry(entry.fields, entry.payloadBytes);
 }
 

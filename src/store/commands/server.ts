@@ -93,7 +93,7 @@ const SECTIONS: Record<string, Section> = {
     ['connected_clients', Array.from(server.sessions()).length],
     ['cluster_connections', 0],
     ['maxclients', server.maxClients],
-    ['blocked_clients', 0],
+    ['blocked_clients', server.blocked.count],
     ['tracking_clients', Array.from(server.sessions()).filter((session) => session.tracking !== undefined).length],
   ],
   memory: (server) => [

@@ -86,6 +86,11 @@ export class ScriptRunner {
   /** Commands flagged noscript may run inside scripts (DEBUG SET-DISABLE-DENY-SCRIPTS 1). */
   allowNoscript = false;
 
+  /** Whether a script is running now (its commands may not block: Redis's CLIENT_DENY_BLOCKING). */
+  get running(): boolean {
+    return this.current !== undefined;
+  }
+
   /** A fresh Lua state with the `redis` API, its calls served by this runner. */
   newSandbox(): Sandbox {
     return createSandbox((L) => this.openRedis(L));

@@ -18,7 +18,7 @@ const COMMANDS: Record<string, string[]> = {
   ping: [], echo: [], select: [], hello: [], auth: [], quit: [], reset: [],
   // transactions
   multi: [], exec: [], discard: [], watch: [], unwatch: [],
-  client: ['setname', 'getname', 'id', 'info', 'list', 'help', 'tracking', 'caching', 'getredir', 'trackinginfo', 'reply'],
+  client: ['setname', 'getname', 'id', 'info', 'list', 'help', 'tracking', 'caching', 'getredir', 'trackinginfo', 'reply', 'unblock'],
   // pub/sub
   subscribe: [], unsubscribe: [], psubscribe: [], punsubscribe: [], publish: [], ssubscribe: [], sunsubscribe: [],
   spublish: [], pubsub: ['channels', 'numsub', 'numpat', 'shardchannels', 'shardnumsub', 'help'],
@@ -43,6 +43,16 @@ const COMMANDS: Record<string, string[]> = {
   // scripting
   eval: [], evalsha: [], eval_ro: [], evalsha_ro: [], script: ['load', 'exists', 'flush', 'kill', 'help'],
   fcall: [], fcall_ro: [], function: ['load', 'delete', 'flush', 'kill'], debug: [],
+  // sorted sets
+  zadd: [], zincrby: [], zrem: [], zcard: [], zscore: [], zmscore: [], zrank: [], zrevrank: [], zcount: [],
+  zlexcount: [], zrange: [], zrangestore: [], zrevrange: [], zrangebyscore: [], zrevrangebyscore: [],
+  zrangebylex: [], zrevrangebylex: [], zremrangebyrank: [], zremrangebyscore: [], zremrangebylex: [],
+  zpopmin: [], zpopmax: [], zmpop: [], zrandmember: [], zunion: [], zinter: [], zdiff: [], zunionstore: [],
+  zinterstore: [], zdiffstore: [], zintercard: [], zscan: [], bzpopmin: [], bzpopmax: [], bzmpop: [],
+  // lists
+  lpush: [], rpush: [], lpushx: [], rpushx: [], linsert: [], llen: [], lindex: [], lrange: [], lpos: [], lset: [],
+  lrem: [], ltrim: [], lpop: [], rpop: [], lmove: [], rpoplpush: [], lmpop: [], blpop: [], brpop: [], blmpop: [],
+  blmove: [], brpoplpush: [],
 };
 
 const CLIENT_SETINFO = {
