@@ -38,6 +38,8 @@ export class StoreConnection extends ClientConnection {
   private readonly maxQueryBuffer: number;
   /** While its session is blocked with a deadline (BLPOP key 5): when to time it out. */
   private blockTimer: NodeJS.Timeout | undefined;
+  /** The connection is gone: input it left unread must not run (it would pop for nobody). */
+  private ended = false;
 
   constructor(
     private readonly store: MeasuredStore,
@@ -63,7 +65,7 @@ export class StoreConnection extends ClientConnection {
     this.session.resume = () => {
       clearTimeout(this.blockTimer);
       setImmediate(() => {
-        if (this.session.blocked === undefined && !this.closing) this.runInput();
+        if (this.session.blocked === undefined && !this.closing && !this.ended) this.runInput();
       });
     };
   }
@@ -120,6 +122,7 @@ export class StoreConnection extends ClientConnection {
   }
 
   protected override released(): void {
+    this.ended = true;
     clearTimeout(this.blockTimer);
     this.store.endSession(this.session);
   }

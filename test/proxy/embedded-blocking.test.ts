@@ -6,7 +6,10 @@
  * events is the script's on both servers.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { describe, it } from 'node:test';
+import { MeasuredStore } from '../../src/proxy/measured-store.js';
+import { StoreConnection } from '../../src/proxy/store-connection.js';
 import { encodeCommand, type CommandArg } from '../../src/resp/encode.js';
 import { infoField, RawClient, redisAndEmbedded, waitFor } from '../support/proxy.js';
 
@@ -164,5 +167,31 @@ describe('blocking list commands through the embedded server, against Redis', ()
       { c: 0, unblock: 1, how: 'TIMEOUT' },
       { c: 0, send: [words('CLIENT UNBLOCK 1 SOMEHOW'), words('CLIENT UNBLOCK x'), words('CLIENT UNBLOCK 1 TIMEOUT x')] },
     ]);
+  });
+});
+
+describe('a blocked connection that goes away', () => {
+  it('does not run the commands it sent behind its blocked one once served', async () => {
+    const store = new MeasuredStore({ maxBytes: 16 * 1024 * 1024, port: 0, maxClients: 10 });
+    let connection: StoreConnection | undefined;
+    const server = net.createServer((socket) => {
+      connection = new StoreConnection(store, socket, { maxBulkLength: 1024 * 1024, maxQueryBuffer: 1024 * 1024 }, () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = await RawClient.connect((server.address() as net.AddressInfo).port);
+    const other = store.newSession({});
+    const run = (...args: string[]) => store.execute(other, args.map((arg) => Buffer.from(arg))).toString('latin1');
+    try {
+      client.write(Buffer.concat([encodeCommand(['BLPOP', 'k', '0']), encodeCommand(['LPOP', 'k'])]));
+      await waitFor(() => /blocked_clients:1\r\n/.test(run('INFO', 'clients')), 5000, 'the client blocked');
+      // Served: its LPOP would run next turn; the connection is gone before that.
+      run('RPUSH', 'k', 'a', 'b');
+      connection!.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(run('LRANGE', 'k', '0', '-1'), '*1\r\n$1\r\nb\r\n');
+    } finally {
+      client.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
