@@ -15,8 +15,8 @@ targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(proxy embedded)
 
 # The embedded store's files: those whose commands it implements.
 embedded_files=(unit/type/string unit/type/incr unit/type/hash unit/keyspace unit/expire unit/multi
-  unit/pubsub unit/tracking unit/info-command unit/protocol unit/quit unit/type/list unit/type/list-3
-  unit/type/zset)
+  unit/pubsub unit/tracking unit/info-command unit/protocol unit/quit unit/type/set unit/type/list
+  unit/type/list-3 unit/type/zset unit/scripting)
 
 # One skip file per run: the lists of that target (grouped by reason; comment lines match no test).
 skip_for() { cat "$here"/skip-"$1"*.txt 2>/dev/null; }

@@ -145,6 +145,21 @@ const SCENARIOS: { name: string; steps: Step[] }[] = [
     ],
   },
   {
+    // A script's commands may not block (CLIENT_DENY_BLOCKING): each answers at once, as on timeout.
+    name: 'blocking commands inside a script',
+    steps: [
+      evalStep("return redis.call('blpop', KEYS[1], 0)", '1', 'nolist'),
+      evalStep("return redis.call('brpoplpush', KEYS[1], KEYS[2], 0)", '2', 'nolist', 'other'),
+      evalStep("return redis.call('blmpop', 0, 1, KEYS[1], 'LEFT')", '1', 'nolist'),
+      evalStep("return redis.call('bzpopmin', KEYS[1], 0)", '1', 'nozset'),
+      evalStep("return redis.call('bzmpop', 0, 1, KEYS[1], 'MIN')", '1', 'nozset'),
+      step(['RPUSH', 'list', 'a', 'b']),
+      evalStep("return redis.call('blpop', KEYS[1], 0)", '1', 'list'),
+      evalStep("return redis.call('blmove', KEYS[1], KEYS[2], 'LEFT', 'RIGHT', 0)", '2', 'list', 'other'),
+      step(['LRANGE', 'other', '0', '-1']),
+    ],
+  },
+  {
     name: 'the scripts cache',
     steps: [
       step(['SET', 'mykey', 'myval']),

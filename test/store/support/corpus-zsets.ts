@@ -509,6 +509,16 @@ export const ZSET_SCENARIOS: Scenario[] = [
     'ZINTERCARD 2 str a',
     'RPUSH list a',
     'ZUNION 2 a list',
+    // A set reads as a sorted set whose members all score 1.
+    'SADD set x w 5 -2',
+    'ZUNION 2 a set WITHSCORES',
+    'ZUNION 2 set a WEIGHTS 3 1 AGGREGATE MAX WITHSCORES',
+    'ZINTER 2 set a WITHSCORES',
+    'ZDIFF 2 set a WITHSCORES',
+    'ZDIFF 2 a set WITHSCORES',
+    'ZINTERCARD 2 a set',
+    'ZUNIONSTORE setsum 2 set set',
+    'ZRANGE setsum 0 -1 WITHSCORES',
   ),
   scenario(
     'ZUNIONSTORE ZINTERSTORE ZDIFFSTORE',
