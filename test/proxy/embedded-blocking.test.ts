@@ -132,6 +132,16 @@ describe('blocking list commands through the embedded server, against Redis', ()
     ]);
   });
 
+  it('CLIENT REPLY OFF and SKIP silence a blocked command\'s reply when it is served', async () => {
+    for (const mode of ['SKIP', 'OFF']) {
+      await same(2, [
+        { c: 0, send: [['CLIENT', 'REPLY', mode], words('BLPOP k 0')], replies: 0, blocked: 1 },
+        { c: 1, send: [words('RPUSH k a b')], blocked: 0 },
+        { c: 0, send: [words('CLIENT REPLY ON'), words('PING after'), words('LLEN k')] },
+      ]);
+    }
+  });
+
   it("tells a tracking client served by a push of its own write after its reply", async () => {
     await same(
       2,
