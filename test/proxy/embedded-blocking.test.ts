@@ -185,7 +185,7 @@ describe('a blocked connection that goes away', () => {
     const store = new MeasuredStore({ maxBytes: 16 * 1024 * 1024, port: 0, maxClients: 10 });
     let connection: StoreConnection | undefined;
     const server = net.createServer((socket) => {
-      connection = new StoreConnection(store, socket, { maxBulkLength: 1024 * 1024, maxQueryBuffer: 1024 * 1024 }, () => {});
+      connection = new StoreConnection(store, socket, { maxBulkLength: 1024 * 1024, maxQueryBuffer: 1024 * 1024, maxInputMemory: 64 * 1024 * 1024 }, () => {});
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const client = await RawClient.connect((server.address() as net.AddressInfo).port);
