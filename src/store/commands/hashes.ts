@@ -26,12 +26,11 @@ import {
 } from '../reply.js';
 import { HashEntry } from '../values.js';
 import { scanWhole } from './keys.js';
+import { entryOfType } from './typed-entry.js';
 
 /** The hash at `key`, undefined if missing, the WRONGTYPE error for another type. */
 function hashAt(ctx: CommandContext, key: string, lookup: Lookup = 'read'): HashEntry | undefined | Reply {
-  const entry = lookup === 'read' ? ctx.db.get(key, ctx.now) : ctx.db.getForWrite(key, ctx.now);
-  if (entry !== undefined && entry.type !== 'hash') return Errors.wrongType;
-  return entry;
+  return entryOfType(ctx, key, 'hash', lookup);
 }
 
 /** hashTypeLookupWriteOrCreate: the hash, a new empty one (not saved yet), or WRONGTYPE. */

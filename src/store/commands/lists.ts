@@ -23,15 +23,14 @@ import {
   ZERO,
   type Reply,
 } from '../reply.js';
+import { entryOfType } from './typed-entry.js';
 
 const HEAD = true;
 const TAIL = false;
 
 /** The list at `key`, undefined if missing, the WRONGTYPE error for another type. */
 function listAt(ctx: CommandContext, key: string, lookup: Lookup = 'read'): ListEntry | undefined | Reply {
-  const entry = lookup === 'read' ? ctx.db.get(key, ctx.now) : ctx.db.getForWrite(key, ctx.now);
-  if (entry !== undefined && entry.type !== 'list') return Errors.wrongType;
-  return entry;
+  return entryOfType(ctx, key, 'list', lookup);
 }
 
 /** Saves a list changed in place (the engine re-measures it), or deletes it once empty. */

@@ -9,6 +9,7 @@ import { array, bulk, bulkOrNull, EMPTY_ARRAY, error, Errors, integer, isReply, 
 import { SetEntry } from '../set-value.js';
 import { MAX_DRAWS } from './hashes.js';
 import { scanWhole } from './keys.js';
+import { entryOfType } from './typed-entry.js';
 
 /** shared.emptyset: `*0` in RESP2, `~0` in RESP3. */
 const EMPTY_SET = set([]);
@@ -16,9 +17,7 @@ const NOT_POSITIVE = error('ERR value is out of range, must be positive');
 
 /** The set at `key`, undefined if missing, the WRONGTYPE error for another type. */
 function setAt(ctx: CommandContext, key: string, lookup: Lookup = 'read'): SetEntry | undefined | Reply {
-  const entry = lookup === 'read' ? ctx.db.get(key, ctx.now) : ctx.db.getForWrite(key, ctx.now);
-  if (entry !== undefined && entry.type !== 'set') return Errors.wrongType;
-  return entry;
+  return entryOfType(ctx, key, 'set', lookup);
 }
 
 /** Saves a set changed in place (the engine re-measures it), or deletes it once empty. */

@@ -12,12 +12,11 @@ import type { SkipNode } from '../sorted-set.js';
 import { zsetListpackLimits } from '../zset-limits.js';
 import { ZsetEntry } from '../zset-value.js';
 import { scanWhole } from './keys.js';
+import { entryOfType } from './typed-entry.js';
 
 /** The sorted set at `key`, undefined if missing, the WRONGTYPE error for another type. */
 export function zsetAt(ctx: CommandContext, key: string, lookup: Lookup = 'read'): ZsetEntry | undefined | Reply {
-  const entry = lookup === 'read' ? ctx.db.get(key, ctx.now) : ctx.db.getForWrite(key, ctx.now);
-  if (entry !== undefined && entry.type !== 'zset') return Errors.wrongType;
-  return entry;
+  return entryOfType(ctx, key, 'zset', lookup);
 }
 
 /** Saves a sorted set changed in place (the engine re-measures it), or deletes it once empty. */

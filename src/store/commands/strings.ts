@@ -6,6 +6,7 @@ import type { Lookup } from '../database.js';
 import { addLongDouble, formatLongDouble, LONG_DOUBLE_ZERO, parseLongDouble, type LongDouble } from '../long-double.js';
 import { array, bulk, EMPTY_BULK, error, Errors, integer, isReply, NULL, OK, ONE, ZERO, type Reply } from '../reply.js';
 import { StringEntry, type Entry } from '../values.js';
+import { entryOfType } from './typed-entry.js';
 
 /** Redis's default proto-max-bulk-len: the largest string a command may build. */
 const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;
@@ -87,9 +88,7 @@ function expireDeadline(ctx: CommandContext, options: ExpireOptions): number | R
 
 /** The entry if it is a string, undefined if missing, the WRONGTYPE error otherwise. */
 function stringAt(ctx: CommandContext, key: string, lookup: Lookup = 'read'): StringEntry | undefined | Reply {
-  const entry = lookup === 'read' ? ctx.db.get(key, ctx.now) : ctx.db.getForWrite(key, ctx.now);
-  if (entry !== undefined && entry.type !== 'string') return Errors.wrongType;
-  return entry;
+  return entryOfType(ctx, key, 'string', lookup);
 }
 
 /** Stores a string value, reusing the existing string entry if there is one. */
