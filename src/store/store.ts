@@ -65,6 +65,12 @@ const READ_ONLY_SCRIPTS: ReadonlySet<string> = new Set(['eval_ro', 'evalsha_ro',
 /** What a RESP2 client may run while subscribed (processCommand's pub/sub check). */
 const ALLOWED_WHILE_SUBSCRIBED: ReadonlySet<string> = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 
+/** Whether `reply` is out-of-band data only (SUBSCRIBE and kin answer with pushes). */
+function isPushOnly(reply: Reply): boolean {
+  if (reply.kind === 'push') return true;
+  return reply.kind === 'frames' && reply.replies.length > 0 && reply.replies.every((item) => item.kind === 'push');
+}
+
 export class Store implements Server, WriteListener, TrackingHost {
   readonly maxBytes: number;
   readonly watches = new KeyWatch();
@@ -208,14 +214,16 @@ export class Store implements Server, WriteListener, TrackingHost {
     if (tracking.keyCount > tracking.maxKeys) tracking.limitKeys(session);
     // Only a tracking client's command is told apart from others' (see Tracking.running).
     if (session.tracking !== undefined) tracking.running = session;
+    let result: Reply;
     let reply: Buffer;
     try {
-      reply = encodeReply(this.run(session, args), session.protocol);
+      result = this.run(session, args);
+      reply = encodeReply(result, session.protocol);
     } catch (error) {
       tracking.running = undefined;
       throw error;
     }
-    if (session.replies !== 'on') reply = this.afterReplyMode(session, reply);
+    if (session.replies !== 'on') reply = this.afterReplyMode(session, reply, isPushOnly(result));
     if (tracking.running !== undefined) reply = this.afterTrackedCommand(session, args, reply);
     return this.blocked.hasReady ? this.serveBlocked(session, reply) : reply;
   }
@@ -277,8 +285,12 @@ export class Store implements Server, WriteListener, TrackingHost {
     return undefined;
   }
 
-  /** CLIENT REPLY OFF or SKIP: the reply dropped; a SKIP given now takes effect for the next command. */
-  private afterReplyMode(session: Session, reply: Buffer): Buffer {
+  /**
+   * CLIENT REPLY OFF or SKIP: the reply dropped, unless it is pushes only (SUBSCRIBE's
+   * confirmations go out anyway, in RESP2 too: Redis's CLIENT_PUSHING); a SKIP given now takes
+   * effect for the next command.
+   */
+  private afterReplyMode(session: Session, reply: Buffer, pushes: boolean): Buffer {
     const mode = session.replies;
     if (mode === 'skip next') {
       session.replies = 'skip';
@@ -286,7 +298,7 @@ export class Store implements Server, WriteListener, TrackingHost {
     }
     // A blocked command's SKIP lasts until its reply comes (see unblock).
     if (mode === 'skip' && session.blocked === undefined) session.replies = 'on';
-    return NOTHING;
+    return pushes ? reply : NOTHING;
   }
 
   /** The reply, then the invalidations the command owes its own client; CLIENT CACHING's flag spent. */

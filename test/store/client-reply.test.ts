@@ -53,6 +53,7 @@ describe('CLIENT REPLY, store vs redis-server', () => {
     'errors are silenced too; a bad mode is a syntax error': ['CLIENT REPLY foo', 'CLIENT REPLY OFF', 'CLIENT REPLY foo', 'NOSUCHCOMMAND', 'GET'],
     'SKIP inside a transaction silences the command after EXEC': ['MULTI', 'CLIENT REPLY SKIP', 'PING in', 'EXEC', 'PING after'],
     'arity': ['CLIENT REPLY', 'CLIENT REPLY ON OFF'],
+    'pub/sub confirmations go out even when OFF': ['CLIENT REPLY OFF', 'SUBSCRIBE a b', 'PSUBSCRIBE x*', 'UNSUBSCRIBE a', 'PING', 'UNSUBSCRIBE', 'PUNSUBSCRIBE', 'PING'],
   };
   for (const [name, lines] of Object.entries(sequences)) {
     it(name, async () => {
