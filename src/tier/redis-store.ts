@@ -209,26 +209,26 @@ export class RedisStore {
 
   /**
    * Deletes every key of the namespace that starts with `prefix` (SCAN, then UNLINK with its
-   * announcement, a batch at a time); returns the keys deleted.
+   * announcement, a batch at a time, each batch one call); returns the keys deleted.
    */
-  deleteByPrefix(prefix: string): Promise<string[]> {
+  async deleteByPrefix(prefix: string): Promise<string[]> {
     const pattern = this.keys.dataPrefix + escapeGlob(prefix) + '*';
     const start = this.keys.dataPrefix.length;
-    return this.call(async (client) => {
-      const deleted: string[] = [];
-      let cursor = '0';
-      do {
+    const deleted: string[] = [];
+    let cursor = '0';
+    do {
+      cursor = await this.call(async (client) => {
         const [next, found] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
-        cursor = next;
-        if (found.length === 0) continue;
+        if (found.length === 0) return next;
         const keys = found.map((redisKey) => redisKey.slice(start));
         const message = this.announce?.({ keys });
         if (message === undefined) await client.unlink(...found);
         else await this.exec(client.multi().unlink(...found).publish(this.keys.channel, message));
         deleted.push(...keys);
-      } while (cursor !== '0');
-      return deleted;
-    });
+        return next;
+      });
+    } while (cursor !== '0');
+    return deleted;
   }
 
   /** Deletes every key written with one of the tags, and the tags' sets; returns the keys. */
