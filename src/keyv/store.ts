@@ -51,7 +51,10 @@ export class CacheeKeyvStore extends EventEmitter implements KeyvStoreAdapter {
     return (await backend.get(key)) !== undefined;
   }
 
-  /** `ttl` in ms (Keyv's); absent: the backend's own default TTL applies. */
+  /**
+   * `ttl` in ms (Keyv's); absent: the backend's own default TTL applies. False when an in-process
+   * Cache declined the entry (too large for it, or not admitted by its policy).
+   */
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
     if (ttl !== undefined && !(ttl > 0)) {
       // Expired as it is written (Keyv passes a negative TTL through): the key is absent.
@@ -61,11 +64,8 @@ export class CacheeKeyvStore extends EventEmitter implements KeyvStoreAdapter {
     // Whole ms: Redis's PX, and the engine's wheel.
     const options = ttl === undefined ? undefined : { ttl: Math.ceil(ttl) };
     const backend = this.backend;
-    if (backend instanceof Cache) {
-      backend.set(key, value, options);
-    } else {
-      await backend.set(key, value, options);
-    }
+    if (backend instanceof Cache) return backend.set(key, value, options);
+    await backend.set(key, value, options);
     return true;
   }
 

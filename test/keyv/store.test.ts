@@ -235,3 +235,14 @@ describe('CacheeKeyvStore', () => {
     assert.throws(() => new CacheeKeyvStore(new Map() as unknown as KeyvBackend), /must be a cachee Cache or TieredCache/);
   });
 });
+
+describe('Keyv over a Cache that declines an entry', () => {
+  it('answers false for a value larger than the whole cache, and keeps nothing', async () => {
+    const backend = new Cache<string, unknown>({ maxBytes: 4096 });
+    const keyv = new Keyv({ store: new CacheeKeyvStore(backend) });
+    assert.equal(await keyv.set('small', 'v'), true);
+    assert.equal(await keyv.set('huge', 'x'.repeat(10_000)), false);
+    assert.equal(await keyv.get('huge'), undefined);
+    assert.equal(await keyv.get('small'), 'v');
+  });
+});
