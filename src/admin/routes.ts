@@ -6,8 +6,12 @@
  *   (default 20, at most 1000) hottest keys by the engine's frequency sketch, highest first; a key
  *   is the Redis key name decoded as UTF-8 (bytes that are not UTF-8 show as U+FFFD).
  * - `GET /healthz`: 200 `ok` while the proxy serves, 503 when it cannot (no worker alive).
+ *
+ * The metrics and hot keys are paced (./paced.ts): a flood of scrapes shares renders instead of
+ * stalling the proxy's clients.
  */
 import type { HotKey } from '../metrics/hot-keys.js';
+import { Paced } from './paced.js';
 import { sendJson, sendText, type Route } from './server.js';
 
 export const DEFAULT_HOT_KEYS = 20;
@@ -38,9 +42,11 @@ function displayKey(key: string): string {
 }
 
 export function adminRoutes(source: AdminSource): Record<string, Route> {
+  const metrics = new Paced(() => source.metrics());
+  const hotKeys = new Map<number, Paced<HotKey[]>>();
   return {
     '/metrics': async (_request, response) => {
-      const { contentType, text } = await source.metrics();
+      const { contentType, text } = await metrics.get();
       sendText(response, 200, text, contentType);
     },
     '/api/hot-keys': async (_request, response, url) => {
@@ -49,7 +55,9 @@ export function adminRoutes(source: AdminSource): Record<string, Route> {
         sendJson(response, 400, limit);
         return;
       }
-      const keys = await source.hotKeys(limit);
+      let paced = hotKeys.get(limit);
+      if (paced === undefined) hotKeys.set(limit, (paced = new Paced(() => source.hotKeys(limit))));
+      const keys = await paced.get();
       sendJson(response, 200, { keys: keys.map(({ key, frequency }) => ({ key: displayKey(key), frequency })) });
     },
     '/healthz': (_request, response) => {

@@ -7,9 +7,11 @@
  *   path below it; an exact path wins, then the longest prefix.
  * - Routes answer GET only: any other method gets 405 (with `Allow: GET`), an unknown path 404.
  * - A route that throws or rejects gets a 500 with its message; the server goes on.
+ * - A request whose `Host` is not a name of this server gets a 403 (see ./allowed-hosts.ts).
  */
 import http from 'node:http';
 import type net from 'node:net';
+import { allowedHosts } from './allowed-hosts.js';
 
 /** Answers one GET; `url` is the request's parsed URL (its searchParams hold the query). */
 export type Route = (request: http.IncomingMessage, response: http.ServerResponse, url: URL) => void | Promise<void>;
@@ -19,6 +21,8 @@ export interface AdminServerOptions {
   /** 0: any free port (the server's `port` says which). */
   port: number;
   routes: Readonly<Record<string, Route>>;
+  /** Host names answered besides the bound address's own (`*`: any); see ./allowed-hosts.ts. */
+  allowedHosts?: readonly string[];
 }
 
 export interface AdminServer {
@@ -65,7 +69,17 @@ function findRoute(routes: Readonly<Record<string, Route>>, pathname: string): R
   return best === undefined ? undefined : routes[best];
 }
 
-async function handle(routes: Readonly<Record<string, Route>>, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+async function handle(
+  routes: Readonly<Record<string, Route>>,
+  hostAllowed: (host: string | undefined) => boolean,
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+): Promise<void> {
+  if (!hostAllowed(request.headers.host)) {
+    const error = `Host ${JSON.stringify(request.headers.host)} is not a name of this server (DNS rebinding?); --admin-allowed-hosts adds names`;
+    sendJson(response, 403, { error });
+    return;
+  }
   let url: URL;
   try {
     url = new URL(request.url ?? '/', 'http://admin');
@@ -87,8 +101,9 @@ async function handle(routes: Readonly<Record<string, Route>>, request: http.Inc
 }
 
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+  let hostAllowed: (host: string | undefined) => boolean = () => false; // set once listening
   const server = http.createServer((request, response) => {
-    handle(options.routes, request, response).catch((error: unknown) => {
+    handle(options.routes, hostAllowed, request, response).catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       if (!response.headersSent) sendJson(response, 500, { error: message });
       else response.destroy();
@@ -108,6 +123,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   server.removeAllListeners('error');
   server.on('error', () => {}); // after listening, errors belong to single connections
   const address = server.address() as net.AddressInfo;
+  hostAllowed = allowedHosts(options.host, address.address, options.allowedHosts);
   let closing: Promise<void> | undefined;
   return {
     host: address.address,

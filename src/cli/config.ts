@@ -75,6 +75,24 @@ function quote(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
+/**
+ * The items of a list setting: comma-separated in a flag, a variable or a string in the file; an
+ * array element in the file is taken whole, so an item holding a comma can be written there.
+ */
+function listItems(raw: unknown, origin: Origin, what: string): string[] {
+  let items: unknown[];
+  if (typeof raw === 'string') items = [raw];
+  else if (Array.isArray(raw)) items = raw;
+  else throw new UnitError(`must be a list of ${what}`);
+  const out: string[] = [];
+  for (const item of items) {
+    if (typeof item !== 'string') throw new UnitError(`must be a list of ${what} (strings)`);
+    const parts = origin === 'file' && Array.isArray(raw) ? [item] : item.split(',');
+    for (const part of parts) if (part.trim() !== '') out.push(part.trim());
+  }
+  return out;
+}
+
 /** One value of one setting, from one layer; throws UnitError with a message naming the value. */
 function parseValue(setting: Setting, raw: unknown, origin: Origin): unknown {
   switch (setting.kind) {
@@ -100,20 +118,13 @@ function parseValue(setting: Setting, raw: unknown, origin: Origin): unknown {
       }
       return parseDuration(raw);
     case 'list': {
-      let items: unknown[];
-      if (typeof raw === 'string') items = [raw];
-      else if (Array.isArray(raw)) items = raw;
-      else throw new UnitError('must be a list of glob patterns');
-      const patterns: string[] = [];
-      for (const item of items) {
-        if (typeof item !== 'string') throw new UnitError('must be a list of glob patterns (strings)');
-        // A flag or variable is comma-separated; so is a string in the file. An array element is
-        // taken whole, so a pattern holding a comma can be written there.
-        const parts = origin === 'file' && Array.isArray(raw) ? [item] : item.split(',');
-        for (const part of parts) if (part.trim() !== '') patterns.push(part.trim());
-      }
+      const patterns = listItems(raw, origin, 'glob patterns');
       // None, or a bare `*` among them: every key, which the proxy does fastest with no list at all.
       return patterns.length === 0 || patterns.includes('*') ? null : patterns;
+    }
+    case 'names': {
+      const names = listItems(raw, origin, 'names');
+      return names.length === 0 ? null : names;
     }
     case 'port-or-off':
       if (typeof raw === 'string' && raw.trim().toLowerCase() === 'off') return null;
@@ -183,8 +194,10 @@ export const proxyConfigSchema = z
     maxClients: z.number().int('must be a whole number').min(1, 'must be at least 1'),
     maxBulkLength: z.number().int('must be a whole number of bytes').min(1, 'must be more than 0 bytes'),
     maxQueryBuffer: z.number().int('must be a whole number of bytes').min(1, 'must be more than 0 bytes'),
+    maxInputMemory: z.number().int('must be a whole number of bytes').min(1, 'must be more than 0 bytes'),
     workers: z.number().int('must be a whole number').min(1, WORKERS_RANGE).max(1024, WORKERS_RANGE),
     adminPort: z.number().int('must be a whole number').min(0, ADMIN_PORT_RANGE).max(65535, ADMIN_PORT_RANGE).optional(),
+    adminAllowedHosts: z.array(z.string().regex(/^[^\s/@?#]+$/, 'must hold host names, without spaces, paths or credentials')).optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -353,6 +366,9 @@ export function serializeConfig(config: ProxyConfig): string {
         break;
       case 'list':
         out[setting.key] = value ?? ['*'];
+        break;
+      case 'names':
+        out[setting.key] = value ?? [];
         break;
       case 'size':
         out[setting.key] = formatSize(value as number);

@@ -24,6 +24,11 @@ export interface CliDeps {
   now: () => number;
   /** Calls `handler` on SIGINT and SIGTERM until the returned function is called. */
   onSignal: (handler: (signal: ShutdownSignal) => void) => () => void;
+  /**
+   * Calls `handler` once the process that launched this one is gone (see malloc-relaunch.ts);
+   * absent when no launcher watches this process.
+   */
+  onLauncherExit?: (handler: () => void) => () => void;
   /** Ends the process at once (a second signal during shutdown). */
   exit: (code: number) => void;
   /** Resolves after `ms`, or as soon as `signal` aborts; never rejects. */

@@ -2,7 +2,7 @@
 /** The `cachee` bin. */
 import { readFileSync } from 'node:fs';
 import type { StartProxy } from './deps.js';
-import { needsMallocRelaunch, relaunchWithMallocEnv } from './malloc-relaunch.js';
+import { launcherBond, needsMallocRelaunch, relaunchWithMallocEnv } from './malloc-relaunch.js';
 
 // Loaded only by `cachee start`, so init and status start fast.
 const startProxy: StartProxy = async (config, log) => {
@@ -22,10 +22,12 @@ function version(): string {
 }
 
 const args = process.argv.slice(2);
+const relaunch = needsMallocRelaunch(args, process.env);
+const launcher = relaunch ? undefined : launcherBond();
 // The CLI is loaded only when this process runs it, so that a launcher holds little memory.
-const code = needsMallocRelaunch(args, process.env)
+const code = relaunch
   ? await relaunchWithMallocEnv(args)
-  : await (await import('./index.js')).runCli(args, { startProxy, version: version() });
+  : await (await import('./index.js')).runCli(args, { startProxy, version: version(), onLauncherExit: launcher?.onExit });
 // The same signal may still arrive twice (sent to the process group and forwarded by a launcher,
 // see malloc-relaunch.ts): the exit is decided, so it must not become a death by that signal.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});

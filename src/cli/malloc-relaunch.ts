@@ -8,6 +8,11 @@
  * The launcher forwards SIGINT, SIGTERM and SIGHUP to the child and ends with its exit code. A
  * signal sent to the whole process group (Ctrl-C, systemd) reaches the child twice, directly and
  * forwarded; `cachee start` counts a repeat that close together as one (see start.ts).
+ *
+ * The child must not outlive the launcher (a `kill -9` of the launcher would leave it holding the
+ * ports): it gets an IPC channel it never uses, which closes when the launcher dies however it
+ * dies, and `cachee start` shuts down then as on SIGTERM (see `launcherBond`). Node cannot reach
+ * prctl(PR_SET_PDEATHSIG).
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
@@ -34,7 +39,8 @@ export function needsMallocRelaunch(
 export function relaunchWithMallocEnv(args: readonly string[]): Promise<number> {
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
     env: { ...MALLOC_ENV, ...process.env },
-    stdio: 'inherit',
+    // fd 3: the channel whose end tells the child that this process is gone.
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
   });
   const forward = (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -51,4 +57,35 @@ export function relaunchWithMallocEnv(args: readonly string[]): Promise<number> 
       resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal]));
     });
   });
+}
+
+/** In a process started with an IPC channel (by the launcher), the end of its parent. */
+export interface LauncherBond {
+  /** Calls `handler` once the launcher is gone (at once if it already is); returns an unsubscribe. */
+  onExit(handler: () => void): () => void;
+}
+
+/**
+ * The launcher's bond, for `cachee start` run as its child; undefined when this process has no
+ * IPC channel. Called first thing, so that an end that comes while the CLI loads is not missed.
+ * Any parent that starts `cachee start` with a channel (child_process.fork) gets the same: the
+ * proxy ends with it.
+ */
+export function launcherBond(): LauncherBond | undefined {
+  const channel = process.channel;
+  if (channel === undefined) return undefined;
+  // The channel carries nothing: it must not keep this process running by itself.
+  channel.unref();
+  let gone = !process.connected;
+  process.once('disconnect', () => (gone = true));
+  return {
+    onExit(handler) {
+      if (gone) {
+        const immediate = setImmediate(handler);
+        return () => clearImmediate(immediate);
+      }
+      process.once('disconnect', handler);
+      return () => process.off('disconnect', handler);
+    },
+  };
 }

@@ -36,7 +36,7 @@ function addSettingOptions(command: Command, withNegations: boolean): Command {
     const flags = setting.valueName ? `${setting.flag} <${setting.valueName}>` : setting.flag;
     const def = defaultText(setting);
     const option = new Option(flags, `${setting.description} [${setting.env}${def ? `, default ${def}` : ''}]`);
-    if (setting.kind === 'list') option.argParser(collect);
+    if (setting.kind === 'list' || setting.kind === 'names') option.argParser(collect);
     command.addOption(option);
     if (withNegations && (setting.kind === 'bool' || setting.kind === 'url')) {
       const what = setting.kind === 'url' ? 'serve from the embedded store even if the file names an upstream' : `turn ${setting.flag} off even if the file turns it on`;

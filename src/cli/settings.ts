@@ -15,8 +15,9 @@ export type SettingKey = keyof ProxyConfig;
  *   comma-separated string in the file. bool: a bare flag (and its --no- form), true/false in the
  *   file, true/false/1/0/yes/no/on/off in a variable.
  * - port-or-off: a port number (0: any free one), or `off` for none.
+ * - names: comma-separated as a list, but taken as written (`*` stays `*`); none: absent.
  */
-export type SettingKind = 'string' | 'url' | 'int' | 'size' | 'duration' | 'list' | 'bool' | 'port-or-off';
+export type SettingKind = 'string' | 'url' | 'int' | 'size' | 'duration' | 'list' | 'names' | 'bool' | 'port-or-off';
 
 export interface Setting {
   key: SettingKey;
@@ -101,6 +102,13 @@ const table = {
     kind: 'size',
     description: "most bytes buffered for one client's unfinished command",
   },
+  maxInputMemory: {
+    flag: '--max-input-memory',
+    valueName: 'size',
+    env: 'CACHEE_MAX_INPUT_MEMORY',
+    kind: 'size',
+    description: "most bytes all clients' unfinished commands hold together (per process); past it the client holding the most is disconnected",
+  },
   workers: {
     flag: '--workers',
     valueName: 'n',
@@ -114,6 +122,14 @@ const table = {
     env: 'CACHEE_ADMIN_PORT',
     kind: 'port-or-off',
     description: 'port of the admin HTTP server on --host (/metrics, /api/hot-keys, /healthz); 0: any free port; off: none',
+  },
+  adminAllowedHosts: {
+    flag: '--admin-allowed-hosts',
+    valueName: 'names',
+    env: 'CACHEE_ADMIN_ALLOWED_HOSTS',
+    kind: 'names',
+    description:
+      "comma-separated Host names the admin port answers besides its address (e.g. 'metrics.internal'; *: any); other Hosts get 403, against DNS rebinding",
   },
 } satisfies Record<SettingKey, Omit<Setting, 'key'>>;
 

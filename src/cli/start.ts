@@ -1,9 +1,10 @@
 /**
- * `cachee start`: runs the proxy until SIGTERM or SIGINT, logging one timestamped line per
- * lifecycle event. The first signal closes the proxy (finishing the replies in flight) and ends
- * with 0; a second one ends at once with 1, unless it came within SIGNAL_REPEAT_MS of the first:
+ * `cachee start`: runs the proxy until SIGTERM or SIGINT (or, with no upstream, a client's
+ * SHUTDOWN), logging one timestamped line per lifecycle event. The first signal closes the proxy
+ * (finishing the replies in flight) and ends with 0; a second one ends at once with 1, unless it came within SIGNAL_REPEAT_MS of the first:
  * that is one signal delivered twice (to the process group and forwarded by the launcher, see
- * malloc-relaunch.ts), not an impatient user.
+ * malloc-relaunch.ts), not an impatient user. The end of the launcher that started this process
+ * counts as a first signal: the proxy must not outlive it.
  */
 import { AdminListenError } from '../admin/server.js';
 import type { ProxyConfig, RunningProxy } from '../proxy/config.js';
@@ -58,7 +59,7 @@ export async function runStart(input: StartInput, deps: CliDeps): Promise<number
       finish(1);
     }
   };
-  const onSignal = (signal: ShutdownSignal) => {
+  const onSignal = (signal: ShutdownSignal | 'launcher exited') => {
     if (stopping) {
       if (deps.now() - firstSignalAt < SIGNAL_REPEAT_MS) return;
       log(`${signal} again: exiting now`);
@@ -78,7 +79,12 @@ export async function runStart(input: StartInput, deps: CliDeps): Promise<number
       deps.exit(0);
     }
   };
-  const unsubscribe = deps.onSignal(onSignal);
+  const unsubscribeSignals = deps.onSignal(onSignal);
+  const unsubscribeLauncher = deps.onLauncherExit?.(() => onSignal('launcher exited'));
+  const unsubscribe = () => {
+    unsubscribeSignals();
+    unsubscribeLauncher?.();
+  };
 
   try {
     log(`cachee ${deps.version} starting, ${input.file ? `config ${input.file.display}` : `no ${input.location.display}: defaults`}`);
@@ -89,6 +95,13 @@ export async function runStart(input: StartInput, deps: CliDeps): Promise<number
           return undefined;
         }
         running = proxy;
+        // The proxy logged the SHUTDOWN and is closing itself: wait for it like for a signal.
+        void proxy.shutdownRequested?.then(() => {
+          if (stopping) return;
+          stopping = true;
+          firstSignalAt = deps.now();
+          void stop(proxy);
+        });
         const admin = proxy.admin === undefined ? '' : `, dashboard on http://${formatAddress(proxy.admin.host, proxy.admin.port)}/ (metrics at /metrics)`;
         log(`listening on ${formatAddress(proxy.host, proxy.port)}${admin}, ${describeConfig(config)}`);
         return proxy;

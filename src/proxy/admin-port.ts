@@ -29,7 +29,12 @@ export async function withAdminServer(config: ProxyConfig, running: RunningProxy
   if (config.adminPort === undefined) return running;
   let admin;
   try {
-    admin = await startAdminServer({ host: config.host, port: config.adminPort, routes: { ...adminRoutes(source), ...dashboardRoutes() } });
+    admin = await startAdminServer({
+      host: config.host,
+      port: config.adminPort,
+      routes: { ...adminRoutes(source), ...dashboardRoutes() },
+      allowedHosts: config.adminAllowedHosts,
+    });
   } catch (error) {
     await running.close();
     throw error;
@@ -38,5 +43,6 @@ export async function withAdminServer(config: ProxyConfig, running: RunningProxy
     // Both at once: the proxy stops accepting as soon as close is called.
     ...runningProxy(running, () => Promise.all([running.close(), admin.close()]).then(() => undefined)),
     admin: { host: admin.host, port: admin.port },
+    shutdownRequested: running.shutdownRequested,
   };
 }

@@ -13,6 +13,9 @@ import { ReplyWriter } from './reply-writer.js';
 import { flushAtTurnEnd, type TurnFlushed } from './turn-flush.js';
 import { Replies } from '../resp/encode.js';
 import { isKeyword } from '../store/arguments.js';
+import { garbageReleased, LARGE_GARBAGE_BYTES } from './garbage-watch.js';
+import { ReadCopies } from '../resp/read-copies.js';
+import { inputBudgetFor, type InputBudget, type InputHolder } from './input-budget.js';
 
 /** Stop reading from a client whose replies pile up unread beyond this many bytes. */
 const OUTPUT_HIGH_WATER = 64 * 1024 * 1024;
@@ -22,6 +25,11 @@ export interface ConnectionLimits {
   maxBulkLength: number;
   /** Most bytes buffered for one unfinished command (Redis: client-query-buffer-limit). */
   maxQueryBuffer: number;
+  /**
+   * Most bytes the unfinished commands of every connection given this same limits object hold
+   * together; past it the connection holding the most is closed (see ./input-budget.ts).
+   */
+  maxInputMemory: number;
   /** Pause reading past this many unwritten reply bytes; default OUTPUT_HIGH_WATER. */
   outputHighWater?: number;
 }
@@ -42,7 +50,7 @@ export const NOAUTH = errorReply('NOAUTH Authentication required.');
 
 const RECORDING_ONLY_QUIT = errorReply('ERR only QUIT is allowed while this connection records (CACHEE RECORD)');
 
-export abstract class ClientConnection implements ClientHandle, TurnFlushed {
+export abstract class ClientConnection implements ClientHandle, TurnFlushed, InputHolder {
   protected readonly parser: RequestParser;
   /** The socket's reads and writes (every write to the client goes through it). */
   protected readonly client: ClientSocket;
@@ -56,6 +64,12 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
   /** Commands in the chunk of input being handled: `readCommands` counts its own, a front's scanner adds its own. */
   protected commandsInChunk = 0;
   private readonly outputHighWater: number;
+  /** The most input bytes the parser held at once: on close, that much may be garbage to collect. */
+  private inputPeak = 0;
+  private readonly readCopies = new ReadCopies();
+  private readonly inputBudget: InputBudget;
+  /** This connection's bytes in inputBudget. */
+  private inputCounted = 0;
   /** While this connection is a recording's feed (CACHEE RECORD, see ./recording.ts). */
   private recording: { host: RecordingHost; recording: Recording; timer: NodeJS.Timeout | undefined; protocol: number } | undefined;
 
@@ -67,6 +81,7 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
   ) {
     this.parser = new RequestParser({ maxBulkLength: limits.maxBulkLength, maxQueryBuffer: limits.maxQueryBuffer });
     this.outputHighWater = limits.outputHighWater ?? OUTPUT_HIGH_WATER;
+    this.inputBudget = inputBudgetFor(limits);
     this.client = new ClientSocket(socket, {
       data: (chunk) => (this.recording === undefined ? this.onData(chunk) : this.onRecordingInput(chunk)),
       drain: () => {
@@ -85,7 +100,7 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
 
   /** `bytes` of a chunk of input, safe to keep past the call that got the chunk. */
   protected kept(bytes: Buffer): Buffer {
-    return this.client.transientReads ? Buffer.from(bytes) : bytes;
+    return this.client.transientReads ? this.readCopies.copy(bytes, this.parser.bufferedBytes) : bytes;
   }
 
   /** Replies owed besides `out` (forwarded commands not answered yet); none by default. */
@@ -121,6 +136,7 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
    * stops reading for good (`closing`) and is returned, for the caller to answer in its place.
    */
   protected readCommands(handle: (command: RespCommand) => boolean): RespProtocolError | undefined {
+    if (this.parser.bufferedBytes > this.inputPeak) this.inputPeak = this.parser.bufferedBytes;
     try {
       for (let command = this.parser.next(); command !== undefined; command = this.parser.next()) {
         this.commandsInChunk++;
@@ -131,7 +147,18 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
       if (!(error instanceof RespProtocolError)) throw error;
       this.closing = true;
       return error;
+    } finally {
+      // What is left is unfinished (or waits for this connection to read on): it counts.
+      const left = this.parser.bufferedBytes;
+      if (left !== this.inputCounted) {
+        this.inputCounted = left;
+        this.inputBudget.update(this, left);
+      }
     }
+  }
+
+  evictForInput(): void {
+    this.destroy();
   }
 
   /** The reply to a protocol error, as Redis words it. */
@@ -273,6 +300,8 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
     this.stopRecording();
     this.client.destroy();
     this.released();
+    this.inputBudget.update(this, 0);
+    if (this.inputPeak >= LARGE_GARBAGE_BYTES) garbageReleased();
     this.onClosed(this);
   }
 }

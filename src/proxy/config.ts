@@ -33,6 +33,11 @@ export interface ProxyConfig {
   maxBulkLength: number;
   /** Most bytes buffered for one client's unfinished command (Redis: client-query-buffer-limit). */
   maxQueryBuffer: number;
+  /**
+   * Most bytes the unfinished commands of all clients hold together (per process); past it, the
+   * client holding the most is disconnected (as Redis's maxmemory-clients, for input only).
+   */
+  maxInputMemory: number;
   /** Processes serving clients; each has its own L1, kept coherent like separate instances. Default 1. */
   workers: number;
   /**
@@ -40,6 +45,12 @@ export interface ProxyConfig {
    * 0: any free port; absent: no admin server (`--admin-port off`).
    */
   adminPort?: number;
+  /**
+   * Host names the admin server answers besides its own address (and `localhost` on loopback,
+   * any IP address and this machine's name when bound to every address); `*`: any. A request
+   * with another `Host` gets 403, so that a page using DNS rebinding cannot read it.
+   */
+  adminAllowedHosts?: string[];
 }
 
 export const DEFAULT_PROXY_CONFIG: ProxyConfig = {
@@ -52,6 +63,7 @@ export const DEFAULT_PROXY_CONFIG: ProxyConfig = {
   maxClients: 10_000,
   maxBulkLength: 512 * 1024 * 1024,
   maxQueryBuffer: 1024 * 1024 * 1024,
+  maxInputMemory: 1024 * 1024 * 1024,
   workers: 1,
   adminPort: 6381,
 };
@@ -86,4 +98,9 @@ export interface RunningProxy {
   readonly admin?: { readonly host: string; readonly port: number };
   /** Stops accepting, finishes the replies in flight, closes every connection. */
   close(): Promise<void>;
+  /**
+   * Resolves when a client's SHUTDOWN asked the server to stop (embedded store only: with an
+   * upstream, SHUTDOWN goes to Redis); startProxy then closes the proxy itself.
+   */
+  readonly shutdownRequested?: Promise<void>;
 }

@@ -21,13 +21,19 @@ export async function startEmbedded(config: ProxyConfig, log: Log): Promise<Serv
     maxClients: config.maxClients,
     accept: (socket, closed) => new StoreConnection(store, socket, config, closed),
   });
+  let requestShutdown!: () => void;
+  const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
   store = new MeasuredStore({
     maxBytes: config.l1Memory,
     port: front.port,
     maxClients: config.maxClients,
     requirepass: config.requirepass,
     onInternalError: (command, error) => log(`error: the embedded store failed on ${command}: ${error instanceof Error ? error.message : String(error)}`),
+    onShutdown: (session) => {
+      log(`SHUTDOWN from client ${session.id}${session.connection.address === undefined ? '' : ` (${session.connection.address})`}`);
+      requestShutdown();
+    },
   });
   const telemetry = new FrontTelemetry(store);
-  return { running: frontProxy(front, log), telemetry };
+  return { running: { ...frontProxy(front, log), shutdownRequested }, telemetry };
 }

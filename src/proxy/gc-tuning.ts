@@ -8,12 +8,15 @@
  * A young generation kept at its initial size and an old one collected at +10% (steps of 2 MB
  * at least, with --optimize-for-size) hold the RSS near budget + 100 MB; the hit path allocates
  * too little for the extra collections to cost anything measurable. These flags are read as the
- * heap runs, so setting them once the process runs takes effect.
+ * heap runs, so setting them once the process runs takes effect. Garbage outside the heap that
+ * an idle process would keep is collected by ./garbage-watch.ts.
  */
 import v8 from 'node:v8';
+import { watchGarbage } from './garbage-watch.js';
 
 export function tuneGcForProxyProcess(): void {
   v8.setFlagsFromString('--semi-space-growth-factor=1');
   v8.setFlagsFromString('--heap-growing-percent=10');
   v8.setFlagsFromString('--optimize-for-size');
+  watchGarbage();
 }

@@ -27,6 +27,8 @@ export interface MeasuredStoreOptions {
   requirepass?: string;
   /** A command the store failed on (a bug): its client gets an error reply, the process goes on. */
   onInternalError?: (command: string, error: unknown) => void;
+  /** SHUTDOWN from a client (see StoreOptions.onShutdown). */
+  onShutdown?: (session: Session) => void;
 }
 
 export class MeasuredStore implements RecordingHost {
@@ -44,7 +46,8 @@ export class MeasuredStore implements RecordingHost {
 
   constructor(options: MeasuredStoreOptions) {
     this.onInternalError = options.onInternalError ?? (() => {});
-    this.store = new Store({ maxBytes: options.maxBytes, port: options.port, maxClients: options.maxClients, now: options.now, requirepass: options.requirepass });
+    const { maxBytes, port, maxClients, now, requirepass, onShutdown } = options;
+    this.store = new Store({ maxBytes, port, maxClients, now, requirepass, onShutdown });
     this.commands = new CommandCounter(this.store.commandSpecs.map((spec) => spec.name));
   }
 

@@ -86,8 +86,10 @@ async function probeUpstream(target: UpstreamTarget, timeout: number): Promise<P
 export async function startProxy(config: ProxyConfig, log: Log = () => {}): Promise<RunningProxy> {
   if (config.upstream !== undefined && config.workers > 1) return startWorkers(config, log);
   const { running, telemetry } = await startFront(config, log);
-  if (config.adminPort === undefined) return running;
-  return withAdminServer(config, running, telemetrySource(telemetry));
+  const proxy = config.adminPort === undefined ? running : await withAdminServer(config, running, telemetrySource(telemetry));
+  // A client's SHUTDOWN stops the whole proxy, admin server included, as Redis stops.
+  void proxy.shutdownRequested?.then(() => proxy.close());
+  return proxy;
 }
 
 /** One process's front, without the admin server (a --workers worker's: the primary runs it). */

@@ -23,6 +23,14 @@ function peerAddress(address: string | undefined, port: number | undefined): str
  */
 const SUBSCRIBER_OUTPUT_LIMIT = 32 * 1024 * 1024;
 
+/**
+ * Connections given messages by another client's command (pub/sub, invalidations). They are
+ * written before that command's reply, as Redis does (its beforeSleep sends tracking messages
+ * before any reply): a client told its write is done can count on every tracking client's
+ * invalidation being on its way already.
+ */
+const owedMessages = new Set<StoreConnection>();
+
 export class StoreConnection extends ClientConnection {
   private readonly session: Session;
 
@@ -41,6 +49,7 @@ export class StoreConnection extends ClientConnection {
     // the turn's replies; one for its own command lands before that command's reply, as in Redis.
     this.session.deliver = (bytes) => {
       this.out.push(bytes);
+      owedMessages.add(this);
       this.flush();
     };
   }
@@ -53,7 +62,13 @@ export class StoreConnection extends ClientConnection {
     const failure = this.readCommands(this.answerParsed);
     if (failure !== undefined) this.out.push(ClientConnection.protocolErrorReply(failure));
     this.store.broadcastInvalidations();
+    StoreConnection.deliverOwedMessages();
     this.finishInput();
+  }
+
+  private static deliverOwedMessages(): void {
+    for (const connection of owedMessages) connection.flushNow();
+    owedMessages.clear();
   }
 
   /** Queues the reply; false once the client asked to be disconnected (QUIT): the rest is ignored, as Redis does. */

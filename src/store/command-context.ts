@@ -6,6 +6,7 @@ import type { CommandSpec } from './command-spec.js';
 import type { KeyWatch } from './key-watch.js';
 import type { PubSub } from './pubsub.js';
 import type { Tracking } from './tracking.js';
+import type { Scripting } from './scripting/scripting.js';
 
 /** The store as the server-level commands (INFO, SWAPDB, CLIENT LIST...) see it. */
 export interface Server {
@@ -43,6 +44,14 @@ export interface Server {
   readonly pubsub: PubSub;
   /** CLIENT TRACKING: who read which keys, who is told of which changes. */
   readonly tracking: Tracking;
+  /** EVAL's scripts cache, the function libraries, and what runs them. */
+  readonly scripting: Scripting;
+  /** The clock, unix ms (never frozen). */
+  clock(): number;
+  /** While a script runs, every command it calls sees the instant it started (Redis 7); undefined ends that. */
+  freezeClock(at: number | undefined): void;
+  /** SHUTDOWN from `session`: asks the host to stop the process; false if no host can. */
+  shutdown(session: Session): boolean;
 }
 
 export interface ServerStats {

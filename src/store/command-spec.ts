@@ -2,6 +2,7 @@
  * A command's description in Redis 7's terms, and its COMMAND INFO / COMMAND DOCS replies
  * (addReplyCommandInfo / addReplyCommandDocs in Redis's server.c).
  */
+import { parseLongLong } from './arguments.js';
 import { array, bulk, integer, map, NULL, set, status, type Reply } from './reply.js';
 
 export interface KeySpec {
@@ -39,15 +40,32 @@ export interface CommandSpec {
 
 /**
  * Where a command's keys are in `args` (its name first), by its key specs: each beginning at an
- * index and found by range, as for every command the store has (others find none here).
+ * index and found by range, or by a key count (LMPOP's numkeys) read as Redis's
+ * getKeysUsingKeySpecs does; a count that is no number, or leads past the arguments, finds none.
  */
-export function* keyIndexes(spec: CommandSpec, argc: number): Generator<[index: number, keySpec: KeySpec]> {
+export function* keyIndexes(spec: CommandSpec, args: readonly Buffer[]): Generator<[index: number, keySpec: KeySpec]> {
+  const argc = args.length;
   for (const keySpec of spec.keySpecs) {
-    if (!('index' in keySpec.begin) || !('lastKey' in keySpec.find)) continue;
-    const first = keySpec.begin.index;
-    const { lastKey, keyStep } = keySpec.find;
-    const last = Math.min(lastKey >= 0 ? first + lastKey : argc + lastKey, argc - 1);
-    for (let i = first; i <= last; i += keyStep) yield [i, keySpec];
+    if (!('index' in keySpec.begin)) continue;
+    const find = keySpec.find;
+    let first = keySpec.begin.index;
+    let last: number;
+    let step: number;
+    if ('lastKey' in find) {
+      last = Math.min(find.lastKey >= 0 ? first + find.lastKey : argc + find.lastKey, argc - 1);
+      step = find.keyStep;
+    } else if ('keyNumIndex' in find) {
+      const at = first + find.keyNumIndex;
+      const count = at < argc ? parseLongLong(args[at]) : null;
+      if (count === null || count < 0n || count > BigInt(argc)) continue;
+      first += find.firstKey;
+      last = first + Number(count) - 1;
+      if (last >= argc || last < first) continue;
+      step = find.keyStep;
+    } else {
+      continue;
+    }
+    for (let i = first; i <= last; i += step) yield [i, keySpec];
   }
 }
 

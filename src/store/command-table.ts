@@ -6,14 +6,20 @@ import { lowerText } from './arguments.js';
 import type { CommandHandler } from './command-context.js';
 import type { CommandSpec } from './command-spec.js';
 import { COMMAND_SPECS } from './command-specs.js';
+import { clientReplyCommands } from './commands/client-reply.js';
 import { clientTrackingCommands } from './commands/client-tracking.js';
+import { configCommands } from './commands/config.js';
 import { connectionCommands } from './commands/connection.js';
 import { hashCommands } from './commands/hashes.js';
 import { keyCommands } from './commands/keys.js';
 import { pubsubCommands } from './commands/pubsub.js';
+import { objectCommands } from './commands/object.js';
 import { serverCommands } from './commands/server.js';
+import { setCommands } from './commands/sets.js';
+import { shutdownCommands } from './commands/shutdown.js';
 import { stringCommands } from './commands/strings.js';
 import { transactionCommands } from './commands/transactions.js';
+import { scriptingCommands } from './commands/scripting.js';
 
 export interface Command {
   readonly spec: CommandSpec;
@@ -25,12 +31,18 @@ export interface Command {
 const HANDLERS: Record<string, CommandHandler> = {
   ...connectionCommands,
   ...clientTrackingCommands,
+  ...clientReplyCommands,
   ...pubsubCommands,
   ...serverCommands,
   ...stringCommands,
   ...keyCommands,
   ...hashCommands,
+  ...setCommands,
+  ...shutdownCommands,
+  ...configCommands,
+  ...objectCommands,
   ...transactionCommands,
+  ...scriptingCommands,
 };
 
 function build(spec: CommandSpec): Command {

@@ -7,7 +7,9 @@
  */
 import {
   encodeArray,
+  encodeBoolean,
   encodeBulkString,
+  encodeDouble,
   encodeError,
   encodeInteger,
   encodeMap,
@@ -20,6 +22,7 @@ import {
   Replies,
   type RespVersion,
 } from '../resp/index.js';
+import { formatG } from './printf-g.js';
 
 export type Reply =
   | { readonly kind: 'status'; readonly text: string }
@@ -33,6 +36,12 @@ export type Reply =
   | { readonly kind: 'set'; readonly items: readonly Reply[] }
   | { readonly kind: 'map'; readonly entries: readonly (readonly [Reply, Reply])[] }
   | { readonly kind: 'verbatim'; readonly text: string }
+  /** RESP3 `#t`/`#f`, the integers 1/0 in RESP2 (a script's reply after redis.setresp(3)). */
+  | { readonly kind: 'boolean'; readonly value: boolean }
+  /** RESP3 `,d`, a bulk string in RESP2. */
+  | { readonly kind: 'double'; readonly value: number }
+  /** RESP3 `(digits`, a bulk string in RESP2; the text as given (a script may return any). */
+  | { readonly kind: 'bigNumber'; readonly text: string }
   /** Out-of-band data (pub/sub): RESP3 `>N`, a plain array in RESP2. */
   | { readonly kind: 'push'; readonly items: readonly Reply[] }
   /**
@@ -89,6 +98,11 @@ function latin1(text: string): Buffer {
   return Buffer.from(text, 'latin1');
 }
 
+function doubleAs17g(value: number, version: RespVersion): Buffer {
+  const text = formatG(value, 17);
+  return version === 3 ? latin1(`,${text}\r\n`) : encodeBulkString(latin1(text), version);
+}
+
 /** The exact bytes of `reply` in the given protocol. */
 export function encodeReply(reply: Reply, version: RespVersion): Buffer {
   switch (reply.kind) {
@@ -114,6 +128,13 @@ export function encodeReply(reply: Reply, version: RespVersion): Buffer {
       return encodeMap(reply.entries.map(([key, value]) => [encodeReply(key, version), encodeReply(value, version)] as const), version);
     case 'verbatim':
       return encodeVerbatimString(latin1(reply.text), 'txt', version);
+    case 'boolean':
+      return encodeBoolean(reply.value, version);
+    case 'double':
+      // Redis 7.0 writes doubles with %.17g (7.2 writes the shortest form, as encodeDouble does).
+      return Number.isFinite(reply.value) ? doubleAs17g(reply.value, version) : encodeDouble(reply.value, version);
+    case 'bigNumber':
+      return version === 3 ? latin1(`(${reply.text}\r\n`) : encodeBulkString(latin1(reply.text), version);
     case 'push':
       return encodePush(reply.items.map((item) => encodeReply(item, version)), version);
     case 'frames':

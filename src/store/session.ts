@@ -42,6 +42,11 @@ export class Session {
    * invalidations), set by whoever holds its connection; without it they are dropped.
    */
   deliver: ((bytes: Buffer) => void) | undefined = undefined;
+  /**
+   * CLIENT REPLY: 'off' until ON; 'skip next' from SKIP to the end of the next command, which is
+   * 'skip' while it runs (Redis's CLIENT_REPLY_SKIP_NEXT, then CLIENT_REPLY_SKIP).
+   */
+  replies: 'on' | 'off' | 'skip next' | 'skip' = 'on';
   /** Set by QUIT: the caller writes the reply, then closes the connection. */
   closeAfterReply = false;
   /** The last command run, as CLIENT LIST shows it ("get", "client|list"). */

@@ -1,7 +1,7 @@
 /**
  * The embedded store: what `cachee start` serves when there is no upstream Redis. A pure,
  * synchronous command executor: arguments in, the exact bytes Redis would reply out, in the
- * session's protocol. No sockets, no timers of its own.
+ * session's protocol. No sockets, no timers of its own (one microtask: see queueBroadcast).
  *
  * All databases share one engine (src/core) bounded by `maxBytes`, with keys prefixed by their
  * database: the budget is global, as Redis's maxmemory is, and the engine's W-TinyLFU policy
@@ -23,6 +23,8 @@ import { Tracking, type TrackingHost } from './tracking.js';
 import { encodeReply, error, Errors, OK, status, type Reply } from './reply.js';
 import { RUN_IN_TRANSACTION } from './commands/transactions.js';
 import { Session, type ConnectionInfo } from './session.js';
+import { Scripting } from './scripting/scripting.js';
+import { SCRIPT_TIME_LIMIT_MS } from './scripting/script-runner.js';
 import { entryBytes, type Entry } from './values.js';
 
 export interface StoreOptions {
@@ -38,6 +40,16 @@ export interface StoreOptions {
   maxClients?: number;
   /** The `default` user's password (Redis: requirepass); none: every connection is `default` at once. */
   requirepass?: string;
+  /**
+   * A script that runs this long (ms) without a write is stopped with an error (default 5000,
+   * Redis's lua-time-limit; 0: never): no other client is served while a script runs.
+   */
+  scriptTimeLimit?: number;
+  /**
+   * SHUTDOWN from a client (its options already checked): stop serving and end the process.
+   * Called during the command; the client gets no reply. Absent: SHUTDOWN is refused.
+   */
+  onShutdown?: (session: Session) => void;
 }
 
 const MAX_DATABASES = 65536;
@@ -47,6 +59,8 @@ const ECHO_LIMIT = 128;
 const NOTHING = Buffer.alloc(0);
 const STRING_TOO_LONG = error('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
 const QUEUED = status('QUEUED');
+/** Read-only scripts: the keys they name are not what they read (the commands they run are tracked instead), as in Redis. */
+const READ_ONLY_SCRIPTS: ReadonlySet<string> = new Set(['eval_ro', 'evalsha_ro', 'fcall_ro']);
 /** What a RESP2 client may run while subscribed (processCommand's pub/sub check). */
 const ALLOWED_WHILE_SUBSCRIBED: ReadonlySet<string> = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 
@@ -55,6 +69,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   readonly watches = new KeyWatch();
   readonly pubsub = new PubSub((session, bytes) => this.send(session, bytes));
   readonly tracking = new Tracking(this);
+  readonly scripting: Scripting;
   readonly databaseCount: number;
   readonly startedAt: number;
   readonly port: number;
@@ -69,7 +84,10 @@ export class Store implements Server, WriteListener, TrackingHost {
     evictedKeys: 0,
   };
 
-  private readonly clock: () => number;
+  readonly clock: () => number;
+  /** Set while a script runs: the instant its commands see. */
+  private frozenAt: number | undefined;
+  private readonly onShutdown: ((session: Session) => void) | undefined;
   private readonly engine: Cache<string, Entry>;
   private readonly table = new CommandTable();
   /** By database number; SWAPDB swaps two of these. */
@@ -81,21 +99,28 @@ export class Store implements Server, WriteListener, TrackingHost {
   private nextSessionId = 1;
   /** While a command's own invalidations are sent (after its reply): the session, and the bytes for it. */
   private trailer: { session: Session; bytes: Buffer[] } | undefined;
+  /** A broadcast is queued for the keys that changed by no client's input (see onEvict). */
+  private broadcastQueued = false;
 
   constructor(options: StoreOptions) {
-    const { maxBytes, databases = 16, now = Date.now, port = 0, maxClients = 10000 } = options;
+    const { maxBytes, databases = 16, now = Date.now, port = 0, maxClients = 10000, scriptTimeLimit = SCRIPT_TIME_LIMIT_MS, onShutdown } = options;
     if (typeof maxBytes !== 'number' || !Number.isFinite(maxBytes) || maxBytes <= 0) {
       throw new RangeError(`maxBytes must be a finite number > 0, got ${String(maxBytes)}`);
     }
     if (!Number.isInteger(databases) || databases < 1 || databases > MAX_DATABASES) {
       throw new RangeError(`databases must be an integer from 1 to ${MAX_DATABASES}, got ${String(databases)}`);
     }
+    if (typeof scriptTimeLimit !== 'number' || !(scriptTimeLimit >= 0)) {
+      throw new RangeError(`scriptTimeLimit must be a number of ms >= 0, got ${String(scriptTimeLimit)}`);
+    }
+    this.scripting = new Scripting(scriptTimeLimit);
     this.maxBytes = maxBytes;
     this.databaseCount = databases;
     this.port = port;
     this.maxClients = maxClients;
     this.requirepass = options.requirepass;
     this.clock = now;
+    this.onShutdown = onShutdown;
     this.startedAt = now();
     this.engine = new Cache<string, Entry>({
       maxBytes,
@@ -104,7 +129,8 @@ export class Store implements Server, WriteListener, TrackingHost {
       countStructures: true,
       externalBytes: () => this.owners.reduce((sum, database) => sum + database.indexBytes, 0),
       onEvict: (key, entry, reason) => this.onEvict(key, entry, reason),
-      now,
+      // While a script runs, expiry sees the instant it started, as every command in it does.
+      now: () => this.frozenAt ?? now(),
     });
     // One latin1 char of prefix while it can number every database, so keys stay one byte per char.
     this.prefixWidth = databases <= 256 ? 1 : 2;
@@ -175,6 +201,8 @@ export class Store implements Server, WriteListener, TrackingHost {
   execute(session: Session, args: readonly Buffer[]): Buffer {
     if (args.length === 0) return NOTHING;
     const tracking = this.tracking;
+    // Before the command, as Redis's processCommand: its messages precede the command's reply.
+    if (tracking.keyCount > tracking.maxKeys) tracking.limitKeys(session);
     // Only a tracking client's command is told apart from others' (see Tracking.running).
     if (session.tracking !== undefined) tracking.running = session;
     let reply: Buffer;
@@ -184,7 +212,19 @@ export class Store implements Server, WriteListener, TrackingHost {
       tracking.running = undefined;
       throw error;
     }
+    if (session.replies !== 'on') reply = this.afterReplyMode(session, reply);
     return tracking.running === undefined ? reply : this.afterTrackedCommand(session, args, reply);
+  }
+
+  /** CLIENT REPLY OFF or SKIP: the reply dropped; a SKIP given now takes effect for the next command. */
+  private afterReplyMode(session: Session, reply: Buffer): Buffer {
+    const mode = session.replies;
+    if (mode === 'skip next') {
+      session.replies = 'skip';
+      return reply;
+    }
+    if (mode === 'skip') session.replies = 'on';
+    return NOTHING;
   }
 
   /** The reply, then the invalidations the command owes its own client; CLIENT CACHING's flag spent. */
@@ -209,7 +249,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   /** Like execute, returning the reply as a value; `args` must hold at least the command name. */
   run(session: Session, args: readonly Buffer[]): Reply {
     if (args.length === 0) throw new RangeError('run: a command needs at least its name');
-    const now = this.clock();
+    const now = this.frozenAt ?? this.clock();
     session.lastInteraction = now;
     this.stats.commandsProcessed++;
     // Redis 7.0 answers QUIT before looking commands up, whatever its arguments.
@@ -237,6 +277,9 @@ export class Store implements Server, WriteListener, TrackingHost {
         error(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`),
       );
     }
+    if (session.transaction !== undefined && spec.flags.includes('no_multi')) {
+      return refuse(session, error('ERR Command not allowed inside a transaction'));
+    }
     if (session.transaction !== undefined && !RUN_IN_TRANSACTION.has(spec.name)) {
       // Copied: the caller's buffers may be reused before EXEC.
       session.transaction.push(args.map((arg) => Buffer.from(arg)));
@@ -251,12 +294,16 @@ export class Store implements Server, WriteListener, TrackingHost {
 
   /** The keys a tracking client's read-only command named (Redis's call(): whatever it replied). */
   private rememberReads(session: Session, spec: CommandSpec, args: readonly Buffer[]): void {
-    if (!spec.flags.includes('readonly') || spec.flags.includes('pubsub')) return;
-    const keys = Array.from(keyIndexes(spec, args.length), ([index]) => args[index].toString('latin1'));
+    if (!spec.flags.includes('readonly') || spec.flags.includes('pubsub') || READ_ONLY_SCRIPTS.has(spec.name)) return;
+    const keys = Array.from(keyIndexes(spec, args), ([index]) => args[index].toString('latin1'));
     if (keys.length > 0) this.tracking.remember(session, session.tracking!, keys);
   }
 
   // ---------------------------------------------------------------- Server
+
+  freezeClock(at: number | undefined): void {
+    this.frozenAt = at;
+  }
 
   get usedBytes(): number {
     return this.engine.bytes;
@@ -323,6 +370,12 @@ export class Store implements Server, WriteListener, TrackingHost {
     this.tracking.flushed();
   }
 
+  shutdown(session: Session): boolean {
+    if (this.onShutdown === undefined) return false;
+    this.onShutdown(session);
+    return true;
+  }
+
   flushDatabase(db: Database): void {
     db.flush();
     this.tracking.flushed();
@@ -354,7 +407,25 @@ export class Store implements Server, WriteListener, TrackingHost {
     if (reason === 'size') this.stats.evictedKeys++;
     else if (reason === 'expired') this.stats.expiredKeys++;
     // Gone by the store's doing rather than a command's: tracking clients are told all the same.
-    if ((reason === 'size' || reason === 'expired') && !this.tracking.idle) this.tracking.keyChanged(key.slice(this.prefixWidth), false);
+    if ((reason === 'size' || reason === 'expired') && !this.tracking.idle) {
+      this.tracking.keyChanged(key.slice(this.prefixWidth), false);
+      if (this.tracking.owesBroadcast) this.queueBroadcast();
+    }
+  }
+
+  /**
+   * BCAST clients hear of a change no client's input caused (the engine's expiry sweep) once the
+   * sweep is done, as Redis's beforeSleep follows its expiry cycle, rather than whenever some
+   * client next sends something. The store's one asynchronous step: a microtask, which the end of
+   * a batch of input (broadcastInvalidations) usually makes find nothing left to send.
+   */
+  private queueBroadcast(): void {
+    if (this.broadcastQueued) return;
+    this.broadcastQueued = true;
+    queueMicrotask(() => {
+      this.broadcastQueued = false;
+      this.tracking.broadcast();
+    });
   }
 }
 

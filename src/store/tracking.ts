@@ -75,6 +75,8 @@ export class Tracking {
   running: Session | undefined = undefined;
   /** Invalidations owed to `running` after its reply: keys, null for a flush. */
   private pending: (string | null)[] = [];
+  /** tracking-table-max-keys: the most keys remembered for their readers (0: no limit); Redis's default. */
+  maxKeys = 1_000_000;
 
   constructor(private readonly host: TrackingHost) {}
 
@@ -100,6 +102,11 @@ export class Tracking {
 
   get hasPending(): boolean {
     return this.pending.length !== 0;
+  }
+
+  /** Some BCAST prefix has changed keys not yet broadcast. */
+  get owesBroadcast(): boolean {
+    return this.broadcastOwed;
   }
 
   /** CLIENT TRACKING on, its options already checked (see commands/client-tracking.ts). */
@@ -159,6 +166,28 @@ export class Tracking {
   /** `key` changed: by the running command if `byCommand`, else by expiry or eviction. */
   keyChanged(key: string, byCommand: boolean): void {
     if (this.prefixes.size > 0) this.rememberForBroadcast(key, byCommand ? this.running : undefined);
+    this.invalidateReaders(key, this.running, true);
+  }
+
+  /**
+   * trackingLimitUsedSlots: past `maxKeys` remembered keys, forgets keys until back at the limit
+   * (the longest remembered first; Redis picks them at random), telling their readers as if the
+   * keys had changed, at once. Run before each command (`current`: its client, which NOLOOP
+   * spares) and, with no current client, when the limit is lowered (Redis: its cron).
+   */
+  limitKeys(current: Session | undefined): void {
+    if (this.maxKeys === 0) return;
+    for (const key of this.readers.keys()) {
+      if (this.readers.size <= this.maxKeys) return;
+      this.invalidateReaders(key, current, false);
+    }
+  }
+
+  /**
+   * Forgets who read `key`, telling each of them; `current` (Redis's current client) is not told
+   * in NOLOOP mode, and is told after its command's reply if `afterReply`.
+   */
+  private invalidateReaders(key: string, current: Session | undefined, afterReply: boolean): void {
     const ids = this.readers.get(key);
     if (ids === undefined) return;
     this.readers.delete(key);
@@ -166,11 +195,9 @@ export class Tracking {
       const target = this.host.sessionById(id);
       const state = target?.tracking;
       if (target === undefined || state === undefined || state.bcast) continue;
-      if (target === this.running) {
-        if (!state.noloop) this.pending.push(key);
-      } else {
-        this.sendInvalidation(target, state, encodeArray([encodeBulkString(Buffer.from(key, 'latin1'))]));
-      }
+      if (target === current && state.noloop) continue;
+      if (target === current && afterReply) this.pending.push(key);
+      else this.sendInvalidation(target, state, encodeArray([encodeBulkString(Buffer.from(key, 'latin1'))]));
     }
   }
 

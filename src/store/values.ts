@@ -9,6 +9,7 @@
 import { TYPICAL_STRUCTURE_BYTES } from '../core/cache.js';
 import { HEAP_FACTOR, latin1StringBytes, stringBytes } from '../core/size-of.js';
 import { INDEX_BYTES_PER_SLOT } from './database.js';
+import type { SetEntry } from './set-value.js';
 
 /** An entry object: header, map and 4 fields. */
 const ENTRY_OBJECT_BYTES = 56;
@@ -76,7 +77,7 @@ export class HashEntry {
   }
 }
 
-export type Entry = StringEntry | HashEntry;
+export type Entry = StringEntry | HashEntry | SetEntry;
 export type ValueType = Entry['type'];
 
 

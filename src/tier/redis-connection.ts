@@ -12,6 +12,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { encodeCommand } from '../resp/encode.js';
+import { ReadCopies } from '../resp/read-copies.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
 
 export interface UpstreamTarget {
@@ -61,6 +62,8 @@ export class UpstreamError extends Error {}
 const MINUS = 0x2d;
 const PUSH = 0x3e;
 const SWEEP_MS = 50;
+/** Where every upstream connection's reads land: each is handled (and copied) before the next. */
+const SHARED_READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
 /** Connections with replies outstanding, checked for overdue replies by one shared timer. */
 const watched = new Set<UpstreamConnection>();
@@ -93,6 +96,7 @@ export interface UpstreamOptions {
 export class UpstreamConnection {
   private readonly socket: net.Socket;
   private readonly scanner = new ReplyScanner();
+  private readonly readCopies = new ReadCopies();
   private readonly fifo: Expectation[] = [];
   private head = 0;
   private lastProgress = performance.now();
@@ -105,9 +109,13 @@ export class UpstreamConnection {
     readonly target: UpstreamTarget,
     private readonly options: UpstreamOptions,
   ) {
+    // Plain TCP reads land in one buffer for every upstream connection and are copied (see
+    // ReadCopies): Node's own buffer per read is a heap block each, which large replies fragment.
+    // Over TLS, Node's decrypted buffers are kept as they come.
     this.socket = target.tls
       ? tls.connect({ host: target.host, port: target.port, servername: net.isIP(target.host) ? undefined : target.host })
-      : net.connect({ host: target.host, port: target.port });
+      : net.connect({ host: target.host, port: target.port, onread: { buffer: SHARED_READ_BUFFER, callback: (length, buffer) => this.onRead(length, buffer) } });
+    if (target.tls) this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.setNoDelay(true);
     this.ready = new Promise((resolve, reject) => {
       this.socket.once(target.tls ? 'secureConnect' : 'connect', () => {
@@ -117,7 +125,6 @@ export class UpstreamConnection {
       this.socket.once('error', reject);
     });
     this.ready.catch(() => {}); // reported through fail()
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (error) => this.fail(new UpstreamError(`upstream unavailable: ${error.message}`)));
     this.socket.on('close', () => this.fail(new UpstreamError('upstream unavailable: connection closed')));
     // Commands written before the connection is up wait in the socket; their deadline runs from now.
@@ -208,6 +215,12 @@ export class UpstreamConnection {
   private drainScannerToRaw(): void {
     const rest = this.scanner.takeBuffered();
     if (rest.length > 0) this.rawSink!(rest);
+  }
+
+  private onRead(length: number, buffer: Uint8Array): true {
+    const read = Buffer.from(buffer.buffer, buffer.byteOffset, length);
+    this.onData(this.readCopies.copy(read, this.scanner.bufferedBytes));
+    return true;
   }
 
   private onData(chunk: Buffer): void {

@@ -62,8 +62,10 @@ describe('resolveConfig precedence: flag > env > file > default', () => {
         CACHEE_MAX_CLIENTS: '100',
         CACHEE_MAX_BULK_LENGTH: '1mb',
         CACHEE_MAX_QUERY_BUFFER: '2mb',
+        CACHEE_MAX_INPUT_MEMORY: '64mb',
         CACHEE_WORKERS: '4',
         CACHEE_ADMIN_PORT: '7000',
+        CACHEE_ADMIN_ALLOWED_HOSTS: 'metrics.internal, *.svc',
       },
     });
     assert.deepEqual(config, {
@@ -78,8 +80,10 @@ describe('resolveConfig precedence: flag > env > file > default', () => {
       maxClients: 100,
       maxBulkLength: 1024 ** 2,
       maxQueryBuffer: 2 * 1024 ** 2,
+      maxInputMemory: 64 * 1024 ** 2,
       workers: 4,
       adminPort: 7000,
+      adminAllowedHosts: ['metrics.internal', '*.svc'],
     });
   });
 
@@ -99,6 +103,16 @@ describe('resolveConfig precedence: flag > env > file > default', () => {
     const keys = resolveConfig({ flags: { l1Keys: ['a:*,b:*', 'c:*'] }, file: file({ upstream: 'redis://h:6379', l1Keys: ['x,y'] }) });
     assert.deepEqual(keys.config.l1Keys, ['a:*', 'b:*', 'c:*']);
     assert.deepEqual(resolveConfig({ file: file({ upstream: 'redis://h:6379', l1Keys: ['x,y'] }) }).config.l1Keys, ['x,y']);
+  });
+
+  it('takes --admin-allowed-hosts as written, * included; none is absent; a name with a path is refused', () => {
+    assert.deepEqual(resolveConfig({ flags: { adminAllowedHosts: ['a.example,b.example', '*'] } }).config.adminAllowedHosts, ['a.example', 'b.example', '*']);
+    assert.deepEqual(resolveConfig({ file: file({ adminAllowedHosts: ['x'] }) }).config.adminAllowedHosts, ['x']);
+    assert.equal(resolveConfig({ file: file({ adminAllowedHosts: [] }) }).config.adminAllowedHosts, undefined);
+    assert.equal(resolveConfig({}).config.adminAllowedHosts, undefined);
+    assert.deepEqual(errorLines(() => resolveConfig({ flags: { adminAllowedHosts: ['evil.example/x'] } })), [
+      'error: --admin-allowed-hosts: must hold host names, without spaces, paths or credentials (got ["evil.example/x"])',
+    ]);
   });
 
   it('refuses --workers and --l1-keys without an upstream, naming where they came from', () => {

@@ -33,8 +33,10 @@ describe('cachee init', () => {
         maxClients: 10000,
         maxBulkLength: '512mb',
         maxQueryBuffer: '1gb',
+        maxInputMemory: '1gb',
         workers: 1,
         adminPort: 6381,
+        adminAllowedHosts: [],
       });
     } finally {
       cleanup();
@@ -123,6 +125,7 @@ describe('cachee init', () => {
         maxClients: 10000,
         maxBulkLength: 512 * 1024 ** 2,
         maxQueryBuffer: 1024 ** 3,
+        maxInputMemory: 1024 ** 3,
         workers: 3,
       });
     } finally {

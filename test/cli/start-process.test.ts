@@ -2,12 +2,14 @@
  * The real `cachee start`, as a process of its own (src/cli/main.ts, the source of the bin, run
  * by node with tsx): with no upstream it serves the embedded store; with an upstream and
  * `--workers 2` it runs two worker processes that both serve and are both invalidated. `cachee
- * status` reads it, and SIGTERM ends it with exit code 0.
+ * status` reads it, and SIGTERM (or, with no upstream, a client's SHUTDOWN) ends it with exit code 0.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { RawClient, infoField, waitFor } from '../support/proxy.js';
@@ -69,6 +71,15 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Whether a new listener can bind 127.0.0.1:`port` (no process holds it any longer). */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 /**
  * The primary hands connections to the workers in turn: connects until each of `workers` has
  * one (all connections made go to `opened`, to be closed); the first client of each, by pid.
@@ -122,6 +133,30 @@ describe('cachee start, no upstream: the embedded store', () => {
     }
   });
 
+  it('exits 0 on a client\'s SHUTDOWN, which gets no reply; other clients are disconnected', async () => {
+    const { dir, cleanup } = tempDir();
+    const port = await freePort();
+    const cli = runCachee(['start', '--port', String(port), '--admin-port', '0', '--l1-memory', '8mb'], dir);
+    try {
+      await lineMatching(cli, /listening on /);
+      const other = await RawClient.connect(port);
+      const client = await RawClient.connect(port);
+      assert.equal(s(await client.call('SET', 'k', 'v')), '+OK\r\n');
+      assert.equal(s(await client.call('SHUTDOWN', 'SAVE')).slice(0, 36), '-ERR Errors trying to SHUTDOWN: SAVE');
+      assert.equal(s(await client.call('SHUTDOWN', 'ABORT')), '-ERR No shutdown in progress.\r\n');
+      await assert.rejects(client.call('SHUTDOWN', 'NOSAVE'), /connection closed before the reply/, 'the connection closes with no reply');
+      assert.equal(await Promise.race([cli.exited, delay(20_000, 'still running')]), 0);
+      await assert.rejects(other.call('PING'), /connection closed before the reply/, 'the other client was disconnected');
+      assert.ok(cli.lines.some((line) => / SHUTDOWN from client \d+ \(127\.0\.0\.1:\d+\)$/.test(line)), cli.lines.join('\n'));
+      assert.ok(cli.lines.at(-1)?.endsWith(' stopped'), cli.lines.join('\n'));
+      client.close();
+      other.close();
+    } finally {
+      cli.child.kill('SIGKILL');
+      cleanup();
+    }
+  });
+
   it('started without glibc\'s threshold fixed, serves from a child that has it; a SIGTERM to the launcher or to its whole group ends both with 0', { skip: !glibc }, async () => {
     const env = { ...process.env };
     for (const name of Object.keys(MALLOC_ENV)) delete env[name];
@@ -149,6 +184,35 @@ describe('cachee start, no upstream: the embedded store', () => {
         }
       }
     } finally {
+      cleanup();
+    }
+  });
+
+  it('a kill -9 of the launcher ends the proxy process it started: both ports are free again', { skip: !glibc }, async () => {
+    const env = { ...process.env };
+    for (const name of Object.keys(MALLOC_ENV)) delete env[name];
+    const { dir, cleanup } = tempDir();
+    const port = await freePort();
+    const adminPort = await freePort();
+    const cli = runCachee(['start', '--port', String(port), '--admin-port', String(adminPort)], dir, { env, detached: true });
+    try {
+      await lineMatching(cli, /listening on/);
+      const client = await RawClient.connect(port);
+      const pid = Number(infoField(await client.call('INFO', 'cachee'), 'process_id'));
+      assert.notEqual(pid, cli.child.pid, 'a child serves');
+      client.close();
+
+      cli.child.kill('SIGKILL');
+      await waitFor(() => !isAlive(pid), 10_000, `proxy process ${pid} to end with its launcher`);
+      assert.ok(await portIsFree(port), `port ${port} is free`);
+      assert.ok(await portIsFree(adminPort), `admin port ${adminPort} is free`);
+      assert.ok(cli.lines.some((line) => line.endsWith('launcher exited: shutting down')), cli.lines.join('\n'));
+    } finally {
+      try {
+        process.kill(-cli.child.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone: nothing left to clean up
+      }
       cleanup();
     }
   });
@@ -225,6 +289,30 @@ describe('cachee start --workers 2, in front of Redis', () => {
     } finally {
       for (const client of clients) client.close();
       direct.close();
+      cli.child.kill('SIGKILL');
+      cleanup();
+    }
+  });
+
+  it('a kill -9 of the primary ends its workers: the port is free again', async () => {
+    const { dir, cleanup } = tempDir();
+    const port = await freePort();
+    const adminPort = await freePort();
+    const cli = runCachee(['start', '--upstream', redis.url, '--workers', '2', '--port', String(port), '--admin-port', String(adminPort)], dir, {
+      env: { ...process.env, ...MALLOC_ENV },
+    });
+    const clients: RawClient[] = [];
+    try {
+      await lineMatching(cli, /listening on .*, 2 workers\)$/);
+      const workerPids = [...(await clientOnEachWorker(port, 2, clients)).keys()].map(Number);
+      cli.child.kill('SIGKILL');
+      await cli.exited;
+      // A client still connected is served until the worker's shutdown grace ends, then cut.
+      for (const pid of workerPids) await waitFor(() => !isAlive(pid), 15_000, `worker ${pid} to end with the primary`);
+      assert.ok(await portIsFree(port), `port ${port} is free`);
+      assert.ok(await portIsFree(adminPort), `admin port ${adminPort} is free`);
+    } finally {
+      for (const client of clients) client.close();
       cli.child.kill('SIGKILL');
       cleanup();
     }

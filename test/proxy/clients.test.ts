@@ -159,7 +159,7 @@ describe('client libraries against the embedded store', () => {
   });
 
   for (const RESP of [2, 3] as const) {
-    it(`node-redis over RESP${RESP}: HELLO, CLIENT SETINFO, commands, hashes, counters, MULTI`, async () => {
+    it(`node-redis over RESP${RESP}: HELLO, CLIENT SETINFO, commands, hashes, sets, counters, MULTI`, async () => {
       const client = createClient({
         url: `redis://127.0.0.1:${env.port}`,
         RESP,
@@ -181,7 +181,10 @@ describe('client libraries against the embedded store', () => {
         assert.equal(await client.del(`nr${RESP}:a`), 1);
         assert.equal(await client.get(`nr${RESP}:a`), null);
         assert.deepEqual(await client.multi().set(`nr${RESP}:t`, '5').incrBy(`nr${RESP}:t`, 2).exec(), ['OK', 7]);
-        await assert.rejects(client.sendCommand(['SADD', 's', 'x']), /unknown command 'SADD'/);
+        assert.equal(await client.sAdd(`nr${RESP}:s`, ['3', '1', '2', '1']), 3);
+        assert.deepEqual([...(await client.sMembers(`nr${RESP}:s`))], ['1', '2', '3']);
+        assert.equal(await client.sIsMember(`nr${RESP}:s`, '2'), 1);
+        await assert.rejects(client.sendCommand(['XADD', 's', '*', 'f', 'v']), /unknown command 'XADD'/);
       } finally {
         await client.quit();
       }

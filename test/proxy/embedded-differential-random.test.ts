@@ -3,8 +3,9 @@
  * with no upstream), by two clients each (RESP2 and RESP3), in pipelined batches: every reply
  * must be byte-identical. The vocabulary is the store's commands whose replies depend on nothing
  * but the history: strings, counters, hashes (two fields at most, so Redis keeps them in
- * insertion order too), keys, databases, transactions and WATCH (one client's writes between the
- * other's WATCH and EXEC); expiry only far enough ahead never to happen.
+ * insertion order too), sets of integers (intsets: ascending order), keys, databases,
+ * transactions and WATCH (one client's writes between the other's WATCH and EXEC); expiry only
+ * far enough ahead never to happen.
  * CACHEE_RANDOM_RUNS=N runs N histories instead of 300.
  */
 import { after, before, describe, it } from 'node:test';
@@ -17,7 +18,10 @@ type Command = string[];
 
 const strKey = fc.constantFrom('s0', 's1');
 const hashKey = fc.constantFrom('h0', 'h1');
-const key = fc.constantFrom('s0', 's1', 'h0', 'h1', 'none');
+const setKey = fc.constantFrom('e0', 'e1', 'e2');
+const key = fc.constantFrom('s0', 's1', 'h0', 'h1', 'e0', 'e1', 'none');
+/** Integers only: Redis keeps such a set as an intset, in ascending order, which the store must match. */
+const member = fc.constantFrom('1', '2', '3', '-7', '10');
 const field = fc.constantFrom('f', 'g');
 const value = fc.constantFrom('1', '-7', '2.5', 'x', 'hello', '', '9223372036854775807');
 const index = fc.constantFrom('0', '1', '-1', '-3', '10');
@@ -55,6 +59,20 @@ const commands: fc.Arbitrary<Command>[] = [
   fc.tuple(hashKey, field).map(([k, f]) => ['HSTRLEN', k, f]),
   fc.tuple(hashKey, field, value).map(([k, f, v]) => ['HINCRBY', k, f, v]),
   fc.tuple(hashKey, field, value).map(([k, f, v]) => ['HINCRBYFLOAT', k, f, v]),
+  fc.tuple(setKey, member, member).map(([k, m, n]) => ['SADD', k, m, n]),
+  fc.tuple(setKey, member, member).map(([k, m, n]) => ['SREM', k, m, n]),
+  fc.tuple(setKey, setKey, member).map(([a, b, m]) => ['SMOVE', a, b, m]),
+  fc.tuple(setKey, member).map(([k, m]) => ['SISMEMBER', k, m]),
+  fc.tuple(setKey, member, member).map(([k, m, n]) => ['SMISMEMBER', k, m, n]),
+  setKey.map((k) => ['SCARD', k]),
+  setKey.map((k) => ['SMEMBERS', k]),
+  // Counts at least the set's size: the whole set, no randomness.
+  fc.tuple(setKey, fc.constantFrom('0', '100')).map(([k, n]) => ['SPOP', k, n]),
+  fc.tuple(setKey, fc.constantFrom('0', '100')).map(([k, n]) => ['SRANDMEMBER', k, n]),
+  fc.tuple(fc.constantFrom('SINTER', 'SUNION', 'SDIFF'), key, setKey).map(([c, a, b]) => [c, a, b]),
+  fc.tuple(fc.constantFrom('SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE'), key, setKey, setKey).map(([c, d, a, b]) => [c, d, a, b]),
+  fc.tuple(setKey, setKey, fc.constantFrom([], ['LIMIT', '1'])).map(([a, b, o]) => ['SINTERCARD', '2', a, b, ...o]),
+  setKey.map((k) => ['SSCAN', k, '0']),
   fc.tuple(key, key).map(([a, b]) => ['DEL', a, b]),
   key.map((k) => ['UNLINK', k]),
   fc.tuple(key, key).map(([a, b]) => ['EXISTS', a, b]),

@@ -22,6 +22,9 @@ const reads = [
   fc.tuple(key, key).map(([a, b]) => `MGET ${a} ${b}`),
   key.map((k) => `HGET ${k} f`),
   key.map((k) => `EXISTS ${k}`),
+  fc.tuple(key, value).map(([k, v]) => `SISMEMBER ${k} ${v}`),
+  key.map((k) => `SCARD ${k}`),
+  fc.tuple(key, key).map(([a, b]) => `SINTERCARD 2 ${a} ${b}`),
 ];
 const writes = [
   fc.tuple(key, value).map(([k, v]) => `SET ${k} ${v}`),
@@ -30,6 +33,10 @@ const writes = [
   key.map((k) => `INCR ${k}`),
   fc.tuple(key, value).map(([k, v]) => `HSET ${k} f ${v}`),
   fc.tuple(key, key).map(([a, b]) => `RENAME ${a} ${b}`),
+  fc.tuple(key, value).map(([k, v]) => `SADD ${k} ${v}`),
+  fc.tuple(key, value).map(([k, v]) => `SREM ${k} ${v}`),
+  fc.tuple(key, key, value).map(([a, b, v]) => `SMOVE ${a} ${b} ${v}`),
+  fc.tuple(key, key, key).map(([d, a, b]) => `SUNIONSTORE ${d} ${a} ${b}`),
   key.map((k) => `EXPIRE ${k} 1000`),
   fc.constantFrom('FLUSHDB', 'FLUSHALL', 'SELECT 1', 'SELECT 0'),
 ];

@@ -76,7 +76,7 @@ async function connectionUnderTest(outputHighWater: number, streams = false) {
   const server = net.createServer((socket) => {
     const setting = process.env.CACHEE_NET_STREAMS;
     if (streams) process.env.CACHEE_NET_STREAMS = '1';
-    const connection = new StoreConnection(store, socket, { maxBulkLength: 1024 * 1024, maxQueryBuffer: 1024 * 1024, outputHighWater }, () => {});
+    const connection = new StoreConnection(store, socket, { maxBulkLength: 1024 * 1024, maxQueryBuffer: 1024 * 1024, maxInputMemory: 1024 * 1024, outputHighWater }, () => {});
     if (setting === undefined) delete process.env.CACHEE_NET_STREAMS;
     else process.env.CACHEE_NET_STREAMS = setting;
     // The connection's reads and writes, counted where they pass (through the handle or the streams).

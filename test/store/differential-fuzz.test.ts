@@ -1,7 +1,7 @@
 /**
  * Generated inputs against a real Redis, where hand-picked cases cannot cover the space: float
- * parsing and long-double arithmetic (INCRBYFLOAT), integer parsing, glob patterns, string
- * ranges, expiry flags. Inputs come from fast-check with a fixed seed, so a failure reproduces;
+ * parsing and long-double arithmetic (INCRBYFLOAT), integer parsing (INCRBY, a set's intset),
+ * glob patterns, string ranges, expiry flags. Inputs come from fast-check with a fixed seed, so a failure reproduces;
  * each batch is one pipeline, compared reply by reply.
  */
 import assert from 'node:assert/strict';
@@ -100,6 +100,27 @@ describe('store vs redis-server, generated inputs', () => {
       commands.push(['GETRANGE', `n${i}`, increment, start], ['SETRANGE', `x${i}`, increment, 'v']);
     });
     await compareBatch(commands);
+  });
+
+  it('SADD: the members that keep a set an intset (integers as string2ll reads them), seen in SMEMBERS order', async () => {
+    // Twenty integers added out of order: an intset lists them ascending, a hash table (almost surely) not.
+    const integers = ['17', '3', '-5', '250', '0', '9', '-100', '42', '8', '1', '77', '-2', '30', '5', '12', '999', '-40', '6', '64', '2'];
+    const candidates = sample(integerText, 400);
+    await client.call('FLUSHALL');
+    const store = new Store({ maxBytes: 64 * 1024 * 1024 });
+    const session = store.newSession();
+    const ascending = (reply: Buffer) => {
+      const members = (decodeReply(reply) as Buffer[]).map((member) => BigInt(member.toString('latin1')));
+      return members.every((member, i) => i === 0 || members[i - 1] < member);
+    };
+    for (const [i, candidate] of candidates.entries()) {
+      const commands: Arg[][] = [['SADD', `s${i}`, ...integers, candidate], ['SISMEMBER', `s${i}`, candidate], ['SREM', `s${i}`, candidate], ['SMEMBERS', `s${i}`]];
+      const expected = await client.pipeline(commands.map(toArgs));
+      const actual = commands.map((command) => store.execute(session, toArgs(command)));
+      const label = JSON.stringify(candidate);
+      for (let j = 0; j < 3; j++) assert.equal(show(actual[j]), show(expected[j]), `${label}: ${commands[j][0]}`);
+      assert.equal(ascending(actual[3]), ascending(expected[3]), `${label}: SMEMBERS ${show(expected[3])} vs ${show(actual[3])}`);
+    }
   });
 
   it('KEYS and SCAN MATCH: glob patterns', async () => {

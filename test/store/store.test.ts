@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeReply, RespError, RespVerbatimString, type RespValue } from '../../src/resp/index.js';
 import { Store, type Session } from '../../src/store/index.js';
 import { toArgs, type Arg } from './support/args.js';
@@ -401,5 +402,20 @@ describe('messages for other clients, through Session.deliver', () => {
     ]);
     store.broadcastInvalidations();
     assert.equal(tracker.got.length, 2, 'each change told once');
+  });
+
+  it('sends BCAST invalidations of keys the expiry sweep removed without waiting for any input', async () => {
+    const { store, run } = harness();
+    const tracker = listener(store);
+    tracker.send('HELLO', '3');
+    tracker.send('CLIENT', 'TRACKING', 'on', 'BCAST', 'PREFIX', 'k');
+    run('SET', 'kept', 'v');
+    run('SET', 'k1', 'v', 'PX', '1');
+    run('SET', 'other', 'v', 'PX', '1');
+    store.broadcastInvalidations();
+    tracker.got.length = 0;
+    // No command runs from here: only the engine's sweep (every second) can find k1 expired.
+    for (let waited = 0; tracker.got.length === 0 && waited < 30_000; waited += 50) await sleep(50);
+    assert.deepEqual(tracker.got, ['>2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nk1\r\n']);
   });
 });

@@ -2,27 +2,45 @@
 import { after, before } from 'node:test';
 import { Redis } from 'ioredis';
 import { TieredCache, type TieredCacheOptions } from '../../src/index.js';
-import { waitFor } from './proxy.js';
-import { startRedis, type RedisServer } from './redis-server.js';
+import { startEmbeddedProxy, waitFor } from './proxy.js';
+import { startRedis } from './redis-server.js';
 
 export { waitFor };
 
 export type Mode = 'tracking' | 'pubsub';
 
+/** What TieredCache's tests run against: a real redis-server, or cachee's own embedded store (no upstream). */
+export type Backend = 'redis-server' | 'embedded';
+export const BACKENDS: readonly Backend[] = ['redis-server', 'embedded'];
+
+/** A RESP server on loopback. */
+export interface TestServer {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a fresh server of the given kind (the embedded one with 64 MB). */
+export async function startBackend(backend: Backend): Promise<TestServer> {
+  if (backend === 'redis-server') return startRedis();
+  const embedded = await startEmbeddedProxy({ l1Memory: 64 * 1024 * 1024 });
+  return { port: embedded.port, url: `redis://127.0.0.1:${embedded.port}`, stop: embedded.stop };
+}
+
 export interface RedisForTests {
   /** Set once the hooks' `before` ran. */
-  redis: RedisServer;
+  redis: TestServer;
   /** A plain ioredis client of that server, as a program that does not use cachee. */
   plain: Redis;
   /** Caches to close after the tests. */
   open: { close(): Promise<void> }[];
 }
 
-/** A throwaway redis-server for the tests around the call (a file or a suite), stopped after them. */
-export function redisForTests(): RedisForTests {
+/** A throwaway server for the tests around the call (a file or a suite), stopped after them. */
+export function redisForTests(backend: Backend = 'redis-server'): RedisForTests {
   const fixture = { open: [] } as unknown as RedisForTests;
   before(async () => {
-    fixture.redis = await startRedis();
+    fixture.redis = await startBackend(backend);
     fixture.plain = new Redis(fixture.redis.port, '127.0.0.1');
   });
   after(async () => {

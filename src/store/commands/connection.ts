@@ -247,6 +247,7 @@ const clientHelp: CommandHandler = () =>
     ['ID', 'Return the ID of the current connection.'],
     ['INFO', 'Return information about the current client connection.'],
     ['LIST [options ...]', 'Return information about client connections. Options:', '* TYPE (NORMAL|MASTER|REPLICA|PUBSUB)', '  Return clients of specified type.'],
+    ['REPLY (ON|OFF|SKIP)', 'Control the replies sent to the current connection.'],
     ['SETINFO <option> <value>', 'Set client meta attr. Options are:', '* LIB-NAME: the client lib name.', '* LIB-VER: the client lib version.'],
     ['SETNAME <name>', 'Assign the name <name> to the current connection.'],
     // The usage runs over two lines, the second not indented as a description is.

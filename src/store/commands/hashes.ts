@@ -3,7 +3,7 @@
  * Redis replies in for small hashes (listpack encoding); for large ones Redis's order is its
  * hash table's, which no client may rely on.
  */
-import { isKeyword, LLONG_MAX, LLONG_MIN, parseCursor, parseLongLong, text } from '../arguments.js';
+import { isKeyword, LLONG_MAX, LLONG_MIN, parseLongLong, text } from '../arguments.js';
 import type { CommandContext, CommandHandler } from '../command-context.js';
 import type { Lookup } from '../database.js';
 import { addLongDouble, formatLongDouble, LONG_DOUBLE_ZERO, parseLongDouble } from '../long-double.js';
@@ -25,7 +25,7 @@ import {
   type Reply,
 } from '../reply.js';
 import { HashEntry } from '../values.js';
-import { INVALID_CURSOR, parseScanOptions } from './keys.js';
+import { scanWhole } from './keys.js';
 
 /** The hash at `key`, undefined if missing, the WRONGTYPE error for another type. */
 function hashAt(ctx: CommandContext, key: string, lookup: Lookup = 'read'): HashEntry | undefined | Reply {
@@ -174,27 +174,16 @@ const hincrbyfloat: CommandHandler = (ctx) => {
   return bulk(result);
 };
 
-/** Redis's reply to HSCAN of a missing key. */
-const EMPTY_SCAN = array([bulk('0'), EMPTY_ARRAY]);
-
-/**
- * The whole hash in one reply, cursor 0, as Redis does for small (listpack) hashes: COUNT is
- * only a hint, and a single pass trivially returns every field present throughout.
- */
-const hscan: CommandHandler = (ctx) => {
-  if (parseCursor(ctx.args[2]) === null) return INVALID_CURSOR;
-  const hash = hashAt(ctx, text(ctx.args[1]));
-  if (isReply(hash)) return hash;
-  if (hash === undefined) return EMPTY_SCAN;
-  const options = parseScanOptions(ctx, 3, false);
-  if (isReply(options)) return options;
-  const items: Reply[] = [];
-  for (const [field, value] of hash.fields) {
-    if (options.pattern !== undefined && !options.pattern(field)) continue;
-    items.push(bulk(field), bulk(value));
-  }
-  return array([bulk('0'), array(items)]);
-};
+const hscan: CommandHandler = (ctx) =>
+  scanWhole(
+    ctx,
+    (ctx) => hashAt(ctx, text(ctx.args[1])),
+    (hash, matches) => {
+      const items: Reply[] = [];
+      for (const [field, value] of hash.fields) if (matches(field)) items.push(bulk(field), bulk(value));
+      return items;
+    },
+  );
 
 const LONG_MAX = 2n ** 63n - 1n;
 
@@ -220,7 +209,7 @@ const hrandfield: CommandHandler = (ctx) => {
  * output limit cut it off; a reply here is built in memory first, so an absurd count is refused
  * rather than allowed to exhaust the process.
  */
-const MAX_DRAWS = 10_000_000n;
+export const MAX_DRAWS = 10_000_000n;
 
 /** hrandfieldWithCountCommand: a negative count may repeat fields, a positive one does not. */
 function randomFields(ctx: CommandContext, count: bigint, withValues: boolean): Reply {

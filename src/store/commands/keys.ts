@@ -2,7 +2,7 @@
 import { cString, isKeyword, LLONG_MAX, LLONG_MIN, parseCursor, parseLongLong, text } from '../arguments.js';
 import type { CommandContext, CommandHandler } from '../command-context.js';
 import { globMatcher } from '../glob.js';
-import { array, bulk, bulkOrNull, bulks, error, Errors, integer, isReply, OK, ONE, status, ZERO, type Reply } from '../reply.js';
+import { array, bulk, bulkOrNull, bulks, EMPTY_ARRAY, error, Errors, integer, isReply, OK, ONE, status, ZERO, type Reply } from '../reply.js';
 import { HashEntry, StringEntry, type Entry } from '../values.js';
 
 const del: CommandHandler = (ctx) => {
@@ -99,6 +99,7 @@ const persist: CommandHandler = (ctx) => {
 
 /** A new entry with the same value, for another key (an entry belongs to one key only). */
 function copyOf(entry: Entry): Entry {
+  if (entry.type === 'set') return entry.moved();
   return entry.type === 'string' ? new StringEntry(entry.value) : new HashEntry(entry.fields, entry.payloadBytes);
 }
 
@@ -162,6 +163,29 @@ export function parseScanOptions(ctx: CommandContext, first: number, allowType: 
 }
 
 export const INVALID_CURSOR = error('ERR invalid cursor');
+
+/** Redis's reply to HSCAN or SSCAN of a missing key. */
+const EMPTY_SCAN = array([bulk('0'), EMPTY_ARRAY]);
+
+/**
+ * HSCAN, SSCAN: the whole collection in one reply, cursor 0, as Redis does for its small
+ * encodings (listpack, intset): COUNT is only a hint, and a single pass trivially returns every
+ * element present throughout. `collection` looks the key up (WRONGTYPE as a reply); `items` lists
+ * what the reply holds of the elements `matches` accepts.
+ */
+export function scanWhole<T extends object>(
+  ctx: CommandContext,
+  collection: (ctx: CommandContext) => T | undefined | Reply,
+  items: (value: T, matches: (element: string) => boolean) => Reply[],
+): Reply {
+  if (parseCursor(ctx.args[2]) === null) return INVALID_CURSOR;
+  const value = collection(ctx);
+  if (value === undefined) return EMPTY_SCAN;
+  if (isReply(value)) return value;
+  const options = parseScanOptions(ctx, 3, false);
+  if (isReply(options)) return options;
+  return array([bulk('0'), array(items(value, options.pattern ?? (() => true)))]);
+}
 
 const scan: CommandHandler = (ctx) => {
   const cursor = parseCursor(ctx.args[1]);

@@ -33,8 +33,10 @@ const flushall: CommandHandler = (ctx) => {
 };
 
 const time: CommandHandler = (ctx) => {
-  const seconds = Math.floor(ctx.now / 1000);
-  const micros = Math.floor((ctx.now - seconds * 1000) * 1000);
+  // The clock itself: inside a script ctx.now stays at the script's start, TIME does not (as in Redis).
+  const now = ctx.server.clock();
+  const seconds = Math.floor(now / 1000);
+  const micros = Math.floor((now - seconds * 1000) * 1000);
   return array([bulk(String(seconds)), bulk(String(micros))]);
 };
 
@@ -101,6 +103,9 @@ const SECTIONS: Record<string, Section> = {
     ['maxmemory', server.maxBytes],
     ['maxmemory_human', human(server.maxBytes)],
     ['maxmemory_policy', 'allkeys-lfu'],
+    ['number_of_cached_scripts', server.scripting.scripts.count],
+    ['number_of_functions', server.scripting.functions.functionCount],
+    ['number_of_libraries', server.scripting.functions.libraryCount],
   ],
   persistence: () => [
     ['loading', 0],
@@ -219,7 +224,7 @@ const commandList: CommandHandler = (ctx) => {
 
 /**
  * COMMAND GETKEYS / GETKEYSANDFLAGS: the key positions from the command's key specs (all of
- * this store's commands use an index to begin and a range to find keys).
+ * this store's commands use an index to begin, and a range or a key count to find keys).
  */
 function getKeys(ctx: CommandContext, withFlags: boolean): Reply {
   const args = ctx.args.slice(2);
@@ -230,7 +235,7 @@ function getKeys(ctx: CommandContext, withFlags: boolean): Reply {
     return error('ERR Invalid number of arguments specified for command');
   }
   const found: Reply[] = [];
-  for (const [i, keySpec] of keyIndexes(spec, args.length)) {
+  for (const [i, keySpec] of keyIndexes(spec, args)) {
     const key = bulk(text(args[i]));
     found.push(withFlags ? array([key, set(keyFlags(spec, keySpec.flags, args).map(status))]) : key);
   }

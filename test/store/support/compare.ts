@@ -10,10 +10,11 @@ import type { Arg } from './args.js';
 const show = (reply: Buffer) => JSON.stringify(reply.toString('latin1'));
 export const describeStep = (args: Arg[]) => args.map((arg) => JSON.stringify(arg.toString('latin1'))).join(' ');
 
-/** Elements of an array reply, as latin1 text, sorted. */
+/** Elements of an array or set reply, as latin1 text, sorted. */
 function sortedElements(reply: Buffer): string[] {
-  const value = decodeReply(reply);
-  assert.ok(Array.isArray(value), `expected an array, got ${show(reply)}`);
+  const decoded = decodeReply(reply);
+  const value = decoded instanceof Set ? [...decoded] : decoded;
+  assert.ok(Array.isArray(value), `expected an array or a set, got ${show(reply)}`);
   return value.map((item) => (Buffer.isBuffer(item) ? item.toString('latin1') : String(item))).sort();
 }
 
@@ -34,6 +35,7 @@ export function compare(how: Comparison, expected: Buffer, actual: Buffer, label
       assert.equal(String.fromCharCode(actual[0]), String.fromCharCode(expected[0]), `${label}: ${show(expected)} vs ${show(actual)}`);
       return;
     case 'sorted':
+      assert.equal(String.fromCharCode(actual[0]), String.fromCharCode(expected[0]), `${label}: ${show(expected)} vs ${show(actual)}`);
       assert.deepEqual(sortedElements(actual), sortedElements(expected), label);
       return;
     case 'scan': {

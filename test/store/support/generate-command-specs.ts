@@ -18,12 +18,12 @@ const COMMANDS: Record<string, string[]> = {
   ping: [], echo: [], select: [], hello: [], auth: [], quit: [], reset: [],
   // transactions
   multi: [], exec: [], discard: [], watch: [], unwatch: [],
-  client: ['setname', 'getname', 'id', 'info', 'list', 'help', 'tracking', 'caching', 'getredir', 'trackinginfo'],
+  client: ['setname', 'getname', 'id', 'info', 'list', 'help', 'tracking', 'caching', 'getredir', 'trackinginfo', 'reply'],
   // pub/sub
   subscribe: [], unsubscribe: [], psubscribe: [], punsubscribe: [], publish: [], ssubscribe: [], sunsubscribe: [],
   spublish: [], pubsub: ['channels', 'numsub', 'numpat', 'shardchannels', 'shardnumsub', 'help'],
   // server
-  info: [], dbsize: [], flushdb: [], flushall: [], time: [], swapdb: [],
+  info: [], dbsize: [], flushdb: [], flushall: [], time: [], swapdb: [], shutdown: [], config: ['get', 'set', 'help'],
   command: ['count', 'docs', 'info', 'list', 'help', 'getkeys', 'getkeysandflags'],
   // strings and counters
   get: [], set: [], setnx: [], setex: [], psetex: [], mget: [], mset: [], msetnx: [], getset: [], getdel: [],
@@ -36,6 +36,13 @@ const COMMANDS: Record<string, string[]> = {
   // hashes
   hset: [], hsetnx: [], hmset: [], hget: [], hmget: [], hgetall: [], hdel: [], hexists: [], hlen: [], hkeys: [],
   hvals: [], hstrlen: [], hincrby: [], hincrbyfloat: [], hscan: [], hrandfield: [],
+  // sets
+  sadd: [], srem: [], smove: [], sismember: [], smismember: [], scard: [], spop: [], srandmember: [], smembers: [],
+  sinter: [], sinterstore: [], sintercard: [], sunion: [], sunionstore: [], sdiff: [], sdiffstore: [], sscan: [],
+  object: ['encoding'],
+  // scripting
+  eval: [], evalsha: [], eval_ro: [], evalsha_ro: [], script: ['load', 'exists', 'flush', 'kill', 'help'],
+  fcall: [], fcall_ro: [], function: ['load', 'delete', 'flush', 'kill'], debug: [],
 };
 
 const CLIENT_SETINFO = {
