@@ -14,8 +14,8 @@ export interface RequestParserOptions {
   /** Largest bulk argument, in bytes (Redis's proto-max-bulk-len). Default 512 MiB. */
   maxBulkLength?: number;
   /**
-   * Most arguments in one multibulk command. Default 1024 * 1024, Redis's limit up to 6.2
-   * (Redis 7 accepts up to 2^31 - 1 but grows argv as the arguments arrive).
+   * Most arguments in one multibulk command. Default 2^31 - 1, Redis 7's limit (INT_MAX; it was
+   * 1024 * 1024 up to 6.2). The argument list grows as the arguments arrive, not from the count.
    */
   maxMultibulkLength?: number;
   /**
@@ -29,7 +29,7 @@ export interface RequestParserOptions {
 
 export const REQUEST_PARSER_DEFAULTS: Readonly<Required<RequestParserOptions>> = Object.freeze({
   maxBulkLength: 512 * 1024 * 1024,
-  maxMultibulkLength: 1024 * 1024,
+  maxMultibulkLength: 2 ** 31 - 1,
   maxInlineLength: 64 * 1024,
   maxQueryBuffer: 1024 * 1024 * 1024,
 });
