@@ -4,10 +4,13 @@
  * of the FIFO always owns the next reply. Push frames (RESP3 `>`) are not replies and go to
  * `onPush`.
  *
- * A connection fails as a whole: on a socket error, a close, or a reply overdue past the
- * timeout, every expectation in the FIFO gets the error and the connection is dead (a late reply
- * could no longer be matched to its command). Expectations marked blocking (BLPOP, WAIT, ...)
- * may wait as long as they like.
+ * A connection fails as a whole: on a socket error, a close, a connect that takes longer than
+ * `connectTimeout`, or (only when the owner asked for one) a reply overdue past `timeout`: every
+ * expectation in the FIFO gets the error and the connection is dead (a late reply could no longer
+ * be matched to its command). Expectations marked blocking (BLPOP, WAIT, ...) are exempt from
+ * `timeout`. Without `timeout`, a command may run as long as Redis takes (as on a direct
+ * connection); a peer that vanished is found by TCP keepalive, which the kernel answers even while
+ * Redis is busy.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -56,7 +59,15 @@ export interface Expectation {
   blocking?: boolean;
 }
 
-export class UpstreamError extends Error {}
+export class UpstreamError extends Error {
+  constructor(
+    message: string,
+    /** The connection had been established and was then lost (closed by Redis, reset, keepalive failed), not refused or dropped by us. */
+    readonly lostAfterConnect = false,
+  ) {
+    super(message);
+  }
+}
 
 const MINUS = 0x2d;
 const PUSH = 0x3e;
@@ -82,8 +93,16 @@ function watch(connection: UpstreamConnection): void {
 }
 
 export interface UpstreamOptions {
-  /** ms a reply may take before the connection is declared dead. */
-  timeout: number;
+  /**
+   * ms a reply may take before the connection is declared dead; none: replies may take as long as
+   * Redis takes. Only for the caller's own health checks, never for a client's commands: a
+   * command that outlives a deadline may still have run.
+   */
+  timeout?: number;
+  /** ms the TCP (and TLS) connect may take; none: the kernel's own limit. */
+  connectTimeout?: number;
+  /** Idle ms before TCP keepalive probes start (Node then probes every second, 10 times); none: keepalive off. */
+  keepAlive?: number;
   /** Called for RESP3 push frames (invalidations, pub/sub in RESP3). */
   onPush?: (raw: Buffer) => void;
   /** Called once when the connection dies, after the FIFO was failed. */
@@ -97,6 +116,7 @@ export class UpstreamConnection {
   private head = 0;
   private lastProgress = performance.now();
   private dead: Error | undefined;
+  private connectedOnce = false;
   private readonly ready: Promise<void>;
   /** When set, every byte from Redis goes here unparsed (a client in subscribe or monitor mode). */
   private rawSink: ((chunk: Buffer) => void) | undefined;
@@ -109,19 +129,31 @@ export class UpstreamConnection {
       ? tls.connect({ host: target.host, port: target.port, servername: net.isIP(target.host) ? undefined : target.host })
       : net.connect({ host: target.host, port: target.port });
     this.socket.setNoDelay(true);
+    if (options.keepAlive !== undefined) this.socket.setKeepAlive(true, options.keepAlive);
+    const connectTimer =
+      options.connectTimeout === undefined
+        ? undefined
+        : setTimeout(() => this.fail(new UpstreamError(`upstream unavailable: not connected within ${options.connectTimeout} ms`)), options.connectTimeout);
+    connectTimer?.unref();
     this.ready = new Promise((resolve, reject) => {
       this.socket.once(target.tls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(connectTimer);
+        this.connectedOnce = true;
         this.lastProgress = performance.now();
         resolve();
       });
       this.socket.once('error', reject);
+      this.socket.once('close', () => {
+        clearTimeout(connectTimer);
+        reject(this.dead ?? new UpstreamError('upstream unavailable: connection closed'));
+      });
     });
     this.ready.catch(() => {}); // reported through fail()
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.socket.on('error', (error) => this.fail(new UpstreamError(`upstream unavailable: ${error.message}`)));
-    this.socket.on('close', () => this.fail(new UpstreamError('upstream unavailable: connection closed')));
+    this.socket.on('error', (error) => this.fail(new UpstreamError(`upstream unavailable: ${error.message}`, this.connectedOnce)));
+    this.socket.on('close', () => this.fail(new UpstreamError('upstream unavailable: connection closed', this.connectedOnce)));
     // Commands written before the connection is up wait in the socket; their deadline runs from now.
-    watch(this);
+    if (options.timeout !== undefined) watch(this);
   }
 
   /** Resolves once connected; rejects if the connection failed first. */
@@ -146,7 +178,7 @@ export class UpstreamConnection {
     if (this.outstanding === 0) this.lastProgress = performance.now();
     for (const e of expectations) this.fifo.push(e);
     this.socket.write(bytes);
-    if (this.outstanding > 0) watch(this);
+    if (this.outstanding > 0 && this.options.timeout !== undefined) watch(this);
   }
 
   /** Sends one command built from arguments, for the proxy's own use. */
@@ -191,9 +223,10 @@ export class UpstreamConnection {
       return;
     }
     const head = this.fifo[this.head];
-    if (head.blocking || this.rawSink !== undefined) return;
-    if (now - this.lastProgress > this.options.timeout) {
-      this.fail(new UpstreamError(`upstream unavailable: no reply within ${this.options.timeout} ms`));
+    const timeout = this.options.timeout;
+    if (head.blocking || this.rawSink !== undefined || timeout === undefined) return;
+    if (now - this.lastProgress > timeout) {
+      this.fail(new UpstreamError(`upstream unavailable: no reply within ${timeout} ms`));
     }
   }
 
