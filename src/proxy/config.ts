@@ -17,7 +17,7 @@ export interface ProxyConfig {
   l1Keys?: string[];
   /** Never answer from L1 while invalidation is unavailable, even when the upstream is down. */
   requireFresh: boolean;
-  /** Upstream reply deadline, ms: past it a forwarded command fails with `-ERR upstream unavailable`. */
+  /** ms: connecting to the upstream, keepalive idle time, and the tracking connection's PING deadline; never a deadline on a client's command. */
   upstreamTimeout: number;
   /** Most client connections at once (Redis: maxclients). */
   maxClients: number;

@@ -702,7 +702,7 @@ export class ClientSession extends ClientConnection {
     onReply?: (reply: Buffer) => Buffer | void,
     /** May return a reply to send instead of the error. */
     onFailure?: () => Reply | undefined | boolean | void,
-    /** The command may wait for data: no reply deadline, and see `inputEnded`. */
+    /** The command may wait for data (see `inputEnded`). */
     blocking = false,
   ): void {
     const slot: Slot = { bytes: undefined, blocking };
