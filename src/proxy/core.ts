@@ -70,7 +70,8 @@ export class ProxyCore implements RecordingHost {
   openUpstream(handshake: Buffer[][], hooks: UpstreamHooks): UpstreamConnection {
     const connection = new UpstreamConnection(this.target, {
       connectTimeout: this.config.upstreamTimeout,
-      keepAlive: this.config.upstreamTimeout,
+      // TCP keepalive counts whole seconds.
+      keepAlive: Math.max(1000, this.config.upstreamTimeout),
       onClose: hooks.onClose,
       onPush: hooks.onPush,
     });
