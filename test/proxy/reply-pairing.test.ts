@@ -1,5 +1,6 @@
 /**
- * Commands Redis answers more or less than once (UNSUBSCRIBE and kin with no subscription) keep
+ * Commands Redis answers more or less than once (UNSUBSCRIBE and kin with no subscription,
+ * REPLCONF ACK) keep
  * every later reply paired with its command, through the proxy as directly: the same bytes come
  * back, and L1 never stores a reply under a key it does not belong to.
  */
@@ -23,6 +24,9 @@ const SCENARIOS: [what: string, commands: string, replies: number][] = [
   ['UNSUBSCRIBE of two channels in MULTI', 'MULTI\r\nUNSUBSCRIBE a b\r\nEXEC\r\nGET KEY\r\nPING\r\n', 6],
   ['UNSUBSCRIBE of two channels in RESP3 (push frames)', 'HELLO 3\r\n|UNSUBSCRIBE a b\r\nGET KEY\r\nPING\r\n', 4],
   ['UNSUBSCRIBE with HELLO 3 in flight', 'HELLO 3\r\nUNSUBSCRIBE a b\r\nGET KEY\r\nPING\r\n', 5],
+  // No reply at all (replconfCommand returns before replying to a client that is not a replica).
+  ['REPLCONF ACK', 'REPLCONF ACK 0\r\nGET KEY\r\nPING\r\n', 2],
+  ['REPLCONF GETACK after another option', 'REPLCONF listening-port 1 GETACK *\r\nGET KEY\r\nPING\r\n', 2],
   ['UNSUBSCRIBE, SUBSCRIBE, then UNSUBSCRIBE of the channel and another', 'UNSUBSCRIBE a b\r\nSUBSCRIBE c\r\nUNSUBSCRIBE c d\r\nPING\r\n', 6],
 ];
 
