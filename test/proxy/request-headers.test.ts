@@ -1,6 +1,6 @@
 /**
  * The proxy reads `*N` and `$N` header lines exactly as Redis does: random headers (leading zeros,
- * signs, spaces, overflow, empty, past proto-max-bulk-len) are sent to the proxy and to Redis, and
+ * signs, spaces, overflow, empty, past proto-max-bulk-len; NUL bytes) are sent to the proxy and to Redis, and
  * each must answer the same bytes and close (or not) the same way. The `$N` headers go in a
  * `GET key` frame, the shape the proxy's hit path reads by hand, for a key L1 holds: a header
  * Redis refuses must not be answered from L1.
@@ -79,6 +79,17 @@ describe('request headers: accepted and refused exactly as Redis does', () => {
     const ours = await exchange(env.port, frame);
     assert.deepEqual(ours, await exchange(env.redis.port, frame));
     assert.deepEqual(ours, { reply: '-ERR Protocol error: invalid bulk length\r\n', closed: true });
+  });
+
+  it('a NUL byte in a header or inline line: the line does not end, and is refused once too long', async () => {
+    // Redis finds line ends with strchr, which stops at a NUL: it waits for more, up to 64 KB.
+    const tail = 'x'.repeat(70_000);
+    for (const head of ['*1\0\r\n$4\r\nPING\r\n', '*2\r\n$3\r\nGET\r\n$4\0\r\nkkkk\r\n', 'GET kk\0kk\r\nPING\r\n']) {
+      const frame = Buffer.from(head + tail, 'latin1');
+      const ours = await exchange(env.port, frame);
+      assert.deepEqual(ours, await exchange(env.redis.port, frame), JSON.stringify(head));
+      assert.match(ours.reply, /^-ERR Protocol error: too big (mbulk count string|bulk count string|inline request)\r\n$/);
+    }
   });
 
   it('bulk lengths of a GET', async () => {

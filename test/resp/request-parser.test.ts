@@ -217,6 +217,27 @@ describe('RequestParser: protocol errors (worded as Redis 7 words them)', () => 
   });
 });
 
+describe('RequestParser: a NUL byte hides the line end, as Redis\'s strchr does', () => {
+  const TAIL = 'x'.repeat(100);
+  for (const [where, head, error] of [
+    ['a count line', '*1\0\r\n$4\r\nPING\r\n', 'Protocol error: too big mbulk count string'],
+    ['a bulk length line', '*1\r\n$4\0\r\nPING\r\n', 'Protocol error: too big bulk count string'],
+    ['a bulk length line starting with it', '*1\r\n\0$4\r\nPING\r\n', 'Protocol error: too big bulk count string'],
+    ['an inline line', 'PI\0NG\r\nPING\r\n', 'Protocol error: too big inline request'],
+  ]) {
+    it(`in ${where}: waits past the line end, then refuses the line as too long`, () => {
+      assert.deepEqual(parseChunks([bytes(head)]), [], 'no command, no error yet');
+      assert.equal(parseError([bytes(head)]), undefined);
+      // Fed whole or byte by byte, the line only ends by growing past the limit.
+      for (const chunks of [[bytes(head + TAIL)], byteByByte(bytes(head + TAIL))]) assertProtocolError(chunks, error, { maxInlineLength: 64 });
+    });
+  }
+
+  it('in an inline line after the line end: the line is an ordinary command', () => {
+    assert.deepEqual(parseChunks([bytes('PING\r\nPI\0')]).map((c) => c.args), [['PING']]);
+  });
+});
+
 describe('RequestParser: limits', () => {
   const K64 = 64 * 1024;
 
