@@ -698,8 +698,7 @@ export class ClientSession extends ClientConnection {
     raw: Buffer,
     batch: Buffer[],
     expectations: Expectation[],
-    /** May return the bytes to send instead of the reply. */
-    onReply?: (reply: Buffer) => Buffer | void,
+    onReply?: (reply: Buffer) => void,
     /** May return a reply to send instead of the error. */
     onFailure?: () => Reply | undefined | boolean | void,
     /** The command may wait for data (see `inputEnded`). */
@@ -717,7 +716,8 @@ export class ClientSession extends ClientConnection {
       onReply: (reply) => {
         const now = performance.now();
         stats.recordL2Latency((now - sentAt) * 1e6, now);
-        slot.bytes = onReply?.(reply) ?? reply;
+        onReply?.(reply);
+        slot.bytes = reply;
         this.releaseReady();
       },
       onError: (error) => {
@@ -737,27 +737,31 @@ export class ClientSession extends ClientConnection {
 
   /**
    * UNSUBSCRIBE, PUNSUBSCRIBE or SUNSUBSCRIBE on a connection with no subscription (a subscribed
-   * one is in raw mode): Redis answers once per channel named, once when none is. Those replies
-   * are gathered into the command's one place in the reply order. Where their count is not that
-   * (RESP3 makes them push frames; in MULTI they land inside EXEC's reply, past its count) or not
-   * known (a HELLO in flight), the connection goes raw, as a subscriber's does.
+   * one is in raw mode): Redis answers once per channel named, once when none is, or refuses it
+   * with one error (NOPERM, BUSY...). Those replies are gathered into the command's one place in
+   * the reply order. Where their count is not that (RESP3 makes them push frames; in MULTI they
+   * land inside EXEC's reply, past its count) or not known (a HELLO in flight), the connection
+   * goes raw, as a subscriber's does.
    */
   private forwardUnsubscribe(args: Buffer[], raw: Buffer, batch: Buffer[], expectations: Expectation[]): void {
     if (this.inMulti || this.stateChangesInFlight > 0 || this.state.protocol !== 2) {
       this.enterRawMode(raw, batch, expectations);
       return;
     }
-    const earlier: Buffer[] = [];
-    for (let i = 2; i < args.length; i++) {
-      expectations.push({
-        onReply: (reply) => {
-          earlier.push(Buffer.from(reply));
-        },
-        // The last reply's expectation (forward's) answers for the command.
-        onError: () => {},
-      });
-    }
-    this.forward(raw, batch, expectations, (last) => (earlier.length === 0 ? undefined : Buffer.concat([...earlier, last])));
+    this.forward(raw, batch, expectations);
+    const answer = expectations.pop()!;
+    const parts: Buffer[] = [];
+    let left = 0;
+    expectations.push({
+      onReply: (reply, type) => {
+        if (parts.length === 0) left = isErrorReply(reply) ? 1 : Math.max(1, args.length - 1);
+        parts.push(Buffer.from(reply));
+        if (--left > 0) return left;
+        answer.onReply(parts.length === 1 ? parts[0] : Buffer.concat(parts), type);
+        return 0;
+      },
+      onError: (error) => answer.onError(error),
+    });
   }
 
   /** `forward` of a command Redis runs at once inside MULTI (refusing it), so not one of EXEC's. */

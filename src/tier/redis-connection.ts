@@ -50,10 +50,13 @@ export function parseUpstreamUrl(url: string): UpstreamTarget {
   };
 }
 
-/** What to do with one reply. */
+/** What to do with one command's reply. */
 export interface Expectation {
-  /** `raw` is a view into the socket's buffer: copy it to keep it past this call. */
-  onReply(raw: Buffer, type: number): void;
+  /**
+   * `raw` is a view into the socket's buffer: copy it to keep it past this call. Returns how many
+   * more replies belong to the same command (UNSUBSCRIBE a b is answered twice); they come here too.
+   */
+  onReply(raw: Buffer, type: number): number | void;
   onError(error: Error): void;
   /** Exempt from the reply deadline (blocking commands). */
   blocking?: boolean;
@@ -273,7 +276,16 @@ export class UpstreamConnection {
         this.fifo.splice(0, this.head);
         this.head = 0;
       }
-      expectation.onReply(reply.raw, reply.type);
+      const more = expectation.onReply(reply.raw, reply.type);
+      if (typeof more === 'number' && more > 0) {
+        // The command's next replies are its own: it goes back to the head of the FIFO.
+        if (this.dead !== undefined) {
+          expectation.onError(this.dead);
+          return;
+        }
+        if (this.head > 0) this.fifo[--this.head] = expectation;
+        else this.fifo.unshift(expectation);
+      }
       if (this.rawSink !== undefined && this.outstanding === 0) {
         this.drainScannerToRaw();
         return;

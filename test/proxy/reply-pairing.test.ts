@@ -24,6 +24,8 @@ const SCENARIOS: [what: string, commands: string, replies: number][] = [
   ['UNSUBSCRIBE of two channels in MULTI', 'MULTI\r\nUNSUBSCRIBE a b\r\nEXEC\r\nGET KEY\r\nPING\r\n', 6],
   ['UNSUBSCRIBE of two channels in RESP3 (push frames)', 'HELLO 3\r\n|UNSUBSCRIBE a b\r\nGET KEY\r\nPING\r\n', 4],
   ['UNSUBSCRIBE with HELLO 3 in flight', 'HELLO 3\r\nUNSUBSCRIBE a b\r\nGET KEY\r\nPING\r\n', 5],
+  // Refused with one error, however many channels it names.
+  ['UNSUBSCRIBE of two channels by a user not allowed it', 'AUTH no-unsubscribe pw\r\n|UNSUBSCRIBE a b\r\nGET KEY\r\nPING\r\n', 3],
   // No reply at all (replconfCommand returns before replying to a client that is not a replica).
   ['REPLCONF ACK', 'REPLCONF ACK 0\r\nGET KEY\r\nPING\r\n', 2],
   ['REPLCONF GETACK after another option', 'REPLCONF listening-port 1 GETACK *\r\nGET KEY\r\nPING\r\n', 2],
@@ -34,6 +36,9 @@ describe('replies stay paired with their commands', () => {
   let env: ProxyUnderTest;
   before(async () => {
     env = await startProxyOverRedis();
+    const admin = await RawClient.connect(env.redis.port);
+    assert.equal(s(await admin.call('ACL', 'SETUSER', 'no-unsubscribe', 'on', '>pw', '~*', '+@all', '-unsubscribe')), '+OK\r\n');
+    admin.close();
   });
   after(async () => {
     await env.stop();
