@@ -1,5 +1,6 @@
-export { Cache, ENTRY_OVERHEAD_BYTES } from './core/cache.js';
-export type { CacheOptions, CacheStats, EvictionReason, SetOptions } from './core/options.js';
+export { Cache, type CacheOptions } from './cache.js';
+export { ENTRY_OVERHEAD_BYTES } from './core/cache.js';
+export type { CacheStats, EvictionReason, SetOptions } from './core/options.js';
 export { estimateBytes } from './core/size-of.js';
 export type { MetricsOptions } from './metrics/library.js';
 export { TieredCache } from './tier/tiered-cache.js';

@@ -1,5 +1,5 @@
 /**
- * The reference table of `../shared/traces/README.md`, hard-coded so a run can be judged without
+ * The reference table of `bench/traces/README.md`, hard-coded so a run can be judged without
  * parsing prose. Figures are hit ratios in percent. `others` are the non-W-TinyLFU figures
  * published for the same point (ARC is hashicorp/golang-lru from Otter's chart unless noted there).
  */

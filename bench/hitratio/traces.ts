@@ -1,5 +1,5 @@
 /**
- * The public traces in `../shared/traces` (see its README for formats and provenance), by name,
+ * The public traces in `bench/traces` (see its README for formats, provenance and licences), by name,
  * read with cachee's own trace readers (src/sim) into dense-id traces.
  */
 import path from 'node:path';
@@ -15,7 +15,7 @@ export type TraceName = (typeof TRACE_NAMES)[number];
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export function tracesDir(): string {
-  return path.resolve(REPO_ROOT, process.env.CACHEE_TRACES ?? '../shared/traces');
+  return path.resolve(REPO_ROOT, process.env.CACHEE_TRACES ?? 'bench/traces');
 }
 
 type Part = [file: string, format: TraceFormat];

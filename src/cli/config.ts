@@ -177,6 +177,7 @@ export const proxyConfigSchema = z
     l1Memory: z.number().int('must be a whole number of bytes').min(1, 'must be more than 0 bytes'),
     l1Ttl: z.number().int('must be a whole number of milliseconds').min(0, 'must not be negative'),
     l1Keys: z.array(z.string().min(1, 'must not hold an empty pattern')).optional(),
+    requirepass: z.string().min(1, 'must not be empty').optional(),
     requireFresh: z.boolean(),
     upstreamTimeout: z.number().int('must be a whole number of milliseconds').min(1, 'must be at least 1ms'),
     maxClients: z.number().int('must be a whole number').min(1, 'must be at least 1'),
@@ -258,7 +259,7 @@ export function resolveConfig(inputs: ConfigInputs, keys: readonly SettingKey[] 
       let got = '';
       if (entry && entry.source.kind !== 'default') {
         const raw = typeof entry.raw === 'string' && key === 'upstream' ? redactUrl(entry.raw) : entry.raw;
-        got = ` (got ${quote(raw)})`;
+        if (key !== 'requirepass') got = ` (got ${quote(raw)})`;
       }
       errors.push(`error: ${where}: ${issue.message}${got}`);
     }
@@ -371,7 +372,7 @@ export function serializeConfig(config: ProxyConfig): string {
 
 /** Writes cachee.json; refuses to replace an existing file unless `force`. */
 export async function writeConfigFile(location: ConfigLocation, config: ProxyConfig, force: boolean): Promise<void> {
-  const secret = config.upstream !== undefined && redactUrl(config.upstream) !== config.upstream;
+  const secret = config.requirepass !== undefined || (config.upstream !== undefined && redactUrl(config.upstream) !== config.upstream);
   try {
     await mkdir(path.dirname(location.path), { recursive: true });
     await writeFile(location.path, serializeConfig(config), { flag: force ? 'w' : 'wx', mode: secret ? 0o600 : 0o644 });

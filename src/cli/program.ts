@@ -14,10 +14,10 @@ import { runRecord } from './record-command.js';
 import { runSimulate } from './simulate-command.js';
 import { runStart } from './start.js';
 import { runStatus } from './status-command.js';
-import { connectHost } from './status.js';
+import { connectHost, proxyClientAuth } from './status.js';
 import { formatDuration, formatSize, parseCount, parseDuration, parseFlag } from './units.js';
 import { DEFAULT_PROXY_CONFIG } from '../proxy/config.js';
-import { isSampleRate } from '../sim/record-format.js';
+import { isSampleRate } from '../proxy/record-format.js';
 import { isTraceFormat, TRACE_FORMATS, type TraceFormat } from '../sim/trace-file.js';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -100,10 +100,13 @@ export async function runCli(argv: readonly string[], overrides: Partial<CliDeps
       exitCode = await runStart({ config, location, file }, deps);
     });
 
-  /** Where a running proxy is, as `start` resolves its host and port (flag, environment, cachee.json). */
-  const proxyAddress = async (options: AddressFlags): Promise<{ host: string; port: number }> => {
-    const { config } = await loadConfig(options.config, { host: options.host, port: options.port }, ['host', 'port']);
-    return { host: connectHost(config.host), port: config.port };
+  /**
+   * Where a running proxy is, as `start` resolves its host and port (flag, environment,
+   * cachee.json), and the AUTH its clients send (its --requirepass, or the upstream's credentials).
+   */
+  const proxyAddress = async (options: AddressFlags): Promise<{ host: string; port: number; auth: string[] | undefined }> => {
+    const { config } = await loadConfig(options.config, { host: options.host, port: options.port }, ['host', 'port', 'requirepass', 'upstream']);
+    return { host: connectHost(config.host), port: config.port, auth: proxyClientAuth(config) };
   };
 
   addAddressOptions(program.command('status').description("show a running proxy's cache statistics (host and port as start resolves them)"))

@@ -1,7 +1,7 @@
 /**
  * `cachee record --out FILE [--sample R] [--duration D]`: asks a running proxy for its reads
  * (`CACHEE RECORD`, src/proxy/recording.ts) and writes them as a record log
- * (src/sim/record-format.ts), until the duration is over or Ctrl-C. Every line is written whole,
+ * (src/proxy/record-format.ts), until the duration is over or Ctrl-C. Every line is written whole,
  * so the log is complete whenever it stops.
  */
 import { open, unlink, type FileHandle } from 'node:fs/promises';
@@ -14,7 +14,7 @@ import { connectToProxy, formatAddress, formatCount, proxyFailure } from './stat
 import { decodeReply, RespError, RespPush, type RespValue } from '../resp/decode.js';
 import { encodeCommand } from '../resp/encode.js';
 import { ReplyScanner } from '../resp/reply-scanner.js';
-import { formatRecordHeader, formatRecordTrailer, type RecordSource } from '../sim/record-format.js';
+import { formatRecordHeader, formatRecordTrailer, type RecordSource } from '../proxy/record-format.js';
 
 export interface RecordOptions {
   host: string;
@@ -25,6 +25,8 @@ export interface RecordOptions {
   durationMs: number;
   /** For connecting and for the proxy's first answer. */
   timeoutMs: number;
+  /** AUTH to send first (see proxyClientAuth). */
+  auth?: readonly string[];
 }
 
 export interface RecordSummary {
@@ -161,7 +163,7 @@ function streamFeed(
 
 export async function runRecord(options: RecordOptions, deps: CliDeps): Promise<number> {
   const address = formatAddress(options.host, options.port);
-  const socket = await connectToProxy('cachee record', options.host, options.port, options.timeoutMs);
+  const socket = await connectToProxy('cachee record', options.host, options.port, options.timeoutMs, options.auth);
   let file: FileHandle;
   try {
     file = await openOut(options.out);

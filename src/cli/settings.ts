@@ -37,6 +37,13 @@ const table = {
     kind: 'url',
     description: 'Redis to cache in front of, redis://[user:pass@]host:port[/db] or rediss://... (none: serve from the embedded store)',
   },
+  requirepass: {
+    flag: '--requirepass',
+    valueName: 'password',
+    env: 'CACHEE_REQUIREPASS',
+    kind: 'string',
+    description: "password clients must AUTH with; they then act upstream as --upstream's user (default: none, clients are what a connection straight to the upstream is, their AUTH passed on)",
+  },
   host: { flag: '--host', valueName: 'host', env: 'CACHEE_HOST', kind: 'string', description: 'address to listen on' },
   port: { flag: '--port', valueName: 'port', env: 'CACHEE_PORT', kind: 'int', description: 'port to listen on, 1..65535' },
   l1Memory: {

@@ -10,12 +10,14 @@ export interface StatusOptions {
   watch: boolean;
   intervalMs: number;
   timeoutMs: number;
+  /** AUTH to send first (see proxyClientAuth). */
+  auth?: readonly string[];
 }
 
 export async function runStatus(options: StatusOptions, deps: CliDeps): Promise<number> {
   const { host, port, timeoutMs } = options;
   if (!options.watch) {
-    const report = await fetchReport(host, port, timeoutMs);
+    const report = await fetchReport(host, port, timeoutMs, options.auth);
     deps.stdout(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     return 0;
   }
@@ -30,7 +32,7 @@ export async function runStatus(options: StatusOptions, deps: CliDeps): Promise<
     while (!abort.signal.aborted) {
       const started = deps.now();
       try {
-        const report = await fetchReport(host, port, timeoutMs);
+        const report = await fetchReport(host, port, timeoutMs, options.auth);
         const at = deps.now();
         if (options.json) {
           deps.stdout(`${JSON.stringify({ time: new Date(at).toISOString(), ...report })}\n`);

@@ -48,6 +48,10 @@
 import net from 'node:net';
 import { CliError, messageOf } from './errors.js';
 import { trim } from './units.js';
+import { encodeCommand } from '../resp/encode.js';
+import type { ProxyConfig } from '../proxy/config.js';
+import { parseUpstreamUrl } from '../tier/redis-connection.js';
+import { authCommand } from '../tier/upstream-auth.js';
 
 export const INFO_REQUEST = '*2\r\n$4\r\nINFO\r\n$6\r\ncachee\r\n';
 
@@ -356,10 +360,10 @@ export function connectErrorReason(err: NodeJS.ErrnoException): string {
  * Sends INFO cachee and returns the bulk reply's text. Failures are CliErrors (exit 1) whose one
  * line says what happened: `cachee status: no proxy answering on 127.0.0.1:6380 (connection refused)`.
  */
-export async function fetchInfo(host: string, port: number, timeoutMs: number): Promise<string> {
+export async function fetchInfo(host: string, port: number, timeoutMs: number, auth?: readonly string[]): Promise<string> {
   const address = formatAddress(host, port);
   const failure = proxyFailure('cachee status', address);
-  const socket = await connectToProxy('cachee status', host, port, timeoutMs);
+  const socket = await connectToProxy('cachee status', host, port, timeoutMs, auth);
   return new Promise((resolve, reject) => {
     let settled = false;
     let buffer: Buffer = Buffer.alloc(0);
@@ -418,10 +422,63 @@ export function proxyFailure(command: string, address: string) {
 }
 
 /**
- * A connection to the proxy for `command` (`cachee status`, `cachee record`); failing to connect
- * is a CliError (exit 1): `cachee status: no proxy answering on 127.0.0.1:6380 (connection refused)`.
+ * The AUTH a client of the proxy configured so sends: the proxy's --requirepass, else the
+ * upstream URL's credentials (which the proxy passes on to Redis); undefined when neither is set.
  */
-export function connectToProxy(command: string, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+export function proxyClientAuth(config: Pick<ProxyConfig, 'requirepass' | 'upstream'>): string[] | undefined {
+  if (config.requirepass !== undefined) return ['AUTH', config.requirepass];
+  return config.upstream === undefined ? undefined : authCommand(parseUpstreamUrl(config.upstream));
+}
+
+/**
+ * A connection to the proxy for `command` (`cachee status`, `cachee record`), authenticated with
+ * `auth` if given; failing to connect is a CliError (exit 1): `cachee status: no proxy answering
+ * on 127.0.0.1:6380 (connection refused)`.
+ */
+export async function connectToProxy(command: string, host: string, port: number, timeoutMs: number, auth?: readonly string[]): Promise<net.Socket> {
+  const socket = await connectSocket(command, host, port, timeoutMs);
+  if (auth === undefined) return socket;
+  const address = formatAddress(host, port);
+  return new Promise((resolve, reject) => {
+    let buffer = Buffer.alloc(0);
+    const fail = (error: CliError) => {
+      socket.destroy();
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      let reply: RespReply | undefined;
+      try {
+        reply = parseReply(buffer);
+      } catch (err) {
+        fail(proxyFailure(command, address).notCachee(messageOf(err)));
+        return;
+      }
+      if (reply === undefined) return;
+      cleanup();
+      if (reply.kind === 'error') fail(new CliError(`${command}: ${address} refused the password (${reply.text})`, 1));
+      else resolve(socket);
+    };
+    const onClose = () => {
+      cleanup();
+      fail(proxyFailure(command, address).closed());
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      fail(proxyFailure(command, address).noAnswer(timeoutMs));
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', onClose);
+    };
+    socket.on('data', onData);
+    socket.on('close', onClose);
+    socket.write(encodeCommand([...auth]));
+  });
+}
+
+function connectSocket(command: string, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
   const { notAnswering } = proxyFailure(command, formatAddress(host, port));
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
@@ -484,9 +541,9 @@ export function parseReply(buffer: Buffer): RespReply | undefined {
 }
 
 /** One sample: the reply parsed and checked against the contract (a ContractError becomes a CliError). */
-export async function fetchReport(host: string, port: number, timeoutMs: number): Promise<StatusReport> {
+export async function fetchReport(host: string, port: number, timeoutMs: number, auth?: readonly string[]): Promise<StatusReport> {
   const address = formatAddress(host, port);
-  const body = await fetchInfo(host, port, timeoutMs);
+  const body = await fetchInfo(host, port, timeoutMs, auth);
   try {
     return buildReport(parseInfo(body), address);
   } catch (err) {

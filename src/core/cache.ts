@@ -48,7 +48,6 @@
  * The slots grow only when the budget pays for the larger arrays and for the old ones meanwhile
  * (planSlots); otherwise the slots bound the cache like the bytes do.
  */
-import { bindCacheMetrics } from '../metrics/library.js';
 import { coarseNow } from './clock.js';
 import { FrequencySketch } from './frequency-sketch.js';
 import { hashKey } from './hash.js';
@@ -251,7 +250,6 @@ export class Cache<K, V> {
     this.meta = new Int32Array(0);
     this.growSlots(Math.min(this.maxSlots, (o.countStructures ? INITIAL_SLOTS_COUNTED : INITIAL_SLOTS) + FIRST_SLOT));
     this.resetSentinels();
-    if (o.metrics !== undefined) bindCacheMetrics(this, o.metrics);
   }
 
   // ---------------------------------------------------------------- reads

@@ -2,7 +2,6 @@
  * The engine's options, documented where they are declared, and their validation: every bad
  * option is reported at construction with a TypeError (wrong type) or RangeError (bad value).
  */
-import { checkMetricsOptions, type MetricsOptions } from '../metrics/library.js';
 
 export type EvictionReason = 'size' | 'expired' | 'deleted' | 'replaced' | 'cleared';
 
@@ -54,11 +53,6 @@ export interface CacheOptions<K, V> {
   onEvict?: (key: K, value: V, reason: EvictionReason) => void;
   /** The clock, in ms, for tests. Default: a coarse monotonic clock (about 1 ms resolution). */
   now?: () => number;
-  /**
-   * Exports `stats()` to a prom-client registry: `{ registry, prefix?, labels? }` (see
-   * src/metrics/library.ts and the README's "Metrics"); read on each scrape, nothing counted twice.
-   */
-  metrics?: MetricsOptions;
 }
 
 export interface SetOptions {
@@ -106,7 +100,6 @@ export interface ResolvedOptions<K, V> {
   sketchFitsOnFill: boolean;
   onEvict: ((key: K, value: V, reason: EvictionReason) => void) | undefined;
   now: (() => number) | undefined;
-  metrics: MetricsOptions | undefined;
 }
 
 function positive(name: string, value: unknown, allowZero: boolean): number | undefined {
@@ -180,7 +173,6 @@ export function resolveOptions<K, V>(options: CacheOptions<K, V>): ResolvedOptio
     sketchFitsOnFill,
     onEvict: optionalFunction('onEvict', options.onEvict),
     now: optionalFunction('now', options.now),
-    metrics: checkMetricsOptions(options.metrics, 'metrics'),
   };
 }
 

@@ -8,7 +8,6 @@
  * The names are a contract (the admin dashboard and users' dashboards read them); the README's
  * "Metrics" section lists them.
  */
-import type { TieredCacheStats } from '../tier/tiered-cache.js';
 import type { LatencyView } from './latency.js';
 import { scrapedMetric, summarySamples, type Aggregator, type Labels, type MetricRegistry, type MetricType, type Sample } from './scraped-metric.js';
 import { WINDOW_DESCRIPTION } from './window.js';
@@ -159,8 +158,15 @@ export const FRONT_METRICS: readonly Definition<FrontFigures>[] = [
   INVALIDATION_STATE,
 ];
 
-/** What TieredCache's stats() has, as the metrics read it. */
-export interface TieredFigures extends Pick<TieredCacheStats, 'l2Hits' | 'l2Misses' | 'l2Errors' | 'l2Requests' | 'loads' | 'loadErrors' | 'staleServed'> {
+/** What TieredCache's stats() has, as the metrics read it (src/tier/tiered-cache.ts's TieredCacheStats documents each). */
+export interface TieredFigures {
+  l2Hits: number;
+  l2Misses: number;
+  l2Errors: number;
+  l2Requests: number;
+  loads: number;
+  loadErrors: number;
+  staleServed: number;
   l1: L1Figures;
   invalidations: InvalidationCounts;
   l2Up: boolean;

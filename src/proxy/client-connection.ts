@@ -37,6 +37,9 @@ export function errorReply(message: string): Buffer {
   return Buffer.from(`-${message.replace(/[\r\n]+/g, ' ')}\r\n`);
 }
 
+/** How Redis answers a command from a connection that has not authenticated. */
+export const NOAUTH = errorReply('NOAUTH Authentication required.');
+
 const RECORDING_ONLY_QUIT = errorReply('ERR only QUIT is allowed while this connection records (CACHEE RECORD)');
 
 export abstract class ClientConnection implements ClientHandle, TurnFlushed {
@@ -154,6 +157,11 @@ export abstract class ClientConnection implements ClientHandle, TurnFlushed {
       this.client.pause();
       this.closeIfIdle();
     }
+  }
+
+  /** The connection is gone (`destroy` ran). */
+  protected get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Whether CACHEE RECORD made this connection a feed: the caller stops handling its input. */

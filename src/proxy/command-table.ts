@@ -251,6 +251,10 @@ export class CommandTable {
     const result: CommandKeys = { spec, keyIndexes: [], writtenIndexes: [], unknownKeys: false, mutates: false, blocking: false };
     if (spec === undefined) {
       result.unknownKeys = true;
+      // No table (an upstream that refused COMMAND before a client authenticated): the commands
+      // known to block must still wait as long as they say.
+      const name = args[0].toString('latin1').toLowerCase();
+      result.blocking = this.commands.size === 0 && (LEGACY_BLOCKING.has(name) || BLOCKING_UNFLAGGED.has(name));
       return result;
     }
     result.blocking = spec.flags.has('blocking');

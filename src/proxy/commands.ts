@@ -79,3 +79,20 @@ export function isClientTracking(args: readonly Buffer[]): boolean {
 
 /** Commands that change who the connection is or what it sees (database, protocol, user). */
 export const SESSION_STATE_COMMANDS: ReadonlySet<string> = new Set(['auth', 'hello', 'select', 'reset']);
+
+/**
+ * Commands that change who may read what (users, permissions, the default user's password): L1,
+ * filled under the old rules, is flushed when Redis answers them.
+ */
+export function changesAccess(name: string, args: readonly Buffer[]): boolean {
+  if (name === 'acl') {
+    const sub = keyword(args, 1);
+    return sub === 'setuser' || sub === 'deluser' || sub === 'load';
+  }
+  if (name !== 'config' || keyword(args, 1) !== 'set') return false;
+  for (let i = 2; i < args.length; i += 2) if (keyword(args, i) === 'requirepass') return true;
+  return false;
+}
+
+/** What Redis lets a client that has not authenticated run. */
+export const NO_AUTH_COMMANDS: ReadonlySet<string> = new Set(['auth', 'hello', 'quit', 'reset']);

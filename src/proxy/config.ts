@@ -17,6 +17,14 @@ export interface ProxyConfig {
   l1Keys?: string[];
   /** Never answer from L1 while invalidation is unavailable, even when the upstream is down. */
   requireFresh: boolean;
+  /**
+   * The password of the proxy's own `default` user (Redis: requirepass). Set: a client must
+   * `AUTH <password>` (or `AUTH default <password>`, `HELLO 3 AUTH default <password>`) before
+   * anything else, and then acts upstream as the `--upstream` URL's user. Unset: a client is
+   * what the same connection made straight to the upstream would be (its own AUTH is passed on).
+   * Without an upstream, the embedded store's requirepass.
+   */
+  requirepass?: string;
   /** ms: connecting to the upstream, keepalive idle time, and the tracking connection's PING deadline; never a deadline on a client's command. */
   upstreamTimeout: number;
   /** Most client connections at once (Redis: maxclients). */

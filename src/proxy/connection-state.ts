@@ -28,10 +28,9 @@ export class ConnectionState {
 
   /**
    * A state change Redis accepted: SELECT, AUTH, HELLO, RESET or CLIENT TRACKING (`name` is the
-   * command's lower-case name). `defaultUserOpen`: RESET leaves the client as `default`, which
-   * needs no password.
+   * command's lower-case name). `initialUser`: who RESET leaves the client as (ProxyCore's).
    */
-  apply(name: string, args: Buffer[], defaultUserOpen: boolean): void {
+  apply(name: string, args: Buffer[], initialUser: string | undefined): void {
     const word = (i: number) => keyword(args, i);
     switch (name) {
       case 'client':
@@ -47,20 +46,20 @@ export class ConnectionState {
         return;
       case 'hello':
         if (args.length >= 2) this.protocol = Number(args[1].toString('latin1'));
-        for (let i = 2; i < args.length; i++) {
-          if (word(i) === 'auth' && i + 2 < args.length) {
-            this.user = args[i + 1].toString('latin1');
-            this.authArgs = [Buffer.from('AUTH'), Buffer.from(args[i + 1]), Buffer.from(args[i + 2])];
-            i += 2;
-          } else if (word(i) === 'setname' && i + 1 < args.length) {
-            this.clientName = Buffer.from(args[++i]);
+        {
+          const auth = helloAuthIndex(args);
+          if (auth !== undefined) {
+            this.user = args[auth + 1].toString('latin1');
+            this.authArgs = [Buffer.from('AUTH'), Buffer.from(args[auth + 1]), Buffer.from(args[auth + 2])];
           }
+          const setname = helloOptionIndex(args, 'setname');
+          if (setname !== undefined) this.clientName = Buffer.from(args[setname + 1]);
         }
         return;
       case 'reset':
         this.db = 0;
         this.protocol = 2;
-        this.user = defaultUserOpen ? 'default' : undefined;
+        this.user = initialUser;
         this.authArgs = undefined;
         this.clientName = undefined;
         this.tracking = 'off';
@@ -68,14 +67,35 @@ export class ConnectionState {
     }
   }
 
-  /** Commands that give a new upstream connection this state (`upstreamAuth`: the URL's credentials, when the client gave none). */
-  handshake(upstreamAuth: Buffer[] | undefined): Buffer[][] {
+  /**
+   * Commands that give a new upstream connection this state. A client that never authenticated
+   * gets none: it is what a new connection to Redis is.
+   */
+  handshake(): Buffer[][] {
     const commands: Buffer[][] = [];
-    const auth = this.authArgs ?? upstreamAuth;
-    if (auth !== undefined) commands.push(auth);
+    if (this.authArgs !== undefined) commands.push(this.authArgs);
     if (this.protocol !== 2) commands.push([Buffer.from('HELLO'), Buffer.from(String(this.protocol))]);
     if (this.db !== 0) commands.push([Buffer.from('SELECT'), Buffer.from(String(this.db))]);
     if (this.clientName !== undefined) commands.push([Buffer.from('CLIENT'), Buffer.from('SETNAME'), this.clientName]);
     return commands;
   }
+}
+
+/** Where `HELLO protover [AUTH user pass] [SETNAME name]` has its AUTH (the index of the word), if it has one. */
+export function helloAuthIndex(args: readonly Buffer[]): number | undefined {
+  return helloOptionIndex(args, 'auth');
+}
+
+function helloOptionIndex(args: readonly Buffer[], option: 'auth' | 'setname'): number | undefined {
+  for (let i = 2; i < args.length; i++) {
+    const word = keyword(args, i);
+    if (word === 'auth' && i + 2 < args.length) {
+      if (option === 'auth') return i;
+      i += 2;
+    } else if (word === 'setname' && i + 1 < args.length) {
+      if (option === 'setname') return i;
+      i++;
+    }
+  }
+  return undefined;
 }

@@ -1,7 +1,8 @@
 /**
  * What every client session of one proxy shares: the upstream's address and command table, L1
- * and its read guard, the invalidation listener's verdict on whether L1 can be trusted, and the
- * counters.
+ * and its read guard, the verdicts of the invalidation listener and of the ACL watch on whether
+ * L1 can be trusted, who a new client is (and the proxy's own `default` user under
+ * --requirepass), and the counters.
  */
 import type { ProxyConfig } from './config.js';
 import type { CommandTable } from './command-table.js';
@@ -13,10 +14,15 @@ import { cacheeInfoSection, ProxyStats, type InvalidationState, type UpstreamSta
 import { ReadGuard } from '../tier/read-guard.js';
 import { UpstreamConnection, type UpstreamTarget } from '../tier/redis-connection.js';
 import { encodeCommand } from '../resp/encode.js';
+import { samePassword } from '../store/password.js';
 
 export interface UpstreamHooks {
   onClose?: (error: Error) => void;
   onPush?: (raw: Buffer) => void;
+  /** The upstream refused a handshake command (the connection is then dropped). */
+  onRefused?: (command: string, error: string) => void;
+  /** Every handshake command was accepted: the connection is the client's again. */
+  onReady?: () => void;
 }
 
 export class ProxyCore implements RecordingHost {
@@ -26,39 +32,74 @@ export class ProxyCore implements RecordingHost {
   readonly keyAllowed: (key: string) => boolean;
   /** No --l1-keys: every key may be cached (the hit path then need not make a string to check). */
   readonly allKeysAllowed: boolean;
-  /** AUTH from the upstream URL, given to each upstream connection of a client that has not sent its own. */
-  readonly upstreamAuth: Buffer[] | undefined;
-  /** Who a new client is before it authenticates: the URL's user, or `default` when that needs no password. */
-  readonly initialUser: string | undefined;
-  /** Set by the invalidation listener: L1 may answer reads. */
-  l1Trusted = false;
+  /**
+   * Whether the upstream's `default` user needs no password: a new connection is then `default`.
+   * Probed at start-up, then kept current by the ACL watch.
+   */
+  defaultUserOpen: boolean;
+  /** The invalidation listener's verdict: writes beside the proxy are reported. */
+  private invalidationTrusted = false;
+  /** The ACL watch's: a change of users or permissions is seen (see ./acl-watch.ts). */
+  private aclFollowed = true;
+  private trusted = false;
   invalidationState: InvalidationState = 'down';
   upstreamState: UpstreamState = 'down';
   /** Set while a CACHEE RECORD runs on some connection (./recording.ts). */
   recorder: AccessRecorder | undefined = undefined;
   readonly recordSource = 'l1';
   private pairingChecks = 0;
+  /** Asks the ACL watch to look now (set once it runs). */
+  checkAcl: () => void = () => {};
 
   constructor(
     readonly config: ProxyConfig,
     readonly target: UpstreamTarget,
     readonly table: CommandTable,
-    /** Whether the upstream's `default` user needs no password (probed at start-up). */
-    readonly defaultUserOpen: boolean,
+    defaultUserOpen: boolean,
   ) {
     this.stats = new ProxyStats(table.names());
     this.keyAllowed = keyMatcher(config.l1Keys);
     this.allKeysAllowed = config.l1Keys === undefined || config.l1Keys.length === 0;
     this.cache = new ReplyCache({ maxBytes: config.l1Memory, ttl: config.l1Ttl });
-    if (target.password !== undefined) {
-      this.upstreamAuth =
-        target.username === undefined
-          ? [Buffer.from('AUTH'), Buffer.from(target.password)]
-          : [Buffer.from('AUTH'), Buffer.from(target.username), Buffer.from(target.password)];
-      this.initialUser = target.username ?? 'default';
-    } else {
-      this.initialUser = defaultUserOpen ? 'default' : undefined;
-    }
+    this.defaultUserOpen = defaultUserOpen;
+  }
+
+  /**
+   * L1 may answer reads: invalidation reports writes made beside the proxy, and the ACL watch
+   * sees permission changes. The invalidation listener sets it; the ACL watch sets `aclCurrent`.
+   */
+  get l1Trusted(): boolean {
+    return this.trusted;
+  }
+
+  set l1Trusted(trusted: boolean) {
+    this.invalidationTrusted = trusted;
+    this.trusted = trusted && this.aclFollowed;
+  }
+
+  set aclCurrent(followed: boolean) {
+    this.aclFollowed = followed;
+    this.trusted = followed && this.invalidationTrusted;
+  }
+
+  /**
+   * Who a new client is, or one after RESET: `default` when that needs no password (Redis's, or
+   * the proxy's own when --requirepass is set); undefined: it must authenticate first.
+   */
+  get initialUser(): string | undefined {
+    return this.config.requirepass === undefined && this.defaultUserOpen ? 'default' : undefined;
+  }
+
+  /**
+   * The AUTH arguments a client's `AUTH default <password>` (or `AUTH <password>`) becomes under
+   * --requirepass: the URL's credentials when the password is right (the upstream's `default`
+   * user, which needs none, without them); else a user name Redis cannot have (it refuses spaces),
+   * so that Redis answers WRONGPASS in its place, in order, and inside MULTI as it would.
+   */
+  proxyDefaultAuth(password: Buffer): [string, string] {
+    const expected = this.config.requirepass!;
+    if (!samePassword(password, expected)) return ['wrong password for the proxy', 'x'];
+    return [this.target.username ?? 'default', this.target.password ?? expected];
   }
 
   /**
@@ -75,17 +116,44 @@ export class ProxyCore implements RecordingHost {
       onClose: hooks.onClose,
       onPush: hooks.onPush,
     });
+    let answered = 0;
+    let refused = false;
     for (const command of handshake) {
       connection.command(command, {
         onReply: (raw) => {
+          answered++;
           // A handshake the upstream refuses leaves the connection in the wrong state: drop it,
           // so the commands queued behind fail rather than run as someone else.
-          if (raw[0] === 0x2d) connection.destroy(new Error(`upstream refused ${command[0]}: ${raw.toString('latin1', 1).trim()}`));
+          if (raw[0] === 0x2d) {
+            const error = raw.toString('latin1', 1).trim();
+            refused = true;
+            hooks.onRefused?.(command[0].toString('latin1'), error);
+            connection.destroy(new Error(`upstream refused ${command[0]}: ${error}`));
+          } else if (answered === handshake.length && !refused) {
+            hooks.onReady?.();
+          }
         },
         onError: () => {},
       });
     }
+    if (handshake.length === 0) hooks.onReady?.();
     return connection;
+  }
+
+  /**
+   * Whether Redis lets a connection with this handshake run `command`, asked on a connection of
+   * its own (closed after): the reply, or an error reply when the handshake was refused.
+   */
+  async askUpstream(handshake: Buffer[][], command: string[]): Promise<Buffer> {
+    let refusal: string | undefined;
+    const connection = this.openUpstream(handshake, { onRefused: (name, error) => (refusal = `-${error}\r\n`) });
+    try {
+      return await connection.call(command);
+    } catch (error) {
+      return Buffer.from(refusal ?? `-ERR ${(error as Error).message}\r\n`);
+    } finally {
+      connection.destroy();
+    }
   }
 
   /**
@@ -112,6 +180,15 @@ export class ProxyCore implements RecordingHost {
       this.guard.invalidate(key);
       this.cache?.invalidate(key);
     }
+  }
+
+  /**
+   * Users or permissions changed (ACL SETUSER, DELUSER, LOAD, CONFIG SET through the proxy, or
+   * seen by the ACL watch): what L1 holds was read under the old rules.
+   */
+  accessChanged(): void {
+    this.flushL1();
+    this.checkAcl();
   }
 
   flushL1(): void {

@@ -25,6 +25,7 @@ export async function startEmbedded(config: ProxyConfig, log: Log): Promise<Serv
     maxBytes: config.l1Memory,
     port: front.port,
     maxClients: config.maxClients,
+    requirepass: config.requirepass,
     onInternalError: (command, error) => log(`error: the embedded store failed on ${command}: ${error instanceof Error ? error.message : String(error)}`),
   });
   const telemetry = new FrontTelemetry(store);

@@ -23,6 +23,8 @@ export interface MeasuredStoreOptions {
   maxClients: number;
   /** Unix ms; default Date.now. */
   now?: () => number;
+  /** The store's requirepass. */
+  requirepass?: string;
   /** A command the store failed on (a bug): its client gets an error reply, the process goes on. */
   onInternalError?: (command: string, error: unknown) => void;
 }
@@ -42,7 +44,7 @@ export class MeasuredStore implements RecordingHost {
 
   constructor(options: MeasuredStoreOptions) {
     this.onInternalError = options.onInternalError ?? (() => {});
-    this.store = new Store({ maxBytes: options.maxBytes, port: options.port, maxClients: options.maxClients, now: options.now });
+    this.store = new Store({ maxBytes: options.maxBytes, port: options.port, maxClients: options.maxClients, now: options.now, requirepass: options.requirepass });
     this.commands = new CommandCounter(this.store.commandSpecs.map((spec) => spec.name));
   }
 
@@ -62,7 +64,8 @@ export class MeasuredStore implements RecordingHost {
   /** The reply bytes of one command; `INFO cachee` is answered here, everything else by the store. */
   execute(session: Session, args: Buffer[]): Buffer {
     if (args.length > 0) this.commands.countName(args[0]);
-    if (isInfoCachee(args)) return encodeBulkString(this.infoSection());
+    // For a client that has not authenticated, the store refuses INFO as any command.
+    if (isInfoCachee(args) && session.authenticated) return encodeBulkString(this.infoSection());
     if (this.recorder !== undefined) return this.executeRecorded(session, args, this.recorder);
     return this.executeMeasured(session, args);
   }

@@ -1,7 +1,7 @@
 /**
  * `CACHEE RECORD <sample> <durationMs>`: a command the proxy answers itself (as it does `INFO
  * cachee`), which turns the connection into a feed of the reads the proxy sees. `cachee record`
- * writes the feed to a log (format and sampling: src/sim/record-format.ts).
+ * writes the feed to a log (format and sampling: src/proxy/record-format.ts).
  *
  * The protocol:
  * - `sample` is the fraction of keys to log, 0 < sample <= 1; `durationMs` a whole number of
@@ -27,7 +27,7 @@
  * records. While recording, each read costs a fast 32-bit hash (the sampling), and each logged
  * read a SHA-256 and one message.
  */
-import { formatRecordLine, isSampleRate, KeySampler, type RecordSource } from '../sim/record-format.js';
+import { formatRecordLine, isSampleRate, KeySampler, type RecordSource } from './record-format.js';
 import { isKeyword } from '../store/arguments.js';
 
 /** Bytes a recording client may leave unread before reads are dropped instead of sent. */

@@ -20,6 +20,8 @@ import { FrontTelemetry, type ServingFront } from './telemetry.js';
 import { startWorkers } from './workers.js';
 import { parseUpstreamUrl, UpstreamConnection, type UpstreamTarget } from '../tier/redis-connection.js';
 import { mallocNote } from './malloc-tuning.js';
+import { AclUnreadable, AclWatch, defaultUserOpenIn, readAcl, type AclSnapshot } from './acl-watch.js';
+import { authenticate } from '../tier/upstream-auth.js';
 
 export type { Log } from './front.js';
 
@@ -41,6 +43,13 @@ export function trackingPrefixes(patterns: readonly string[] | undefined): strin
 interface Probe {
   table: CommandTable;
   defaultUserOpen: boolean;
+  /** The upstream's ACL; undefined when the URL's user may not read it. */
+  acl: AclSnapshot | undefined;
+  /**
+   * The upstream wants a password and the URL gives none: the proxy has no connection of its own
+   * (no command table, no invalidation, no ACL), so it only relays clients, who AUTH themselves.
+   */
+  locked: boolean;
 }
 
 async function probeUpstream(target: UpstreamTarget, timeout: number): Promise<Probe> {
@@ -48,18 +57,25 @@ async function probeUpstream(target: UpstreamTarget, timeout: number): Promise<P
   const anonymous = new UpstreamConnection({ ...target, username: undefined, password: undefined }, { timeout });
   try {
     await withCredentials.connected();
-    if (target.password !== undefined) {
-      const auth = await withCredentials.call(target.username === undefined ? ['AUTH', target.password] : ['AUTH', target.username, target.password]);
-      if (auth[0] === 0x2d) throw new Error(`upstream refused the URL's credentials: ${auth.toString('latin1', 1).trim()}`);
-    }
+    await authenticate(withCredentials, target);
     // COMMAND, not COMMAND INFO: the same entries, and before Redis 7 INFO wanted command names.
-    const info = decodeReply(await withCredentials.call(['COMMAND']));
+    const reply = await withCredentials.call(['COMMAND']);
+    if (target.password === undefined && reply.toString('latin1', 0, 7) === '-NOAUTH') {
+      return { table: new CommandTable([]), defaultUserOpen: false, acl: undefined, locked: true };
+    }
+    const info = decodeReply(reply);
     if (info instanceof RespError) throw new Error(`COMMAND failed: ${info.message}`);
     const table = CommandTable.fromCommandInfo(info as never);
     if (table.size === 0) throw new Error('COMMAND returned no commands');
+    let acl: AclSnapshot | undefined;
+    try {
+      acl = await readAcl(withCredentials);
+    } catch (error) {
+      if (!(error instanceof AclUnreadable)) throw error;
+    }
     await anonymous.connected();
     const ping = await anonymous.call(['PING']);
-    return { table, defaultUserOpen: ping[0] !== 0x2d };
+    return { table, defaultUserOpen: ping[0] !== 0x2d, acl, locked: false };
   } finally {
     withCredentials.close();
     anonymous.close();
@@ -94,12 +110,13 @@ async function startUpstreamProxy(config: ProxyConfig, upstream: string, log: Lo
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+  const core = new ProxyCore(config, target, probe.table, probe.defaultUserOpen);
+  if (probe.locked) return relayOnly(config, core, where, log);
   const legacy = probe.table.legacyRanges
     ? ' (no key specs, as before Redis 7: keys from first/last/step; a write by a command with movable keys, such as EVAL, flushes L1)'
     : '';
   log(`upstream ${where}: ${probe.table.size} commands known${legacy}`);
-
-  const core = new ProxyCore(config, target, probe.table, probe.defaultUserOpen);
+  const aclWatch = watchAcl(config, core, target, probe.acl, log);
   const listener = new InvalidationListener({
     target,
     prefixes: trackingPrefixes(config.l1Keys),
@@ -130,21 +147,74 @@ async function startUpstreamProxy(config: ProxyConfig, upstream: string, log: Lo
 
   let front: ClientFront;
   try {
-    front = await ClientFront.listen({
-      host: config.host,
-      port: config.port,
-      maxClients: config.maxClients,
-      accept: (socket, closed) => new ClientSession(core, socket, closed),
-    });
+    front = await listenFor(core);
   } catch (error) {
     listener.close();
+    aclWatch.close();
     throw error;
   }
-  const telemetry = new FrontTelemetry({
+  return {
+    running: frontProxy(front, log, () => {
+      listener.close();
+      aclWatch.close();
+    }),
+    telemetry: coreTelemetry(core),
+  };
+}
+
+function coreTelemetry(core: ProxyCore): FrontTelemetry {
+  return new FrontTelemetry({
     figures: () => core.figures(),
     l1Latency: core.stats.l1Latency,
     l2Latency: core.stats.l2Latency,
     hottestKeys: (limit) => core.cache?.hottestKeys(limit) ?? [],
   });
-  return { running: frontProxy(front, log, () => listener.close()), telemetry };
+}
+
+/** The ACL watch (./acl-watch.ts), running: it keeps `core` from answering from L1 what Redis would refuse. */
+function watchAcl(config: ProxyConfig, core: ProxyCore, target: UpstreamTarget, initial: AclSnapshot | undefined, log: Log): AclWatch {
+  const watch = new AclWatch({
+    target,
+    timeout: config.upstreamTimeout,
+    initial,
+    onChange: (acl) => {
+      core.defaultUserOpen = defaultUserOpenIn(acl) ?? core.defaultUserOpen;
+      core.flushL1();
+    },
+    onStateChange: (followed, detail) => {
+      core.aclCurrent = followed;
+      if (followed) log('ACL: followed again; L1 serving');
+      else log(`ACL not followed (${detail}); L1 answers no reads until it is`);
+    },
+  });
+  core.aclCurrent = watch.following;
+  core.checkAcl = () => watch.checkNow();
+  if (initial === undefined) {
+    log("warning: the upstream user may not run ACL LIST, so the proxy cannot see permission changes: L1 answers no reads (grant the URL's user +acl|list)");
+  }
+  watch.start();
+  return watch;
+}
+
+/**
+ * An upstream that wants a password, with none in the URL: listen anyway, relay each client's
+ * commands (Redis refuses them until the client AUTHs), and keep L1 off.
+ */
+async function relayOnly(config: ProxyConfig, core: ProxyCore, where: string, log: Log): Promise<ServingFront> {
+  if (config.requirepass !== undefined) {
+    throw new Error(`--requirepass needs credentials in --upstream: ${where} wants a password, and the proxy's default user acts upstream as the URL's user`);
+  }
+  log(`warning: ${where} wants a password and --upstream gives none: clients must AUTH, and L1 is off (the proxy has no connection of its own to follow writes and ACLs); put credentials in --upstream to cache`);
+  core.upstreamState = 'connected';
+  return { running: frontProxy(await listenFor(core), log), telemetry: coreTelemetry(core) };
+}
+
+function listenFor(core: ProxyCore): Promise<ClientFront> {
+  const { config } = core;
+  return ClientFront.listen({
+    host: config.host,
+    port: config.port,
+    maxClients: config.maxClients,
+    accept: (socket, closed) => new ClientSession(core, socket, closed),
+  });
 }

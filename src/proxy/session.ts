@@ -13,20 +13,26 @@
  * SELECT, HELLO, AUTH or CLIENT TRACKING queued in MULTI takes effect here when EXEC's reply
  * shows it ran.
  *
+ * Who the client is: what a new connection to Redis is, until Redis accepts its AUTH (passed
+ * on). Under --requirepass the proxy itself refuses (NOAUTH) a client that has not authenticated,
+ * maps `AUTH <its password>` to the URL's credentials, and holds what is pipelined behind an AUTH
+ * until Redis answers it. L1, INFO cachee and CACHEE RECORD answer only whom Redis would.
+ *
  * Hit path: parse a frame, look the key up, copy the stored reply bytes into the client's reply
  * buffer; everything answered while handling one chunk of input is written in one socket write.
  */
 import type net from 'node:net';
-import { ClientConnection, errorReply } from './client-connection.js';
-import { CACHEABLE_READS, isClientTracking, keyword, SESSION_STATE_COMMANDS, switchesToRawMode, UNSUBSCRIBE_COMMANDS } from './commands.js';
-import { ConnectionState } from './connection-state.js';
+import { ClientConnection, errorReply, NOAUTH } from './client-connection.js';
+import { CACHEABLE_READS, changesAccess, isClientTracking, keyword, NO_AUTH_COMMANDS, SESSION_STATE_COMMANDS, switchesToRawMode, UNSUBSCRIBE_COMMANDS } from './commands.js';
+import { ConnectionState, helloAuthIndex } from './connection-state.js';
 import type { ProxyCore } from './core.js';
+import { parseRecordCommand } from './recording.js';
 import { getVariantNumber, getVariantOf, ReplyCache, variantPrefix } from './reply-cache.js';
 import type { ReplyArena } from './reply-arena.js';
 import type { RespCommand } from '../resp/request-parser.js';
 import { commandName } from '../metrics/command-counter.js';
 import { isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
-import { encodeBulkString, Replies } from '../resp/encode.js';
+import { encodeBulkString, encodeCommand, Replies } from '../resp/encode.js';
 import { integerReply, isQueuedReply, splitBulkArray, transactionResults } from '../resp/reply-parts.js';
 import type { ReadTicket } from '../tier/read-guard.js';
 import { isErrorReply, UpstreamError, type Expectation, type UpstreamConnection } from '../tier/redis-connection.js';
@@ -50,6 +56,11 @@ interface Slot {
 function lostAfterConnect(error: Error): boolean {
   return error instanceof UpstreamError && error.lostAfterConnect;
 }
+
+/** Redis's answer to HELLO without AUTH from a client that has not authenticated. */
+const NOAUTH_HELLO = errorReply(
+  'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+);
 
 /** answerMgetFromL1: every key hit and the reply is sent. */
 const ANSWERED = -1;
@@ -107,6 +118,18 @@ export class ClientSession extends ClientConnection {
   private getVariant = '';
   /** The GET variant's number in L1's arena. */
   private getVariantNumber = -1;
+  /**
+   * Input waits, unread, for an answer this client's next commands depend on: the AUTH of a
+   * client that must authenticate (what follows runs as the user it makes, or is refused), or
+   * CACHEE RECORD's permission check.
+   */
+  private inputHeld = false;
+  /**
+   * The upstream connection was lost: until a new one accepts the client's credentials, Redis may
+   * no longer know this client as its user (deleted, password changed), so L1 does not answer it
+   * (it counts in stateChangesInFlight).
+   */
+  private identityUnconfirmed = false;
 
   constructor(
     private readonly core: ProxyCore,
@@ -132,7 +155,7 @@ export class ClientSession extends ClientConnection {
    */
   private readonly dispatchParsed = (command: RespCommand): boolean => {
     this.dispatch(command.args, command.raw, this.batch, this.expectations);
-    return !(this.raw || this.closing || this.recordingActive);
+    return !(this.raw || this.closing || this.recordingActive || this.inputHeld);
   };
 
   protected onData(chunk: Buffer): void {
@@ -140,12 +163,23 @@ export class ClientSession extends ClientConnection {
       this.upstream?.writeRaw(this.kept(chunk));
       return;
     }
-    const batch = this.batch;
-    const expectations = this.expectations;
-    const fastEnd = this.parser.bufferedBytes === 0 ? this.scanGets(chunk, batch, expectations) : 0;
+    if (this.inputHeld) {
+      // Bytes read before the pause took effect; no more until the input is released.
+      this.parser.feed(this.kept(chunk));
+      this.client.pause();
+      return;
+    }
+    const fastEnd = this.parser.bufferedBytes === 0 ? this.scanGets(chunk, this.batch, this.expectations) : 0;
     if (fastEnd < chunk.length) this.parser.feed(this.kept(fastEnd === 0 ? chunk : chunk.subarray(fastEnd)));
     // A chunk of GETs alone, all answered above, leaves the parser nothing to read.
-    const failure = fastEnd === chunk.length ? undefined : this.readCommands(this.dispatchParsed);
+    this.handleParsed(fastEnd < chunk.length);
+  }
+
+  /** Runs the commands the parser holds (when `any`), sends what they forward, writes what is ready. */
+  private handleParsed(any: boolean): void {
+    const batch = this.batch;
+    const expectations = this.expectations;
+    const failure = any ? this.readCommands(this.dispatchParsed) : undefined;
     this.sendForwarded(batch, expectations);
     if (failure !== undefined) this.emit(ClientConnection.protocolErrorReply(failure));
     if (this.raw) {
@@ -219,6 +253,12 @@ export class ClientSession extends ClientConnection {
       // latin1Slice: toString('latin1', ...) without its argument checks, on every GET.
       const key = bytes.latin1Slice(keyStart, keyStart + keyLength);
       if (!readL1) {
+        if (this.mustAuthenticate()) {
+          // Refused by dispatch, which the parser feeds from this frame on.
+          pos = frameStart;
+          gets--;
+          break;
+        }
         this.forwardUncached(chunk.subarray(frameStart, end), key, variant, batch, expectations);
         continue;
       }
@@ -249,6 +289,10 @@ export class ClientSession extends ClientConnection {
     const name = commandName(args[0]);
     const core = this.core;
     core.stats.commands.count(name);
+    if (this.state.user === undefined && this.mustAuthenticate() && !NO_AUTH_COMMANDS.has(name)) {
+      this.emit(NOAUTH);
+      return;
+    }
 
     if (name === 'get' && args.length === 2 && this.mayReadL1()) {
       const key = args[1].toString('latin1');
@@ -276,13 +320,17 @@ export class ClientSession extends ClientConnection {
         this.closing = true;
         return;
       case 'info':
-        if (isInfoCachee(args)) {
-          this.emit(encodeBulkString(core.infoSection()));
+        if (isInfoCachee(args) && !this.inMulti) {
+          // Redis says whether this client may run INFO; its section (empty) is replaced with ours.
+          // While Redis is down (when the section matters most), any client it authenticated may.
+          const section = () => encodeBulkString(core.infoSection());
+          const user = this.state.user;
+          this.forward(raw, batch, expectations, (reply) => (isErrorReply(reply) ? undefined : section()), () => (user === undefined ? undefined : section()));
           return;
         }
         break;
       case 'cachee':
-        this.emit(this.answerCachee(core, args, this.state.protocol));
+        this.answerCacheeIfAllowed(args);
         return;
       case 'multi':
         // At once, not when Redis answers: the commands pipelined behind it are queued by Redis,
@@ -337,7 +385,15 @@ export class ClientSession extends ClientConnection {
     }
 
     if (SESSION_STATE_COMMANDS.has(name)) {
-      this.forwardStateChange(name, args, raw, batch, expectations);
+      if (name === 'hello' && this.state.user === undefined && this.mustAuthenticate() && helloAuthIndex(args) === undefined) {
+        this.emit(NOAUTH_HELLO);
+        return;
+      }
+      // What follows an AUTH of a client that must authenticate waits for its answer.
+      const hold = this.state.user === undefined && this.mustAuthenticate();
+      const own = this.proxyDefaultAuth(name, args);
+      if (own === undefined) this.forwardStateChange(name, args, raw, batch, expectations, hold);
+      else this.forwardStateChange(name, own, encodeCommand(own), batch, expectations, hold);
       return;
     }
     if (switchesToRawMode(name, args)) {
@@ -388,6 +444,16 @@ export class ClientSession extends ClientConnection {
       }
     }
 
+    if (changesAccess(name, args)) {
+      if (this.inMulti) {
+        this.multiWrites = null;
+        this.forward(raw, batch, expectations);
+      } else {
+        this.forwardWrite(raw, null, batch, expectations, () => core.checkAcl());
+      }
+      return;
+    }
+
     // Inside MULTI a blocking command is queued, and EXEC runs it without blocking.
     const blocking = keys.blocking && !this.inMulti;
     if (!keys.mutates) {
@@ -404,6 +470,77 @@ export class ClientSession extends ClientConnection {
       return;
     }
     this.forwardWrite(raw, needsFlush ? null : written, batch, expectations, undefined, blocking);
+  }
+
+  /** --requirepass is set and this client has not authenticated as anyone yet. */
+  private mustAuthenticate(): boolean {
+    return this.state.user === undefined && this.core.config.requirepass !== undefined;
+  }
+
+  /**
+   * Under --requirepass, `AUTH [default] <password>` or `HELLO <v> AUTH default <password>` is
+   * for the proxy's own `default` user: the command with the credentials it stands for upstream
+   * (see ProxyCore.proxyDefaultAuth). Undefined for any other command or user.
+   */
+  private proxyDefaultAuth(name: string, args: Buffer[]): Buffer[] | undefined {
+    if (this.core.config.requirepass === undefined) return undefined;
+    let at: number;
+    if (name === 'auth') {
+      if (args.length === 2) at = 0;
+      else if (args.length === 3 && keyword(args, 1) === 'default') at = 1;
+      else return undefined;
+    } else if (name === 'hello') {
+      const auth = helloAuthIndex(args);
+      if (auth === undefined || keyword(args, auth + 1) !== 'default') return undefined;
+      at = auth + 1;
+    } else {
+      return undefined;
+    }
+    const [user, password] = this.core.proxyDefaultAuth(args[at + 1]);
+    const credentials = [Buffer.from(user), Buffer.from(password)];
+    return at === 0 ? [args[0], ...credentials] : [...args.slice(0, at), ...credentials, ...args.slice(at + 2)];
+  }
+
+  /**
+   * CACHEE RECORD shows every client's reads, as MONITOR shows every command: it runs for a client
+   * Redis lets run MONITOR, asked on a connection of its own with this client's credentials.
+   * Input waits for the answer.
+   */
+  private answerCacheeIfAllowed(args: Buffer[]): void {
+    const core = this.core;
+    const protocol = this.state.protocol;
+    if (typeof parseRecordCommand(args) === 'string' || this.hasRepliesInFlight()) {
+      this.emit(this.answerCachee(core, args, protocol));
+      return;
+    }
+    this.holdInput();
+    void core.askUpstream(this.state.handshake(), ['MONITOR']).then((reply) => {
+      if (this.isClosed) return;
+      this.inputHeld = false;
+      const refusal = reply.toString('latin1', 0, 8);
+      if (!isErrorReply(reply)) this.emit(this.answerCachee(core, args, protocol));
+      else if (refusal === '-NOAUTH ') this.emit(NOAUTH);
+      else if (refusal === '-NOPERM ') this.emit(errorReply("NOPERM this user has no permissions to run the 'cachee|record' command (it needs MONITOR's)"));
+      else this.emit(errorReply(`ERR CACHEE RECORD could not ask the upstream whether this user may run MONITOR: ${reply.toString('latin1', 1).trim()}`));
+      this.releaseInput();
+    });
+  }
+
+  /** Holds input (see `inputHeld`): no more is read from the socket until `releaseInput`. */
+  private holdInput(): void {
+    this.inputHeld = true;
+    this.client.pause();
+  }
+
+  /** Reads the input held (see `inputHeld`), after the event that released it is handled. */
+  private releaseInput(): void {
+    this.inputHeld = false;
+    setImmediate(() => {
+      if (this.isClosed || this.inputHeld) return;
+      if (!this.closing) this.client.resume();
+      this.handleParsed(!this.recordingActive);
+      if (this.inputClosed && !this.inputHeld) this.endInput();
+    });
   }
 
   private writePending(key: string): boolean {
@@ -639,9 +776,11 @@ export class ClientSession extends ClientConnection {
     });
   }
 
-  private forwardStateChange(name: string, args: Buffer[], raw: Buffer, batch: Buffer[], expectations: Expectation[]): void {
+  /** `hold`: the commands after this one wait, unread, for its answer (see `inputHeld`). */
+  private forwardStateChange(name: string, args: Buffer[], raw: Buffer, batch: Buffer[], expectations: Expectation[], hold = false): void {
     this.stateChangesInFlight++;
     const place = this.multiQueued;
+    if (hold) this.holdInput();
     this.forward(
       raw,
       batch,
@@ -654,9 +793,11 @@ export class ClientSession extends ClientConnection {
         }
         this.stateChangesInFlight--;
         if (!isErrorReply(reply)) this.applyStateChange(name, args);
+        if (hold) this.releaseInput();
       },
       () => {
         this.stateChangesInFlight--;
+        if (hold) this.releaseInput();
       },
     );
   }
@@ -679,7 +820,7 @@ export class ClientSession extends ClientConnection {
   }
 
   private applyStateChange(name: string, args: Buffer[]): void {
-    this.state.apply(name, args, this.core.defaultUserOpen);
+    this.state.apply(name, args, this.core.initialUser);
     if (name === 'reset') {
       this.inMulti = false;
       this.multiWrites = [];
@@ -698,7 +839,8 @@ export class ClientSession extends ClientConnection {
     raw: Buffer,
     batch: Buffer[],
     expectations: Expectation[],
-    onReply?: (reply: Buffer) => void,
+    /** May return a reply to send instead of Redis's. */
+    onReply?: (reply: Buffer) => Reply | undefined | void,
     /** May return a reply to send instead of the error. */
     onFailure?: () => Reply | undefined | boolean | void,
     /** The command may wait for data (see `inputEnded`). */
@@ -716,8 +858,7 @@ export class ClientSession extends ClientConnection {
       onReply: (reply) => {
         const now = performance.now();
         stats.recordL2Latency((now - sentAt) * 1e6, now);
-        onReply?.(reply);
-        slot.bytes = reply;
+        slot.bytes = onReply?.(reply) ?? reply;
         this.releaseReady();
       },
       onError: (error) => {
@@ -783,8 +924,9 @@ export class ClientSession extends ClientConnection {
 
   private upstreamConnection(): UpstreamConnection {
     if (this.upstream === undefined || !this.upstream.alive) {
-      this.upstream = this.core.openUpstream(this.state.handshake(this.core.upstreamAuth), {
+      this.upstream = this.core.openUpstream(this.state.handshake(), {
         onClose: (error) => {
+          this.upstreamLost();
           // The client's input ended and Redis has answered it: end once the replies are written.
           if (this.inputClosed) this.closeIfIdle();
           // Redis closed this client's connection (CLIENT KILL, its idle timeout, a restart), or
@@ -799,9 +941,29 @@ export class ClientSession extends ClientConnection {
           this.out.push(push);
           this.releaseReady();
         },
+        onReady: () => {
+          if (!this.identityUnconfirmed) return;
+          this.identityUnconfirmed = false;
+          this.stateChangesInFlight--;
+        },
+        // Redis no longer takes this client's credentials (user deleted, password changed): it
+        // closed the connection, and would not have this client back as that user.
+        onRefused: () => this.destroy(),
       });
     }
     return this.upstream;
+  }
+
+  /** The upstream connection closed: the next one must show who this client is now. */
+  private upstreamLost(): void {
+    if (this.state.authArgs === undefined) {
+      // Never authenticated: the next connection is whoever a new connection is now.
+      this.state.user = this.core.initialUser;
+      this.updateVariantPrefix();
+    } else if (!this.identityUnconfirmed) {
+      this.identityUnconfirmed = true;
+      this.stateChangesInFlight++;
+    }
   }
 
   /**
@@ -852,7 +1014,7 @@ export class ClientSession extends ClientConnection {
 
   protected override hasRepliesInFlight(): boolean {
     // Raw mode after the client's input ended: Redis's bytes flow until it closes the connection.
-    return this.queue.length !== this.queueHead || (this.raw && this.upstreamEnded && this.upstream?.alive === true);
+    return this.inputHeld || this.queue.length !== this.queueHead || (this.raw && this.upstreamEnded && this.upstream?.alive === true);
   }
 
   /**
@@ -865,6 +1027,11 @@ export class ClientSession extends ClientConnection {
    */
   protected override inputEnded(): void {
     this.inputClosed = true;
+    // The input held is read first (releaseInput ends it then).
+    if (!this.inputHeld) this.endInput();
+  }
+
+  private endInput(): void {
     if (this.raw) this.endUpstream();
     else this.passOnEndAtBlockedCommand();
     super.inputEnded();

@@ -6,7 +6,7 @@
 import type net from 'node:net';
 import type { RespCommand } from '../resp/request-parser.js';
 import type { Session } from '../store/index.js';
-import { ClientConnection, type ConnectionLimits } from './client-connection.js';
+import { ClientConnection, NOAUTH, type ConnectionLimits } from './client-connection.js';
 import type { MeasuredStore } from './measured-store.js';
 import { isCacheeCommand } from './recording.js';
 
@@ -59,7 +59,7 @@ export class StoreConnection extends ClientConnection {
   /** Queues the reply; false once the client asked to be disconnected (QUIT): the rest is ignored, as Redis does. */
   private answer(command: RespCommand): boolean {
     if (isCacheeCommand(command.args)) {
-      this.out.push(this.answerCachee(this.store, command.args, this.session.protocol));
+      this.out.push(this.session.authenticated ? this.answerCachee(this.store, command.args, this.session.protocol) : NOAUTH);
       return !this.recordingActive;
     }
     this.out.push(this.store.execute(this.session, command.args));

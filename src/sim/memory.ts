@@ -6,7 +6,7 @@
  */
 import { getEntryBytes } from '../proxy/reply-cache.js';
 import { stringEntryBytes } from '../store/values.js';
-import type { RecordSource } from './record-format.js';
+import type { RecordSource } from '../proxy/record-format.js';
 
 /** The payload length of a bulk-string reply of `replyLength` bytes (`$<n>\r\n<n bytes>\r\n`); -1 if there is none. */
 export function bulkPayloadLength(replyLength: number): number {

@@ -4,7 +4,7 @@
  *
  * | format     | content                                                                 |
  * | ---------- | ----------------------------------------------------------------------- |
- * | `record`   | a `cachee record` log (./record-format.ts): starts `# cachee-record`    |
+ * | `record`   | a `cachee record` log (src/proxy/record-format.ts): starts `# cachee-record`    |
  * | `keys`     | text, one key per line (any text that fits no other format)              |
  * | `lirs`     | text, one decimal key per line, `*` lines skipped                        |
  * | `arc`      | text, `startBlock blockCount ignored requestNo` lines                    |
@@ -14,7 +14,8 @@
  * per distinct key), not by the file.
  */
 import { openDecompressed, readDecompressedSync, type Compression } from './decompress.js';
-import { RECORD_PREFIX, RecordReader, type RecordHeader, type RecordTrailer } from './record-format.js';
+import { RECORD_PREFIX, type RecordHeader, type RecordTrailer } from '../proxy/record-format.js';
+import { RecordReader } from './record-reader.js';
 import { ArcReader, Binary64Reader, Densifier, EmptyTraceError, KeyLineReader, LirsReader, TraceFormatError, type Trace, type TraceReader } from './trace.js';
 
 export const TRACE_FORMATS = ['record', 'keys', 'lirs', 'arc', 'binary64'] as const;

@@ -7,8 +7,8 @@
  *
  * The readers are push parsers (`feed` chunks, then `end`), so one reader serves a whole buffer
  * (the hit-ratio benchmark) and a stream (`cachee simulate` on a file of any size) alike. The
- * formats of the public traces are those of `../shared/traces/README.md`; the record format is
- * in ./record-format.ts.
+ * formats of the public traces are those of `bench/traces/README.md`; the record format is
+ * in src/proxy/record-format.ts.
  */
 
 export interface Trace {

@@ -26,6 +26,8 @@ export interface Server {
   readonly port: number;
   /** For INFO's maxclients. */
   readonly maxClients: number;
+  /** The `default` user's password; undefined: none. */
+  readonly requirepass: string | undefined;
   readonly stats: ServerStats;
   /** Every command, top level, in table order. */
   readonly commandSpecs: readonly CommandSpec[];

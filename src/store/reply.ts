@@ -71,6 +71,7 @@ export const bulks = (values: Iterable<string>): Reply => array(Array.from(value
 /** Redis's shared error replies, and the formatted ones commands share. */
 export const Errors = {
   syntax: error('ERR syntax error'),
+  noauth: error('NOAUTH Authentication required.'),
   wrongType: error('WRONGTYPE Operation against a key holding the wrong kind of value'),
   notInteger: error('ERR value is not an integer or out of range'),
   notFloat: error('ERR value is not a valid float'),

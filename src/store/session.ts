@@ -14,6 +14,8 @@ export interface ConnectionInfo {
 export class Session {
   /** The selected database. */
   db = 0;
+  /** Commands other than AUTH, HELLO, QUIT and RESET may run (Redis: authenticated; false only under requirepass until AUTH). */
+  authenticated = true;
   /** RESP version of the replies: 2 until HELLO 3. */
   protocol: 2 | 3 = 2;
   /** CLIENT SETNAME / HELLO SETNAME (latin1), null when unnamed. */

@@ -36,6 +36,8 @@ export interface StoreOptions {
   port?: number;
   /** The front's connection limit, for INFO's maxclients (default 10000, as Redis's). */
   maxClients?: number;
+  /** The `default` user's password (Redis: requirepass); none: every connection is `default` at once. */
+  requirepass?: string;
 }
 
 const MAX_DATABASES = 65536;
@@ -57,6 +59,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   readonly startedAt: number;
   readonly port: number;
   readonly maxClients: number;
+  readonly requirepass: string | undefined;
   readonly stats: ServerStats = {
     commandsProcessed: 0,
     connectionsReceived: 0,
@@ -91,6 +94,7 @@ export class Store implements Server, WriteListener, TrackingHost {
     this.databaseCount = databases;
     this.port = port;
     this.maxClients = maxClients;
+    this.requirepass = options.requirepass;
     this.clock = now;
     this.startedAt = now();
     this.engine = new Cache<string, Entry>({
@@ -117,6 +121,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   /** A new client connection: database 0, RESP2, no name, a fresh id. */
   newSession(connection?: ConnectionInfo): Session {
     const session = new Session(this.nextSessionId++, this.clock(), connection);
+    session.authenticated = this.requirepass === undefined;
     this.liveSessions.set(session.id, session);
     this.stats.connectionsReceived++;
     return session;
@@ -225,6 +230,7 @@ export class Store implements Server, WriteListener, TrackingHost {
     if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity || run === undefined) {
       return spec.name === 'exec' ? abortTransaction(session, Errors.arity(spec.name)) : refuse(session, Errors.arity(spec.name));
     }
+    if (!session.authenticated && !spec.flags.includes('no_auth')) return refuse(session, Errors.noauth);
     if (session.subscriptions.active && session.protocol === 2 && !ALLOWED_WHILE_SUBSCRIBED.has(spec.name)) {
       return refuse(
         session,

@@ -53,7 +53,7 @@ export class PubSubChannel implements InvalidationChannel {
   private async onReady(): Promise<void> {
     try {
       await this.subscriber.subscribe(this.channel);
-    } catch (error) {
+    } catch {
       this.subscriber.disconnect(true);
       return;
     }

@@ -4,7 +4,7 @@ import { lruHits, nextUses, optHits } from '../../src/sim/policies.js';
 import { REFERENCES } from '../../bench/hitratio/references.js';
 import { loadTrace, TRACE_NAMES, type TraceName } from '../../bench/hitratio/traces.js';
 
-// Requests and distinct keys from the table in ../shared/traces/README.md.
+// Requests and distinct keys from the table in bench/traces/README.md.
 const COUNTS: Record<TraceName, [requests: number, distinct: number]> = {
   gli: [6_015, 2_529],
   loop: [505_500, 1_011],

@@ -191,6 +191,15 @@ describe('resolveConfig errors name the flag, the variable or the field', () => 
     }
   });
 
+  it('takes the proxy\'s password from a flag, CACHEE_REQUIREPASS or the file, and never echoes it', () => {
+    assert.equal(resolveConfig({ flags: { requirepass: 'p1' } }).config.requirepass, 'p1');
+    assert.equal(resolveConfig({ env: { CACHEE_REQUIREPASS: 'p2' } }).config.requirepass, 'p2');
+    assert.equal(resolveConfig({ file: file({ requirepass: 'p3' }) }).config.requirepass, 'p3');
+    assert.equal(resolveConfig({}).config.requirepass, undefined);
+    assert.deepEqual(errorLines(() => resolveConfig({ flags: { requirepass: '  ' } })), ['error: --requirepass: must not be empty']);
+    assert.deepEqual(errorLines(() => resolveConfig({ file: file({ requirepass: 12345 }) })), ['error: cachee.json: requirepass: must be a string']);
+  });
+
   it('rejects unknown file fields, suggesting the right one', () => {
     assert.deepEqual(errorLines(() => resolveConfig({ file: file({ l1_memory: '1gb', 'l1-ttl': '1s', colour: 'red' }) })), [
       'error: cachee.json: unknown field "l1_memory" (did you mean "l1Memory"?)',

@@ -45,7 +45,8 @@ export function fakeDeps(overrides: Partial<CliDeps> = {}): FakeDeps {
     sleep: async () => {},
     version: '9.9.9',
     signal: (name) => {
-      for (const handler of [...handlers]) handler(name);
+      // A copy: a handler may remove itself.
+      for (const handler of Array.from(handlers)) handler(name);
     },
     stdoutText: () => deps.out.join(''),
     stderrText: () => deps.err.join(''),

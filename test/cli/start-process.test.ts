@@ -58,7 +58,7 @@ async function lineMatching(cli: CliProcess, pattern: RegExp, timeoutMs = 20_000
 
 const s = (b: Buffer) => b.toString('latin1');
 
-const glibc = typeof (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime === 'string';
+const glibc = typeof (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime === 'string';
 
 function isAlive(pid: number): boolean {
   try {
@@ -322,6 +322,9 @@ describe('cachee start in front of Redis over TLS', () => {
       assert.ok(cli.lines.some((line) => line.includes(`upstream rediss://default:***@localhost:${tlsPort}`)), cli.lines.join('\n'));
       assert.equal(s(await direct.call('AUTH', 's3cret')), '+OK\r\n');
       const client = await RawClient.connect(port);
+      // The URL's password is the proxy's own: a client authenticates as it would with Redis.
+      assert.equal(s(await client.call('GET', 'secure')), '-NOAUTH Authentication required.\r\n');
+      assert.equal(s(await client.call('AUTH', 's3cret')), '+OK\r\n');
       assert.equal(s(await client.call('SET', 'secure', 'one')), '+OK\r\n');
       assert.equal(s(await client.call('GET', 'secure')), '$3\r\none\r\n');
       const hits = Number(infoField(await client.call('INFO', 'cachee'), 'l1_hits'));

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/index.js';
 import { INFO_FIELDS, INFO_REQUEST, buildReport, formatReport, parseInfo, parseReply } from '../../src/cli/status.js';
 import { closedPort, fakeDeps, runBin, tempDir } from './helpers.js';
+import { startEmbeddedProxy, type EmbeddedUnderTest } from '../support/proxy.js';
 
 const MB = 1024 ** 2;
 
@@ -208,6 +209,29 @@ describe('cachee status --watch across a restart', () => {
     const deps = fakeDeps();
     assert.equal(await runCli(['status', '--port', String(await closedPort()), '--watch'], deps), 1);
     assert.match(deps.stderrText(), /^cachee status: no proxy answering on .* \(connection refused\)\n$/);
+  });
+});
+
+describe('cachee status against a proxy with --requirepass', () => {
+  let embedded: EmbeddedUnderTest;
+  before(async () => {
+    embedded = await startEmbeddedProxy({ requirepass: 'pw' });
+  });
+  after(async () => embedded?.stop());
+
+  it('AUTHs with the password the proxy was given (CACHEE_REQUIREPASS)', async () => {
+    const deps = fakeDeps({ env: { CACHEE_PORT: String(embedded.port), CACHEE_REQUIREPASS: 'pw' } });
+    assert.equal(await runCli(['status', '--json'], deps), 0, deps.stderrText());
+    assert.equal(JSON.parse(deps.stdoutText()).upstream, 'embedded');
+  });
+
+  it('says the proxy wants a password, or that it refused this one, and never prints it', async () => {
+    const none = fakeDeps({ env: { CACHEE_PORT: String(embedded.port) } });
+    assert.equal(await runCli(['status'], none), 1);
+    assert.equal(none.stderrText(), `cachee status: 127.0.0.1:${embedded.port} answered INFO cachee with an error: NOAUTH Authentication required.\n`);
+    const wrong = fakeDeps({ env: { CACHEE_PORT: String(embedded.port), CACHEE_REQUIREPASS: 'not-it' } });
+    assert.equal(await runCli(['status'], wrong), 1);
+    assert.equal(wrong.stderrText(), `cachee status: 127.0.0.1:${embedded.port} refused the password (WRONGPASS invalid username-password pair or user is disabled.)\n`);
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { MALLOC_ENV, mallocNote, proxyProcessEnv } from '../../src/proxy/malloc-tuning.js';
 import { needsMallocRelaunch } from '../../src/cli/malloc-relaunch.js';
 
-const glibc = typeof (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime === 'string';
+const glibc = typeof (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime === 'string';
 
 describe('glibc malloc tuning', () => {
   it("gives a proxy process the threshold, keeping a value the user set", () => {

@@ -139,10 +139,23 @@ describe('ReplyArena', () => {
       live.delete(key);
     };
     // Large records, most of them removed, then small ones in their place, then churn.
-    for (let i = 0; i < 400; i++) put(`big:${i}`, 5_000 + ((i * 37) % 3_000), i), check(`big ${i}`);
-    for (let i = 0; i < 400; i++) if (i % 10 !== 0) remove(`big:${i}`), check(`removing big ${i}`);
-    for (let i = 0; i < 20_000; i++) put(`small:${i % 5_000}`, 10 + (i % 90), i), check(`small ${i}`);
-    for (let i = 0; i < 5_000; i += 2) remove(`small:${i}`), check(`removing small ${i}`);
+    for (let i = 0; i < 400; i++) {
+      put(`big:${i}`, 5_000 + ((i * 37) % 3_000), i);
+      check(`big ${i}`);
+    }
+    for (let i = 0; i < 400; i++) {
+      if (i % 10 === 0) continue;
+      remove(`big:${i}`);
+      check(`removing big ${i}`);
+    }
+    for (let i = 0; i < 20_000; i++) {
+      put(`small:${i % 5_000}`, 10 + (i % 90), i);
+      check(`small ${i}`);
+    }
+    for (let i = 0; i < 5_000; i += 2) {
+      remove(`small:${i}`);
+      check(`removing small ${i}`);
+    }
   });
 
   it('forgets everything on clear', () => {

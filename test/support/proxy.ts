@@ -36,6 +36,14 @@ export async function startProxyOverRedis(config: Partial<ProxyConfig> = {}, red
   };
 }
 
+/** A proxy with `config` in front of an upstream the caller started, once L1 serves (tracking is on). */
+export async function startTrackingProxy(config: Partial<ProxyConfig>): Promise<{ proxy: RunningProxy; log: string[] }> {
+  const log: string[] = [];
+  const proxy = await startProxy({ ...DEFAULT_PROXY_CONFIG, port: 0, adminPort: undefined, ...config }, (line) => log.push(line));
+  await waitFor(() => log.some((line) => line.startsWith('invalidation: tracking')), 5000, 'tracking');
+  return { proxy, log };
+}
+
 export interface EmbeddedUnderTest {
   proxy: RunningProxy;
   port: number;

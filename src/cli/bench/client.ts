@@ -17,6 +17,9 @@ export interface Endpoint {
   port?: number;
   /** How messages name it, password redacted. */
   display: string;
+  /** Credentials for a host and port (a URL carries its own). */
+  username?: string;
+  password?: string;
 }
 
 export class BenchClient {
@@ -40,7 +43,7 @@ export class BenchClient {
       // No commandTimeout: it arms a timer per command, which the timed GETs would include.
       connectTimeout: timeoutMs,
     };
-    const redis = endpoint.url !== undefined ? new Redis(endpoint.url, options) : new Redis({ ...options, host: endpoint.host, port: endpoint.port });
+    const redis = endpoint.url !== undefined ? new Redis(endpoint.url, options) : new Redis({ ...options, host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password });
     // ioredis rejects connect() with "Connection is closed"; the cause comes as an error event.
     let cause: NodeJS.ErrnoException | undefined;
     redis.on('error', (err: NodeJS.ErrnoException) => (cause ??= err));

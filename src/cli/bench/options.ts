@@ -4,7 +4,7 @@ import type { ProxyConfig } from '../../proxy/config.js';
 import { REQUEST_PARSER_DEFAULTS } from '../../resp/request-parser.js';
 import { redactUrl } from '../config.js';
 import { CliError } from '../errors.js';
-import { connectHost, formatAddress } from '../status.js';
+import { connectHost, formatAddress, proxyClientAuth } from '../status.js';
 import { formatSize, parseFlag, parseSize } from '../units.js';
 import type { Endpoint } from './client.js';
 import { checkPrefix } from './keys.js';
@@ -57,10 +57,17 @@ export function parseBenchOptions(flags: BenchFlags, config: ProxyConfig, cwd: s
   };
 }
 
-/** Where `cachee start` listens with this configuration (its clients need no AUTH: it uses the upstream URL's). */
+/** Where `cachee start` listens with this configuration, and what its clients AUTH with (see proxyClientAuth). */
 function configuredProxy(config: ProxyConfig): Endpoint {
   const host = connectHost(config.host);
-  return { host, port: config.port, display: formatAddress(host, config.port) };
+  return { host, port: config.port, display: formatAddress(host, config.port), ...proxyCredentials(config) };
+}
+
+/** proxyClientAuth's AUTH as ioredis options. */
+export function proxyCredentials(config: ProxyConfig): { username?: string; password?: string } {
+  const auth = proxyClientAuth(config);
+  if (auth === undefined) return {};
+  return auth.length === 3 ? { username: auth[1], password: auth[2] } : { password: auth[1] };
 }
 
 /** `host:port`, `[::1]:port`, or `redis://[user:pass@]host:port`. */

@@ -20,7 +20,7 @@ import { ContractError, formatAddress, parseInfo, proxyFailure, type CacheeInfo 
 import { humanSize } from '../units.js';
 import { BenchClient, ConnectRefused } from './client.js';
 import { ENGINE_BATCH, PATH_NAMES, ROUNDS, measurePaths, percentiles, timeBatch, timeRead, warmupSamples, type TimedPath } from './measure.js';
-import type { BenchOptions } from './options.js';
+import { proxyCredentials, type BenchOptions } from './options.js';
 import { startProgress, type Progress } from './progress.js';
 import { benchChart, benchReport, formatTable, type BenchSetup, type SizeResult } from './report.js';
 
@@ -186,7 +186,11 @@ async function openProxy(options: BenchOptions, deps: CliDeps): Promise<{ client
   }
   const inProcess = await startProxyHere(options);
   try {
-    const client = await BenchClient.connect({ host: inProcess.host, port: inProcess.port, display: formatAddress(inProcess.host, inProcess.port) }, 'the proxy', timeout);
+    const client = await BenchClient.connect(
+      { host: inProcess.host, port: inProcess.port, display: formatAddress(inProcess.host, inProcess.port), ...proxyCredentials(options.config) },
+      'the proxy',
+      timeout,
+    );
     deps.stderr(
       `cachee bench: no proxy answering on ${options.proxy.display}; started one in this process on ${client.display} (it shares the bench's event loop: for a proxy of its own, run cachee start)\n`,
     );

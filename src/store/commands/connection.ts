@@ -1,9 +1,10 @@
 /**
- * Connection commands, after Redis's server.c / networking.c / acl.c. No password is configured:
- * the only user is `default`, with `nopass`, so any password authenticates it.
+ * Connection commands, after Redis's server.c / networking.c / acl.c. The only user is `default`:
+ * without requirepass it has `nopass`, so any password authenticates it; with it, that password.
  */
 import { cString, INT_MAX, INT_MIN, isKeyword, parseLongLong, text } from '../arguments.js';
-import type { CommandHandler } from '../command-context.js';
+import type { CommandContext, CommandHandler } from '../command-context.js';
+import { samePassword } from '../password.js';
 import {
   array,
   bulk,
@@ -42,10 +43,17 @@ const select: CommandHandler = (ctx) => {
 
 const WRONGPASS = error('WRONGPASS invalid username-password pair or user is disabled.');
 
-/** ACLAuthenticateUser with only the `default` user, which has no password. */
-function authenticates(username: Buffer): boolean {
-  return text(username) === 'default';
+/** ACLAuthenticateUser with only the `default` user: on success the session is authenticated. */
+function authenticate(ctx: CommandContext, username: Buffer, password: Buffer): boolean {
+  const required = ctx.server.requirepass;
+  if (text(username) !== 'default' || (required !== undefined && !samePassword(password, required))) return false;
+  ctx.session.authenticated = true;
+  return true;
 }
+
+const NOAUTH_HELLO = error(
+  'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+);
 
 /** Client names and library attributes go into CLIENT LIST, which is split on spaces. */
 function printable(value: string): boolean {
@@ -68,11 +76,13 @@ const hello: CommandHandler = (ctx) => {
     version = parsed;
   }
   let username: Buffer | undefined;
+  let password: Buffer | undefined;
   let name: string | undefined;
   for (let j = 2; j < args.length; j++) {
     const more = args.length - 1 - j;
     if (isKeyword(args[j], 'auth') && more >= 2) {
       username = args[j + 1];
+      password = args[j + 2];
       j += 2;
     } else if (isKeyword(args[j], 'setname') && more >= 1) {
       name = text(args[j + 1]);
@@ -82,7 +92,8 @@ const hello: CommandHandler = (ctx) => {
       return error(`ERR Syntax error in HELLO option '${cString(args[j])}'`);
     }
   }
-  if (username !== undefined && !authenticates(username)) return WRONGPASS;
+  if (username !== undefined && !authenticate(ctx, username, password!)) return WRONGPASS;
+  if (!ctx.session.authenticated) return NOAUTH_HELLO;
   if (name !== undefined) ctx.session.name = name === '' ? null : name;
   if (version !== 0n) ctx.session.protocol = version === 3n ? 3 : 2;
   return map([
@@ -100,9 +111,12 @@ const auth: CommandHandler = (ctx) => {
   const args = ctx.args;
   if (args.length > 3) return Errors.syntax;
   if (args.length === 2) {
-    return error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+    if (ctx.server.requirepass === undefined) {
+      return error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+    }
+    return authenticate(ctx, Buffer.from('default'), args[1]) ? OK : WRONGPASS;
   }
-  return authenticates(args[1]) ? OK : WRONGPASS;
+  return authenticate(ctx, args[1], args[2]) ? OK : WRONGPASS;
 };
 
 /** QUIT is answered before command lookup (see Store), like Redis 7.0 does; this is the table's entry. */
@@ -117,6 +131,7 @@ const reset: CommandHandler = (ctx) => {
   session.db = 0;
   session.protocol = 2;
   session.name = null;
+  session.authenticated = ctx.server.requirepass === undefined;
   session.transaction = undefined;
   session.transactionRefused = false;
   ctx.server.watches.unwatchAll(session);

@@ -125,7 +125,7 @@ interface Spec {
   subcommands: Spec[];
 }
 
-const inline = (value: unknown): string => JSON.stringify(value).replace(/"(\w+)":/g, '$1: ').replace(/,(?=["{\[\w-])/g, ', ');
+const inline = (value: unknown): string => JSON.stringify(value).replace(/"(\w+)":/g, '$1: ').replace(/,(?=["{[\w-])/g, ', ');
 
 /** One spec in a few lines: the scalar fields together, each structured field on its own line. */
 function format(spec: Spec, indent: string): string {

@@ -4,7 +4,8 @@ import { TYPICAL_STRUCTURE_BYTES } from '../../src/core/cache.js';
 import { INDEX_BYTES_PER_SLOT } from '../../src/store/database.js';
 import { getEntryBytes, getVariantOf, ReplyCache, TYPICAL_L1_STRUCTURE_BYTES, variantPrefix } from '../../src/proxy/reply-cache.js';
 import { bulkPayloadLength, entryBytes, meanEntryBytes } from '../../src/sim/memory.js';
-import { formatRecordHeader, formatRecordLine, KeySampler, parseRecordHeader } from '../../src/sim/record-format.js';
+import { formatRecordHeader, formatRecordLine, KeySampler } from '../../src/proxy/record-format.js';
+import { parseRecordHeader } from '../../src/sim/record-reader.js';
 import { TraceFormatError } from '../../src/sim/trace.js';
 import { entryBytes as storeEntryBytes, StringEntry } from '../../src/store/values.js';
 
