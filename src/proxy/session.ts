@@ -759,9 +759,11 @@ export class ClientSession extends ClientConnection {
 
   /**
    * Queues the pairing check (ProxyCore.pairingCheck) behind a read whose reply is to go into L1;
-   * `settled` gets whether the replies were paired with their commands (false also when the
-   * upstream failed first). A reply out of place means this connection's replies no longer
-   * match its commands: nothing is stored, and the client is closed rather than answered wrongly.
+   * `settled` gets whether the replies were shown paired with their commands (false also when the
+   * upstream failed first). An error in the token's place proves nothing (a user Redis does not
+   * let run ECHO, a BUSY script): nothing is stored. Any other reply there means this connection's
+   * replies no longer match its commands: nothing is stored, and the client is closed rather than
+   * answered wrongly.
    */
   private checkPairing(batch: Buffer[], expectations: Expectation[], settled: (paired: boolean) => void): void {
     const check = this.core.pairingCheck();
@@ -770,7 +772,7 @@ export class ClientSession extends ClientConnection {
       onReply: (echoed) => {
         const paired = echoed.equals(check.reply);
         settled(paired);
-        if (!paired) this.destroy();
+        if (!paired && !isErrorReply(echoed)) this.destroy();
       },
       onError: () => settled(false),
     });

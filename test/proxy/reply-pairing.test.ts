@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RawClient, startProxyOverRedis, type ProxyUnderTest } from '../support/proxy.js';
+import { infoField, RawClient, startProxyOverRedis, type ProxyUnderTest } from '../support/proxy.js';
 
 const s = (b: Buffer) => b.toString('latin1');
 
@@ -38,10 +38,25 @@ describe('replies stay paired with their commands', () => {
     env = await startProxyOverRedis();
     const admin = await RawClient.connect(env.redis.port);
     assert.equal(s(await admin.call('ACL', 'SETUSER', 'no-unsubscribe', 'on', '>pw', '~*', '+@all', '-unsubscribe')), '+OK\r\n');
+    assert.equal(s(await admin.call('ACL', 'SETUSER', 'no-echo', 'on', '>pw', '~*', '+@all', '-echo')), '+OK\r\n');
     admin.close();
   });
   after(async () => {
     await env.stop();
+  });
+
+  it('stores nothing for a user Redis does not let run the check (ECHO), and keeps serving it', async () => {
+    const direct = await RawClient.connect(env.redis.port);
+    await direct.call('SET', 'pairing:no-echo', 'v');
+    const client = await RawClient.connect(env.port);
+    assert.equal(s(await client.call('AUTH', 'no-echo', 'pw')), '+OK\r\n');
+    const hits = async () => Number(infoField(await client.call('INFO', 'cachee'), 'l1_hits'));
+    const before = await hits();
+    for (let i = 0; i < 3; i++) assert.equal(s(await client.call('GET', 'pairing:no-echo')), '$1\r\nv\r\n');
+    assert.equal(await hits(), before, 'no read answered from L1');
+    assert.equal(client.closed, false);
+    client.close();
+    direct.close();
   });
 
   for (const [index, [what, commands, count]] of SCENARIOS.entries()) {
