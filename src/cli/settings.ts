@@ -79,7 +79,7 @@ const table = {
     valueName: 'duration',
     env: 'CACHEE_UPSTREAM_TIMEOUT',
     kind: 'duration',
-    description: 'upstream reply deadline, e.g. 2s (blocking commands such as BLPOP and WAIT wait as long as they say)',
+    description: "how long connecting to the upstream may take, and the idle time before TCP keepalive probes, e.g. 2s (clients' commands get no deadline: they take as long as Redis takes)",
   },
   maxClients: {
     flag: '--max-clients',

@@ -314,6 +314,20 @@ export class Cache<K, V> {
     return i !== undefined && !(this.expiring && this.isExpired(i));
   }
 
+  /**
+   * The keys held now, expired ones left out, as an array (a snapshot, safe to delete from while
+   * walking it); no effect on the policy or the stats. O(size): for removing a group of keys.
+   */
+  liveKeys(): K[] {
+    const found: K[] = [];
+    for (let q = WINDOW; q <= PROTECTED; q++) {
+      for (let i = this.meta[q * STRIDE + 1] & SLOT_MASK; i !== q; i = this.meta[i * STRIDE + 1] & SLOT_MASK) {
+        if (!(this.expiring && this.isExpired(i))) found.push(this.keys[i] as K);
+      }
+    }
+    return found;
+  }
+
   get size(): number {
     return this.count;
   }

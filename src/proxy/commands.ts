@@ -43,8 +43,9 @@ export const CACHEABLE_READS: ReadonlySet<string> = new Set([
 
 /**
  * Commands after which replies no longer pair one-to-one with commands (subscriptions push
- * messages, MONITOR streams, CLIENT REPLY OFF/SKIP silences replies): the connection becomes a
- * transparent pipe to its upstream connection.
+ * messages, MONITOR streams, SYNC and PSYNC stream the replication feed, REPLCONF ACK and GETACK
+ * get no reply, CLIENT REPLY OFF/SKIP silences replies): the connection becomes a transparent
+ * pipe to its upstream connection. (REPLCONF is a replica's conversation: all of it goes raw.)
  */
 export function switchesToRawMode(name: string, args: Buffer[]): boolean {
   switch (name) {
@@ -52,6 +53,9 @@ export function switchesToRawMode(name: string, args: Buffer[]): boolean {
     case 'psubscribe':
     case 'ssubscribe':
     case 'monitor':
+    case 'sync':
+    case 'psync':
+    case 'replconf':
       return true;
     case 'client':
       return args.length >= 3 && keyword(args, 1) === 'reply' && keyword(args, 2) !== 'on';
@@ -59,6 +63,9 @@ export function switchesToRawMode(name: string, args: Buffer[]): boolean {
       return false;
   }
 }
+
+/** Answered once per channel named (or once for none): see ClientSession.forwardUnsubscribe. */
+export const UNSUBSCRIBE_COMMANDS: ReadonlySet<string> = new Set(['unsubscribe', 'punsubscribe', 'sunsubscribe']);
 
 /** Argument `i` in lower case (undefined past the end): for subcommands and options, not keys. */
 export function keyword(args: readonly Buffer[], i: number): string | undefined {

@@ -25,7 +25,7 @@ export interface ProxyConfig {
    * Without an upstream, the embedded store's requirepass.
    */
   requirepass?: string;
-  /** Upstream reply deadline, ms: past it a forwarded command fails with `-ERR upstream unavailable`. */
+  /** ms: connecting to the upstream, keepalive idle time, and the tracking connection's PING deadline; never a deadline on a client's command. */
   upstreamTimeout: number;
   /** Most client connections at once (Redis: maxclients). */
   maxClients: number;

@@ -47,6 +47,7 @@ export class ProxyCore implements RecordingHost {
   /** Set while a CACHEE RECORD runs on some connection (./recording.ts). */
   recorder: AccessRecorder | undefined = undefined;
   readonly recordSource = 'l1';
+  private pairingChecks = 0;
   /** Asks the ACL watch to look now (set once it runs). */
   checkAcl: () => void = () => {};
 
@@ -101,10 +102,17 @@ export class ProxyCore implements RecordingHost {
     return [this.target.username ?? 'default', this.target.password ?? expected];
   }
 
-  /** A new upstream connection for a client, its state re-established by `handshake`. */
+  /**
+   * A new upstream connection for a client, its state set by `handshake`. No reply deadline: a
+   * client's command runs as long as Redis takes, as on a direct connection (one that outlived a
+   * deadline may still have run, so failing it would be a lie). A lost peer is found by TCP
+   * keepalive, a connect that hangs by the connect timeout.
+   */
   openUpstream(handshake: Buffer[][], hooks: UpstreamHooks): UpstreamConnection {
     const connection = new UpstreamConnection(this.target, {
-      timeout: this.config.upstreamTimeout,
+      connectTimeout: this.config.upstreamTimeout,
+      // TCP keepalive counts whole seconds.
+      keepAlive: Math.max(1000, this.config.upstreamTimeout),
       onClose: hooks.onClose,
       onPush: hooks.onPush,
     });
@@ -146,6 +154,16 @@ export class ProxyCore implements RecordingHost {
     } finally {
       connection.destroy();
     }
+  }
+
+  /**
+   * An `ECHO` of a token used once, and the reply it must get: sent behind a read whose reply goes
+   * into L1, it proves that the replies before it were paired with the right commands (a reply
+   * shifted by any count would put some other reply in the token's place).
+   */
+  pairingCheck(): { command: Buffer; reply: Buffer } {
+    const token = `cachee:${++this.pairingChecks}`;
+    return { command: encodeCommand(['ECHO', token]), reply: Buffer.from(`$${token.length}\r\n${token}\r\n`, 'latin1') };
   }
 
   encodePttl(key: string): Buffer {

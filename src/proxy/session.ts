@@ -5,9 +5,10 @@
  * commands, client name, CLIENT TRACKING) lives where Redis expects it. Replies go back in
  * request order: a reply that is ready waits behind the forwarded commands sent before it.
  *
- * When that upstream connection dies, the next command opens another with the client's database,
- * protocol, user and name; a client whose state cannot be carried over (a subscription, MULTI,
- * WATCH, tracking) is closed instead, as Redis closing its connection would. A client with
+ * When Redis closes that upstream connection, or it is lost, the client's connection is closed, as
+ * Redis closing it would; one that could not be opened fails the commands sent on it, and the
+ * next command tries again with the client's database, protocol, user and name (a client whose
+ * state cannot be carried over, such as a subscription, is closed instead). A client with
  * tracking on (except BCAST) is never answered from L1: Redis tracks only the reads it sees. A
  * SELECT, HELLO, AUTH or CLIENT TRACKING queued in MULTI takes effect here when EXEC's reply
  * shows it ran.
@@ -23,7 +24,7 @@
 import type net from 'node:net';
 import { ClientConnection, errorReply, NOAUTH } from './client-connection.js';
 import { handleAtTurnEnd, type TurnHandled } from './turn-flush.js';
-import { CACHEABLE_READS, changesAccess, isClientTracking, keyword, NO_AUTH_COMMANDS, SESSION_STATE_COMMANDS, switchesToRawMode } from './commands.js';
+import { CACHEABLE_READS, changesAccess, isClientTracking, keyword, NO_AUTH_COMMANDS, SESSION_STATE_COMMANDS, switchesToRawMode, UNSUBSCRIBE_COMMANDS } from './commands.js';
 import { ConnectionState, helloAuthIndex } from './connection-state.js';
 import type { ProxyCore } from './core.js';
 import { parseRecordCommand } from './recording.js';
@@ -35,7 +36,7 @@ import { isInfoCachee, TIMING_SAMPLE_MASK } from './stats.js';
 import { encodeBulkString, encodeCommand, Replies } from '../resp/encode.js';
 import { integerReply, isQueuedReply, splitBulkArray, transactionResults } from '../resp/reply-parts.js';
 import type { ReadTicket } from '../tier/read-guard.js';
-import { isErrorReply, type Expectation, type UpstreamConnection } from '../tier/redis-connection.js';
+import { isErrorReply, UpstreamError, type Expectation, type UpstreamConnection } from '../tier/redis-connection.js';
 
 
 /** Raw mode: unwritten bytes past which the proxy stops reading from Redis (see enterRawMode). */
@@ -51,6 +52,10 @@ interface Slot {
   bytes: Reply | undefined;
   /** A blocking command's reply (BLPOP's): Redis may never send it. */
   blocking: boolean;
+}
+
+function lostAfterConnect(error: Error): boolean {
+  return error instanceof UpstreamError && error.lostAfterConnect;
 }
 
 /** Redis's answer to HELLO without AUTH from a client that has not authenticated. */
@@ -267,7 +272,10 @@ export class ClientSession extends ClientConnection implements TurnHandled {
       let i = pos + 14;
       let keyLength = 0;
       while (i < length && chunk[i] >= 0x30 && chunk[i] <= 0x39 && i - pos < 24) keyLength = keyLength * 10 + (chunk[i++] - 0x30);
-      if (i === pos + 14 || i + 1 >= length || chunk[i] !== 0x0d || chunk[i + 1] !== 0x0a || keyLength > maxBulk) break;
+      // Digits as Redis's string2ll takes them ("0", or no leading zero), within proto-max-bulk-len;
+      // anything else is the general parser's to judge.
+      const digits = i - pos - 14;
+      if (digits === 0 || (digits > 1 && chunk[pos + 14] === 0x30) || i + 1 >= length || chunk[i] !== 0x0d || chunk[i + 1] !== 0x0a || keyLength > maxBulk) break;
       const keyStart = i + 2;
       const end = keyStart + keyLength + 2;
       if (end > length || chunk[end - 2] !== 0x0d || chunk[end - 1] !== 0x0a) break;
@@ -436,6 +444,10 @@ export class ClientSession extends ClientConnection implements TurnHandled {
     }
     if (switchesToRawMode(name, args)) {
       this.enterRawMode(raw, batch, expectations);
+      return;
+    }
+    if (UNSUBSCRIBE_COMMANDS.has(name)) {
+      this.forwardUnsubscribe(args, raw, batch, expectations);
       return;
     }
 
@@ -731,23 +743,24 @@ export class ClientSession extends ClientConnection implements TurnHandled {
       settleAll();
     });
     const ttls: (number | undefined)[] = [];
-    keys.forEach((key, k) => {
+    for (const key of keys) {
       batch.push(core.encodePttl(key));
       expectations.push({
         onReply: (ttlRaw) => {
           ttls.push(integerReply(ttlRaw));
-          if (k !== keys.length - 1) return;
-          const fresh = settleAll();
-          if (values === undefined || protocol !== this.state.protocol || !core.l1Trusted) return;
-          keys.forEach((key, j) => {
-            const value = values![j];
-            const ms = ttls[j];
-            if (fresh[j] && value !== undefined) core.cache!.put(db, key, variant, value, ms !== undefined && ms >= 0 ? ms : undefined);
-          });
         },
         onError: () => {
           settleAll();
         },
+      });
+    }
+    this.checkPairing(batch, expectations, (paired) => {
+      const fresh = settleAll();
+      if (!paired || values === undefined || protocol !== this.state.protocol || !core.l1Trusted) return;
+      keys.forEach((key, j) => {
+        const value = values![j];
+        const ms = ttls[j];
+        if (fresh[j] && value !== undefined) core.cache!.put(db, key, variant, value, ms !== undefined && ms >= 0 ? ms : undefined);
       });
     });
   }
@@ -775,15 +788,39 @@ export class ClientSession extends ClientConnection implements TurnHandled {
       settle,
     );
     // The key's remaining TTL in Redis, asked right behind the read, bounds the L1 copy's life.
+    let ms: number | undefined;
     batch.push(core.encodePttl(key));
     expectations.push({
       onReply: (ttlRaw) => {
-        const fresh = settle();
-        if (!fresh || reply === undefined || isErrorReply(reply) || protocol !== this.state.protocol || !core.l1Trusted) return;
-        const ms = integerReply(ttlRaw);
-        core.cache!.put(db, key, variant, reply, ms !== undefined && ms >= 0 ? ms : undefined);
+        ms = integerReply(ttlRaw);
       },
       onError: settle,
+    });
+    this.checkPairing(batch, expectations, (paired) => {
+      const fresh = settle();
+      if (!paired || !fresh || reply === undefined || isErrorReply(reply) || protocol !== this.state.protocol || !core.l1Trusted) return;
+      core.cache!.put(db, key, variant, reply, ms !== undefined && ms >= 0 ? ms : undefined);
+    });
+  }
+
+  /**
+   * Queues the pairing check (ProxyCore.pairingCheck) behind a read whose reply is to go into L1;
+   * `settled` gets whether the replies were shown paired with their commands (false also when the
+   * upstream failed first). An error in the token's place proves nothing (a user Redis does not
+   * let run ECHO, a BUSY script): nothing is stored. Any other reply there means this connection's
+   * replies no longer match its commands: nothing is stored, and the client is closed rather than
+   * answered wrongly.
+   */
+  private checkPairing(batch: Buffer[], expectations: Expectation[], settled: (paired: boolean) => void): void {
+    const check = this.core.pairingCheck();
+    batch.push(check.command);
+    expectations.push({
+      onReply: (echoed) => {
+        const paired = echoed.equals(check.reply);
+        settled(paired);
+        if (!paired && !isErrorReply(echoed)) this.destroy();
+      },
+      onError: () => settled(false),
     });
   }
 
@@ -854,7 +891,7 @@ export class ClientSession extends ClientConnection implements TurnHandled {
     onReply?: (reply: Buffer) => Reply | undefined | void,
     /** May return a reply to send instead of the error. */
     onFailure?: () => Reply | undefined | boolean | void,
-    /** The command may wait for data: no reply deadline, and see `inputEnded`. */
+    /** The command may wait for data (see `inputEnded`). */
     blocking = false,
   ): void {
     const slot: Slot = { bytes: undefined, blocking };
@@ -875,15 +912,44 @@ export class ClientSession extends ClientConnection implements TurnHandled {
       onError: (error) => {
         stats.l2Errors++;
         const instead = onFailure?.();
-        if (this.upstreamEnded) {
-          // Redis closed the half-closed connection without answering (a blocked command and those
-          // behind it): as it would this client's, with no reply.
+        if (this.upstreamEnded || lostAfterConnect(error)) {
+          // Redis closed the connection without answering (a half-closed one at a blocked command
+          // and those behind it, a killed one): as it would close this client's, with no reply.
           slot.bytes = NO_REPLY;
         } else {
           slot.bytes = typeof instead === 'string' || Buffer.isBuffer(instead) ? instead : errorReply(`ERR ${error.message}`);
         }
         this.releaseReady();
       },
+    });
+  }
+
+  /**
+   * UNSUBSCRIBE, PUNSUBSCRIBE or SUNSUBSCRIBE on a connection with no subscription (a subscribed
+   * one is in raw mode): Redis answers once per channel named, once when none is, or refuses it
+   * with one error (NOPERM, BUSY...). Those replies are gathered into the command's one place in
+   * the reply order. Where their count is not that (RESP3 makes them push frames; in MULTI they
+   * land inside EXEC's reply, past its count) or not known (a HELLO in flight), the connection
+   * goes raw, as a subscriber's does.
+   */
+  private forwardUnsubscribe(args: Buffer[], raw: Buffer, batch: Buffer[], expectations: Expectation[]): void {
+    if (this.inMulti || this.stateChangesInFlight > 0 || this.state.protocol !== 2) {
+      this.enterRawMode(raw, batch, expectations);
+      return;
+    }
+    this.forward(raw, batch, expectations);
+    const answer = expectations.pop()!;
+    const parts: Buffer[] = [];
+    let left = 0;
+    expectations.push({
+      onReply: (reply, type) => {
+        if (parts.length === 0) left = isErrorReply(reply) ? 1 : Math.max(1, args.length - 1);
+        parts.push(Buffer.from(reply));
+        if (--left > 0) return left;
+        answer.onReply(parts.length === 1 ? parts[0] : Buffer.concat(parts), type);
+        return 0;
+      },
+      onError: (error) => answer.onError(error),
     });
   }
 
@@ -907,12 +973,16 @@ export class ClientSession extends ClientConnection implements TurnHandled {
   private upstreamConnection(): UpstreamConnection {
     if (this.upstream === undefined || !this.upstream.alive) {
       this.upstream = this.core.openUpstream(this.state.handshake(), {
-        // Subscriptions, transactions, watches and tracking cannot be carried over to a new
-        // connection: drop the client, as Redis dropping the connection would, and let it reconnect.
-        onClose: () => {
+        onClose: (error) => {
           this.upstreamLost();
           // The client's input ended and Redis has answered it: end once the replies are written.
           if (this.inputClosed) this.closeIfIdle();
+          // Redis closed this client's connection (CLIENT KILL, its idle timeout, a restart), or
+          // it was lost: the client's ends too, as it would on a direct connection, since a
+          // command in flight may or may not have run. (The two look alike from here.)
+          else if (lostAfterConnect(error)) this.destroy();
+          // Never connected, or dropped by the proxy: the next command opens another connection,
+          // but a subscription, transaction, watch or tracking could not be carried over to it.
           else if (this.raw || this.inMulti || this.watching || this.state.tracking !== 'off') this.destroy();
         },
         onPush: (push) => {

@@ -1,4 +1,5 @@
 /** Byte values of the protocol's punctuation. */
+export const NUL = 0x00;
 export const CR = 0x0d;
 export const LF = 0x0a;
 export const SPACE = 0x20;

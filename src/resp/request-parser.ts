@@ -3,7 +3,7 @@
  * speed and allocations. One command in one chunk costs its argument array, one view per argument,
  * one view for the raw frame, and the two-field result; no strings, no copies.
  */
-import { CR, DOLLAR, LF, STAR } from './bytes.js';
+import { CR, DOLLAR, LF, NUL, STAR } from './bytes.js';
 import { ChunkQueue } from './chunk-queue.js';
 import { protocolErrors, RespProtocolError } from './errors.js';
 export { RespProtocolError } from './errors.js';
@@ -14,8 +14,8 @@ export interface RequestParserOptions {
   /** Largest bulk argument, in bytes (Redis's proto-max-bulk-len). Default 512 MiB. */
   maxBulkLength?: number;
   /**
-   * Most arguments in one multibulk command. Default 1024 * 1024, Redis's limit up to 6.2
-   * (Redis 7 accepts up to 2^31 - 1 but grows argv as the arguments arrive).
+   * Most arguments in one multibulk command. Default 2^31 - 1, Redis 7's limit (INT_MAX; it was
+   * 1024 * 1024 up to 6.2). The argument list grows as the arguments arrive, not from the count.
    */
   maxMultibulkLength?: number;
   /**
@@ -29,7 +29,7 @@ export interface RequestParserOptions {
 
 export const REQUEST_PARSER_DEFAULTS: Readonly<Required<RequestParserOptions>> = Object.freeze({
   maxBulkLength: 512 * 1024 * 1024,
-  maxMultibulkLength: 1024 * 1024,
+  maxMultibulkLength: 2 ** 31 - 1,
   maxInlineLength: 64 * 1024,
   maxQueryBuffer: 1024 * 1024 * 1024,
 });
@@ -67,10 +67,13 @@ const INLINE_LINE = 4;
  * `-ERR ` (then Redis closes the connection); the parser is then dead: `next()` rethrows the same
  * error and `feed()` discards what it is given.
  *
+ * A NUL byte in a header or inline line hides the line's end, as Redis's strchr stops at it: the
+ * line then never ends, and is refused as too long once `maxInlineLength` bytes have come (Redis
+ * waits the same way, then refuses with the same error).
+ *
  * Where this differs from Redis, on purpose: a line longer than `maxInlineLength` (its CR LF not
- * counted) is an error whether or not its line end has arrived (Redis only checks while the end is missing, so its verdict
- * depends on how its reads happened to cut the stream), and NUL bytes are ordinary bytes when
- * finding a line's end (Redis's strchr stops at them and waits for more input).
+ * counted) is an error whether or not its line end has arrived (Redis only checks while the end
+ * is missing, so its verdict depends on how its reads happened to cut the stream).
  */
 export class RequestParser {
   private readonly input = new ChunkQueue();
@@ -84,6 +87,8 @@ export class RequestParser {
   /** Bytes of the current bulk argument, its CR LF included, not read yet. */
   private bulkLeft = 0;
   private inlineLength = 0;
+  /** A NUL byte came in the line being read: its end is hidden from Redis, so from us too. */
+  private lineHidden = false;
   /** Frame offsets of each argument's start and end, reused from command to command. */
   private readonly bounds: number[] = [];
   private boundsLength = 0;
@@ -134,6 +139,7 @@ export class RequestParser {
           input.beginFrame();
           this.boundsLength = 0;
           this.inlineLength = 0;
+          this.lineHidden = false;
           this.line.reset();
           this.state = input.chunk[input.pos] === STAR ? COUNT_LINE : INLINE_LINE;
           break;
@@ -152,6 +158,7 @@ export class RequestParser {
           }
           input.pos += this.bulkLeft;
           if (--this.argsLeft > 0) {
+            this.lineHidden = false;
             this.line.reset();
             this.state = BULK_LINE;
             break;
@@ -184,13 +191,14 @@ export class RequestParser {
     let i = input.pos;
     while (i < end) {
       const byte = chunk[i++];
-      if (byte === CR) {
+      if (byte === CR && !this.lineHidden) {
         this.checkHeaderLength();
         line.sawCR = true;
         if (i === end) break;
         input.pos = i + 1;
         return true;
       }
+      if (byte === NUL) this.lineHidden = true;
       line.push(byte);
     }
     input.pos = i;
@@ -216,6 +224,7 @@ export class RequestParser {
     }
     this.argsLeft = count;
     line.reset();
+    this.lineHidden = false;
     this.state = BULK_LINE;
   }
 
@@ -243,7 +252,14 @@ export class RequestParser {
   private readInline(): RespCommand | undefined {
     const input = this.input;
     const chunk = input.chunk;
-    const newline = chunk.indexOf(LF, input.pos);
+    let newline = this.lineHidden ? -1 : chunk.indexOf(LF, input.pos);
+    if (newline >= 0) {
+      const nul = chunk.indexOf(NUL, input.pos);
+      if (nul >= 0 && nul < newline) {
+        this.lineHidden = true;
+        newline = -1;
+      }
+    }
     if (newline < 0) {
       this.inlineLength += chunk.length - input.pos;
       input.pos = chunk.length;

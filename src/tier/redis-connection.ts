@@ -4,10 +4,13 @@
  * of the FIFO always owns the next reply. Push frames (RESP3 `>`) are not replies and go to
  * `onPush`.
  *
- * A connection fails as a whole: on a socket error, a close, or a reply overdue past the
- * timeout, every expectation in the FIFO gets the error and the connection is dead (a late reply
- * could no longer be matched to its command). Expectations marked blocking (BLPOP, WAIT, ...)
- * may wait as long as they like.
+ * A connection fails as a whole: on a socket error, a close, a connect that takes longer than
+ * `connectTimeout`, or (only when the owner asked for one) a reply overdue past `timeout`: every
+ * expectation in the FIFO gets the error and the connection is dead (a late reply could no longer
+ * be matched to its command). Expectations marked blocking (BLPOP, WAIT, ...) are exempt from
+ * `timeout`. Without `timeout`, a command may run as long as Redis takes (as on a direct
+ * connection); a peer that vanished is found by TCP keepalive, which the kernel answers even while
+ * Redis is busy.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -48,16 +51,27 @@ export function parseUpstreamUrl(url: string): UpstreamTarget {
   };
 }
 
-/** What to do with one reply. */
+/** What to do with one command's reply. */
 export interface Expectation {
-  /** `raw` is a view into the socket's buffer: copy it to keep it past this call. */
-  onReply(raw: Buffer, type: number): void;
+  /**
+   * `raw` is a view into the socket's buffer: copy it to keep it past this call. Returns how many
+   * more replies belong to the same command (UNSUBSCRIBE a b is answered twice); they come here too.
+   */
+  onReply(raw: Buffer, type: number): number | void;
   onError(error: Error): void;
   /** Exempt from the reply deadline (blocking commands). */
   blocking?: boolean;
 }
 
-export class UpstreamError extends Error {}
+export class UpstreamError extends Error {
+  constructor(
+    message: string,
+    /** The connection had been established and was then lost (closed by Redis, reset, keepalive failed), not refused or dropped by us. */
+    readonly lostAfterConnect = false,
+  ) {
+    super(message);
+  }
+}
 
 const MINUS = 0x2d;
 const PUSH = 0x3e;
@@ -85,8 +99,16 @@ function watch(connection: UpstreamConnection): void {
 }
 
 export interface UpstreamOptions {
-  /** ms a reply may take before the connection is declared dead. */
-  timeout: number;
+  /**
+   * ms a reply may take before the connection is declared dead; none: replies may take as long as
+   * Redis takes. Only for the caller's own health checks, never for a client's commands: a
+   * command that outlives a deadline may still have run.
+   */
+  timeout?: number;
+  /** ms the TCP (and TLS) connect may take; none: the kernel's own limit. */
+  connectTimeout?: number;
+  /** Idle ms before TCP keepalive probes start (Node then probes every second, 10 times); none: keepalive off. */
+  keepAlive?: number;
   /** Called for RESP3 push frames (invalidations, pub/sub in RESP3). */
   onPush?: (raw: Buffer) => void;
   /** Called once when the connection dies, after the FIFO was failed. */
@@ -101,6 +123,7 @@ export class UpstreamConnection {
   private head = 0;
   private lastProgress = performance.now();
   private dead: Error | undefined;
+  private connectedOnce = false;
   private readonly ready: Promise<void>;
   /** When set, every byte from Redis goes here unparsed (a client in subscribe or monitor mode). */
   private rawSink: ((chunk: Buffer) => void) | undefined;
@@ -117,18 +140,30 @@ export class UpstreamConnection {
       : net.connect({ host: target.host, port: target.port, onread: { buffer: SHARED_READ_BUFFER, callback: (length, buffer) => this.onRead(length, buffer) } });
     if (target.tls) this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.setNoDelay(true);
+    if (options.keepAlive !== undefined) this.socket.setKeepAlive(true, options.keepAlive);
+    const connectTimer =
+      options.connectTimeout === undefined
+        ? undefined
+        : setTimeout(() => this.fail(new UpstreamError(`upstream unavailable: not connected within ${options.connectTimeout} ms`)), options.connectTimeout);
+    connectTimer?.unref();
     this.ready = new Promise((resolve, reject) => {
       this.socket.once(target.tls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(connectTimer);
+        this.connectedOnce = true;
         this.lastProgress = performance.now();
         resolve();
       });
       this.socket.once('error', reject);
+      this.socket.once('close', () => {
+        clearTimeout(connectTimer);
+        reject(this.dead ?? new UpstreamError('upstream unavailable: connection closed'));
+      });
     });
     this.ready.catch(() => {}); // reported through fail()
-    this.socket.on('error', (error) => this.fail(new UpstreamError(`upstream unavailable: ${error.message}`)));
-    this.socket.on('close', () => this.fail(new UpstreamError('upstream unavailable: connection closed')));
+    this.socket.on('error', (error) => this.fail(new UpstreamError(`upstream unavailable: ${error.message}`, this.connectedOnce)));
+    this.socket.on('close', () => this.fail(new UpstreamError('upstream unavailable: connection closed', this.connectedOnce)));
     // Commands written before the connection is up wait in the socket; their deadline runs from now.
-    watch(this);
+    if (options.timeout !== undefined) watch(this);
   }
 
   /** Resolves once connected; rejects if the connection failed first. */
@@ -153,7 +188,7 @@ export class UpstreamConnection {
     if (this.outstanding === 0) this.lastProgress = performance.now();
     for (const e of expectations) this.fifo.push(e);
     this.socket.write(bytes);
-    if (this.outstanding > 0) watch(this);
+    if (this.outstanding > 0 && this.options.timeout !== undefined) watch(this);
   }
 
   /** Sends one command built from arguments, for the proxy's own use. */
@@ -198,9 +233,10 @@ export class UpstreamConnection {
       return;
     }
     const head = this.fifo[this.head];
-    if (head.blocking || this.rawSink !== undefined) return;
-    if (now - this.lastProgress > this.options.timeout) {
-      this.fail(new UpstreamError(`upstream unavailable: no reply within ${this.options.timeout} ms`));
+    const timeout = this.options.timeout;
+    if (head.blocking || this.rawSink !== undefined || timeout === undefined) return;
+    if (now - this.lastProgress > timeout) {
+      this.fail(new UpstreamError(`upstream unavailable: no reply within ${timeout} ms`));
     }
   }
 
@@ -253,7 +289,16 @@ export class UpstreamConnection {
         this.fifo.splice(0, this.head);
         this.head = 0;
       }
-      expectation.onReply(reply.raw, reply.type);
+      const more = expectation.onReply(reply.raw, reply.type);
+      if (typeof more === 'number' && more > 0) {
+        // The command's next replies are its own: it goes back to the head of the FIFO.
+        if (this.dead !== undefined) {
+          expectation.onError(this.dead);
+          return;
+        }
+        if (this.head > 0) this.fifo[--this.head] = expectation;
+        else this.fifo.unshift(expectation);
+      }
       if (this.rawSink !== undefined && this.outstanding === 0) {
         this.drainScannerToRaw();
         return;

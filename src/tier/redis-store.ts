@@ -61,6 +61,11 @@ return 0`;
 
 const SCAN_BATCH = 1000;
 
+/** `text` as a SCAN MATCH pattern that matches only itself. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
 function sha1(text: string): string {
   return createHash('sha1').update(text).digest('hex');
 }
@@ -191,13 +196,39 @@ export class RedisStore {
     });
   }
 
-  delete(key: string): Promise<void> {
+  /** DEL, announced; true when Redis held the key. */
+  delete(key: string): Promise<boolean> {
     const redisKey = this.keys.data(key);
     const message = this.announce?.({ keys: [key] });
     return this.call(async (client) => {
-      if (message === undefined) await client.del(redisKey);
-      else await this.exec(client.multi().del(redisKey).publish(this.keys.channel, message));
+      if (message === undefined) return (await client.del(redisKey)) > 0;
+      const [deleted] = await this.exec(client.multi().del(redisKey).publish(this.keys.channel, message));
+      return (deleted as number) > 0;
     });
+  }
+
+  /**
+   * Deletes every key of the namespace that starts with `prefix` (SCAN, then UNLINK with its
+   * announcement, a batch at a time, each batch one call); returns the keys deleted.
+   */
+  async deleteByPrefix(prefix: string): Promise<string[]> {
+    const pattern = this.keys.dataPrefix + escapeGlob(prefix) + '*';
+    const start = this.keys.dataPrefix.length;
+    const deleted: string[] = [];
+    let cursor = '0';
+    do {
+      cursor = await this.call(async (client) => {
+        const [next, found] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
+        if (found.length === 0) return next;
+        const keys = found.map((redisKey) => redisKey.slice(start));
+        const message = this.announce?.({ keys });
+        if (message === undefined) await client.unlink(...found);
+        else await this.exec(client.multi().unlink(...found).publish(this.keys.channel, message));
+        deleted.push(...keys);
+        return next;
+      });
+    } while (cursor !== '0');
+    return deleted;
   }
 
   /** Deletes every key written with one of the tags, and the tags' sets; returns the keys. */
@@ -237,10 +268,12 @@ export class RedisStore {
     });
   }
 
-  private async exec(multi: ReturnType<Redis['multi']>): Promise<void> {
+  /** Runs a transaction; its replies, in order. */
+  private async exec(multi: ReturnType<Redis['multi']>): Promise<unknown[]> {
     const results = await multi.exec();
     if (results === null) throw new L2UnavailableError('Redis aborted the transaction');
     for (const [error] of results) if (error) throw error;
+    return results.map(([, reply]) => reply);
   }
 
   close(): void {

@@ -397,14 +397,33 @@ export class TieredCache<V> {
     }
   }
 
-  async delete(key: string): Promise<void> {
+  /** Deletes from Redis and from every instance's L1; true when Redis held the key. */
+  async delete(key: string): Promise<boolean> {
     checkKey(key);
     this.checkOpen();
     try {
-      await this.store.delete(key);
+      return await this.store.delete(key);
     } finally {
       this.dropLocal(key);
     }
+  }
+
+  /**
+   * Deletes every key that starts with `prefix` from Redis and from every instance's L1 (a SCAN:
+   * O(keys in the namespace)); returns how many Redis held. A key written meanwhile may survive.
+   */
+  async deleteByPrefix(prefix: string): Promise<number> {
+    checkKey(prefix);
+    this.checkOpen();
+    let deleted: string[];
+    try {
+      deleted = await this.store.deleteByPrefix(prefix);
+    } catch (error) {
+      this.flushLocal(); // some batches may have gone: which keys is not known
+      throw error;
+    }
+    for (const key of deleted) this.dropLocal(key);
+    return deleted.length;
   }
 
   /** Removes every key written with any of `tags` from L2 and from every instance's L1. */

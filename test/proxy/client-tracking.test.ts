@@ -202,18 +202,11 @@ describe('connection state a new upstream connection would lose', () => {
     client.close();
   });
 
-  it('carries on for a client without such state (a new upstream connection with its database, protocol and name)', async () => {
+  it('closes a client without such state too, as Redis closes a killed connection (a command in flight may have run)', async () => {
     const client = await RawClient.connect(env.port);
     await client.call('SELECT', '3');
     assert.equal(s(await client.call('CLIENT', 'SETNAME', 'carried-on')), '+OK\r\n');
-    await direct.call('SELECT', '3');
-    await direct.call('SET', 'w:db3', 'three');
-    await client.call('WATCH', 'w:db3');
-    await client.call('UNWATCH');
     await killUpstreamOf(client);
-    assert.equal(s(await client.call('GET', 'w:db3')), '$5\r\nthree\r\n');
-    assert.equal(s(await client.call('CLIENT', 'GETNAME')), '$10\r\ncarried-on\r\n');
-    assert.equal(client.closed, false);
-    client.close();
+    await waitFor(() => client.closed, 3000, 'the connection to close');
   });
 });

@@ -170,7 +170,7 @@ describe('RequestParser: protocol errors (worded as Redis 7 words them)', () => 
     ['an empty count', '*\r\n', 'Protocol error: invalid multibulk length'],
     ['-0', '*-0\r\n', 'Protocol error: invalid multibulk length'],
     ['a space', '*1 \r\n', 'Protocol error: invalid multibulk length'],
-    ['a count over 1024*1024', '*1048577\r\n', 'Protocol error: invalid multibulk length'],
+    ['a count over INT_MAX (Redis 7)', '*2147483648\r\n', 'Protocol error: invalid multibulk length'],
     ['a count below the long long minimum', '*-9223372036854775809\r\n', 'Protocol error: invalid multibulk length'],
     ['a 20-digit count', '*12345678901234567890\r\n', 'Protocol error: invalid multibulk length'],
     ['a negative bulk length', '*1\r\n$-1\r\n', 'Protocol error: invalid bulk length'],
@@ -214,6 +214,27 @@ describe('RequestParser: protocol errors (worded as Redis 7 words them)', () => 
     assert.equal(parser.next(), undefined, 'nor before the byte after the CR');
     parser.feed(bytes('\n'));
     assert.throws(() => parser.next(), /expected '\$', got 'X'/);
+  });
+});
+
+describe('RequestParser: a NUL byte hides the line end, as Redis\'s strchr does', () => {
+  const TAIL = 'x'.repeat(100);
+  for (const [where, head, error] of [
+    ['a count line', '*1\0\r\n$4\r\nPING\r\n', 'Protocol error: too big mbulk count string'],
+    ['a bulk length line', '*1\r\n$4\0\r\nPING\r\n', 'Protocol error: too big bulk count string'],
+    ['a bulk length line starting with it', '*1\r\n\0$4\r\nPING\r\n', 'Protocol error: too big bulk count string'],
+    ['an inline line', 'PI\0NG\r\nPING\r\n', 'Protocol error: too big inline request'],
+  ]) {
+    it(`in ${where}: waits past the line end, then refuses the line as too long`, () => {
+      assert.deepEqual(parseChunks([bytes(head)]), [], 'no command, no error yet');
+      assert.equal(parseError([bytes(head)]), undefined);
+      // Fed whole or byte by byte, the line only ends by growing past the limit.
+      for (const chunks of [[bytes(head + TAIL)], byteByByte(bytes(head + TAIL))]) assertProtocolError(chunks, error, { maxInlineLength: 64 });
+    });
+  }
+
+  it('in an inline line after the line end: the line is an ordinary command', () => {
+    assert.deepEqual(parseChunks([bytes('PING\r\nPI\0')]).map((c) => c.args), [['PING']]);
   });
 });
 
@@ -263,7 +284,7 @@ describe('RequestParser: limits', () => {
   });
 
   it('accepts the default limits exactly', () => {
-    for (const header of ['*1048576\r\n', '*1\r\n$536870912\r\n']) {
+    for (const header of ['*2147483647\r\n', '*1\r\n$536870912\r\n']) {
       const parser = new RequestParser();
       parser.feed(bytes(header));
       assert.equal(parser.next(), undefined);
