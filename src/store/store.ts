@@ -13,7 +13,7 @@ import { Cache } from '../core/cache.js';
 import { hottestByName, type HotKey } from '../metrics/hot-keys.js';
 import type { EvictionReason } from '../core/options.js';
 import { cString, isKeyword, text, upperAscii } from './arguments.js';
-import type { CommandContext, Server, ServerStats } from './command-context.js';
+import type { CommandContext, CommandHandler, Server, ServerStats } from './command-context.js';
 import { keyIndexes, type CommandSpec } from './command-spec.js';
 import { CommandTable } from './command-table.js';
 import { Database, type WriteListener } from './database.js';
@@ -62,6 +62,8 @@ const STRING_TOO_LONG = error('ERR string exceeds maximum allowed size (proto-ma
 const QUEUED = status('QUEUED');
 /** Read-only scripts: the keys they name are not what they read (the commands they run are tracked instead), as in Redis. */
 const READ_ONLY_SCRIPTS: ReadonlySet<string> = new Set(['eval_ro', 'evalsha_ro', 'fcall_ro']);
+/** The commands that run a script, whose declared keys stand for what the script reads. */
+const SCRIPT_CALLS: ReadonlySet<string> = new Set(['eval', 'evalsha', 'fcall', ...READ_ONLY_SCRIPTS]);
 /** What a RESP2 client may run while subscribed (processCommand's pub/sub check). */
 const ALLOWED_WHILE_SUBSCRIBED: ReadonlySet<string> = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 
@@ -95,6 +97,8 @@ export class Store implements Server, WriteListener, TrackingHost {
   readonly clock: () => number;
   /** Set while a script runs: the instant its commands see. */
   private frozenAt: number | undefined;
+  /** The EVAL or FCALL whose script runs now (its spec and arguments), for tracking. */
+  private scriptCall: { spec: CommandSpec; args: readonly Buffer[] } | undefined;
   private readonly onShutdown: ((session: Session) => void) | undefined;
   private readonly engine: Cache<string, Entry>;
   private readonly table = new CommandTable();
@@ -361,15 +365,29 @@ export class Store implements Server, WriteListener, TrackingHost {
     }
     session.lastCommand = spec.name;
     const ctx: CommandContext = { server: this, session, db: this.databases[session.db], args, now, name: spec.name };
-    const reply = run(ctx);
+    const reply = SCRIPT_CALLS.has(spec.name) && this.scriptCall === undefined ? this.runScriptCall(ctx, spec, run) : run(ctx);
     if (session.tracking !== undefined && !session.tracking.bcast) this.rememberReads(session, spec, args);
     return reply;
   }
 
-  /** The keys a tracking client's read-only command named (Redis's call(): whatever it replied). */
+  private runScriptCall(ctx: CommandContext, spec: CommandSpec, run: CommandHandler): Reply {
+    this.scriptCall = { spec, args: ctx.args };
+    try {
+      return run(ctx);
+    } finally {
+      this.scriptCall = undefined;
+    }
+  }
+
+  /**
+   * The keys a tracking client's read-only command named (Redis's call(): whatever it replied).
+   * A command a script runs stands for its script: the keys remembered are those the EVAL or
+   * FCALL declared (Redis 7.0 tracks the script's caller by its own arguments).
+   */
   private rememberReads(session: Session, spec: CommandSpec, args: readonly Buffer[]): void {
     if (!spec.flags.includes('readonly') || spec.flags.includes('pubsub') || READ_ONLY_SCRIPTS.has(spec.name)) return;
-    const keys = Array.from(keyIndexes(spec, args), ([index]) => args[index].toString('latin1'));
+    const call = this.scriptCall ?? { spec, args };
+    const keys = Array.from(keyIndexes(call.spec, call.args), ([index]) => call.args[index].toString('latin1'));
     if (keys.length > 0) this.tracking.remember(session, session.tracking!, keys);
   }
 

@@ -373,6 +373,19 @@ describe('messages for other clients, through Session.deliver', () => {
     assert.deepEqual(tracker.got, ['>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n']);
   });
 
+  it("tracks a script's declared keys once it runs a read command, not the keys it read (Redis 7.0)", () => {
+    const { store, text } = harness();
+    const tracker = listener(store);
+    tracker.send('HELLO', '3');
+    tracker.send('CLIENT', 'TRACKING', 'on');
+    tracker.send('EVAL', "redis.call('set', 'k3', 'v')", '2', 'k1', 'k2');
+    text('MSET', 'k1', 'a', 'k2', 'b', 'k3', 'c');
+    assert.deepEqual(tracker.got, [], 'a script that reads nothing tracks nothing');
+    tracker.send('EVAL', "return redis.call('get', 'k3')", '2', 'k1', 'k2');
+    text('MSET', 'k1', 'a', 'k2', 'b', 'k3', 'c');
+    assert.deepEqual(tracker.got, ['>2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nk1\r\n', '>2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nk2\r\n']);
+  });
+
   it('tells a tracking client of a key the budget evicted', () => {
     const { store, run } = harness({ maxBytes: 64 * 1024 });
     const tracker = listener(store);
