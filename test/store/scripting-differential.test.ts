@@ -320,13 +320,19 @@ describe('scripting on the embedded server: what a script does to other clients'
       await writer.set('read-in-script', 'x');
       while (!invalidated.includes('read-in-script') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
       assert.ok(invalidated.includes('read-in-script'));
-      // EVAL_RO's named keys are not reads: only what its commands read is tracked.
-      await tracked.call('EVAL_RO', "return redis.call('get', KEYS[2])", 2, 'named-only', 'marker');
-      await writer.set('named-only', 'x');
-      await writer.set('marker', 'x');
-      while (!invalidated.includes('marker') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-      assert.ok(invalidated.includes('marker'));
-      assert.ok(!invalidated.includes('named-only'), 'invalidations arrive in order: named-only would have come before marker');
+      // A script that runs a read command tracks every key it declared, EVAL_RO too (Redis 7.0's
+      // call() tracks the script's caller by its own arguments); one that reads nothing, none.
+      await tracked.call('EVAL_RO', "return redis.call('get', KEYS[2])", 2, 'declared', 'marker');
+      await writer.set('declared', 'x');
+      while (!invalidated.includes('declared') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(invalidated.includes('declared'));
+      await tracked.eval("return redis.call('ping')", 2, 'unread', 'other');
+      await tracked.get('marker2');
+      await writer.set('unread', 'x');
+      await writer.set('marker2', 'x');
+      while (!invalidated.includes('marker2') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(invalidated.includes('marker2'));
+      assert.ok(!invalidated.includes('unread'), 'invalidations arrive in order: unread would have come before marker2');
     } finally {
       subscriber.disconnect();
       tracked.disconnect();
