@@ -158,15 +158,23 @@ export const FRONT_METRICS: readonly Definition<FrontFigures>[] = [
   INVALIDATION_STATE,
 ];
 
-/** What TieredCache's stats() has, as the metrics read it (src/tier/tiered-cache.ts's TieredCacheStats documents each). */
-export interface TieredFigures {
+/** TieredCache's counters of L2 and loads, in its stats() and in the metrics. */
+export interface TieredCounters {
   l2Hits: number;
   l2Misses: number;
+  /** L2 calls that failed or timed out. */
   l2Errors: number;
+  /** L2 calls made: reads, writes, deletes, tag invalidations, clears, lock calls. */
   l2Requests: number;
+  /** Loader calls. */
   loads: number;
   loadErrors: number;
+  /** Loader failures answered with a stale value. */
   staleServed: number;
+}
+
+/** What TieredCache's stats() has, as the metrics read it. */
+export interface TieredFigures extends TieredCounters {
   l1: L1Figures;
   invalidations: InvalidationCounts;
   l2Up: boolean;

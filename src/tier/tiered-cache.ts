@@ -30,7 +30,7 @@ import { Redis } from 'ioredis';
 import type { Cache } from '../core/cache.js';
 import { coarseNow } from '../core/clock.js';
 import { jitteredTtl, type CacheStats } from '../core/options.js';
-import type { TieredFigures } from '../metrics/definitions.js';
+import type { TieredCounters, TieredFigures } from '../metrics/definitions.js';
 import { bindTieredCacheMetrics } from '../metrics/tiered-metrics.js';
 import { DistributedLock } from './distributed-lock.js';
 import type { ChannelHandlers, ChannelState, InvalidationChannel } from './invalidation-channel.js';
@@ -62,19 +62,8 @@ export interface LoadOptions extends TieredSetOptions {
   negativeTtl?: number;
 }
 
-export interface TieredCacheStats {
+export interface TieredCacheStats extends TieredCounters {
   l1: CacheStats;
-  l2Hits: number;
-  l2Misses: number;
-  /** L2 calls that failed or timed out. */
-  l2Errors: number;
-  /** L2 calls made: reads, writes, deletes, tag invalidations, clears, lock calls. */
-  l2Requests: number;
-  /** Loader calls. */
-  loads: number;
-  loadErrors: number;
-  /** Loader failures answered with a stale value. */
-  staleServed: number;
   earlyRefreshes: number;
   /** Keys dropped from L1 because the channel reported them (tracking, or pub/sub: see `invalidation`). */
   invalidationsReceived: number;
