@@ -2,8 +2,8 @@
  * CONFIG GET and CONFIG SET, after Redis 7.0's config.c, for the parameters that mean something
  * here: those the store honours (tracking-table-max-keys; busy-reply-threshold alias
  * lua-time-limit, when a script that has not written is stopped; the sorted-set and hash
- * listpack limits, see listpack-limits.ts); the list node settings, which shape only a Redis 7.0 quicklist's insides
- * (no command shows them), so are kept and reported; and those the store has fixed (no
+ * listpack limits, see listpack-limits.ts); the list node settings, which shape only a Redis
+ * 7.0 quicklist's insides (no command shows them), so are kept and reported; and those the store has fixed (no
  * persistence, its number of databases, the intset limit of sets): a fixed parameter takes its
  * own value again and refuses any other. A parameter the store knows nothing of is unknown, as in
  * Redis (CONFIG GET finds nothing, CONFIG SET refuses it).
