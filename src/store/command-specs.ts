@@ -943,6 +943,21 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     ],
   },
   {
+    name: "memory", arity: -2, flags: [], firstKey: 0, lastKey: 0, step: 0,
+    categories: ["@slow"], tips: [],
+    keySpecs: [],
+    docs: {summary: "A container for memory diagnostics commands", since: "4.0.0", group: "server", complexity: "Depends on subcommand."},
+    subcommands: [
+      {
+        name: "memory|usage", arity: -3, flags: ["readonly"], firstKey: 2, lastKey: 2, step: 1,
+        categories: ["@read", "@slow"], tips: [],
+        keySpecs: [{flags: ["RO"], begin: {index: 2}, find: {lastKey: 0, keyStep: 1, limit: 0}}],
+        docs: {summary: "Estimate the memory usage of a key", since: "4.0.0", group: "server", complexity: "O(N) where N is the number of samples."},
+        subcommands: [],
+      },
+    ],
+  },
+  {
     name: "eval", arity: -3, flags: ["noscript", "stale", "skip_monitor", "no_mandatory_keys", "movablekeys"], firstKey: 0, lastKey: 0, step: 0,
     categories: ["@slow", "@scripting"], tips: [],
     keySpecs: [{notes: "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE", flags: ["RW", "access", "update"], begin: {index: 2}, find: {keyNumIndex: 0, firstKey: 1, keyStep: 1}}],

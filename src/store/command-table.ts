@@ -13,6 +13,7 @@ import { connectionCommands } from './commands/connection.js';
 import { hashCommands } from './commands/hashes.js';
 import { keyCommands } from './commands/keys.js';
 import { listCommands } from './commands/lists.js';
+import { memoryCommands } from './commands/memory.js';
 import { objectCommands } from './commands/object.js';
 import { pubsubCommands } from './commands/pubsub.js';
 import { serverCommands } from './commands/server.js';
@@ -51,6 +52,7 @@ const HANDLERS: Record<string, CommandHandler> = {
   ...sortedSetBlockingCommands,
   ...listCommands,
   ...objectCommands,
+  ...memoryCommands,
   ...transactionCommands,
   ...scriptingCommands,
 };

@@ -11,6 +11,7 @@ import { HEAP_FACTOR, latin1StringBytes, stringBytes } from '../core/size-of.js'
 import { INDEX_BYTES_PER_SLOT } from './database.js';
 import type { SetEntry } from './set-value.js';
 import type { ZsetEntry } from './zset-value.js';
+import type { ListpackLimits } from './listpack-limits.js';
 import type { ListEntry } from './list-entry.js';
 
 /** An entry object: header, map and 4 fields. */
@@ -48,16 +49,26 @@ export class HashEntry {
     readonly fields = new Map<string, string>(),
     /** Heap bytes of the fields and values, kept current by `setField` / `deleteField`. */
     public payloadBytes = MAP_BYTES,
+    /**
+     * Whether Redis 7.0 would hold this hash as a listpack rather than a hash table: a new hash is
+     * one until a write makes it longer than hash-max-listpack-entries or sets a field or value
+     * longer than hash-max-listpack-value (t_hash.c's hashTypeSet); it never goes back. Clients
+     * see it in OBJECT ENCODING.
+     */
+    public listpack = true,
   ) {}
 
   get(field: string): string | undefined {
     return this.fields.get(field);
   }
 
-  /** Returns true when the field is new. */
-  setField(field: string, value: string): boolean {
+  /** Returns true when the field is new. The hash stops being a listpack past the limits. */
+  setField(field: string, value: string, limits: ListpackLimits): boolean {
+    if (field.length > limits.value || value.length > limits.value) this.listpack = false;
     const old = this.fields.get(field);
     this.fields.set(field, value);
+    // Checked on an update too: the limit may have been lowered since the hash was written.
+    if (this.fields.size > limits.entries) this.listpack = false;
     if (old === undefined) {
       this.payloadBytes += MAP_ENTRY_BYTES + stringBytes(field) + stringBytes(value);
       return true;

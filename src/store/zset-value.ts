@@ -5,7 +5,7 @@
  */
 import { stringBytes } from '../core/size-of.js';
 import { SortedSet, type SkipNode } from './sorted-set.js';
-import type { ListpackLimits } from './zset-limits.js';
+import type { ListpackLimits } from './listpack-limits.js';
 
 /** The empty structure: the set object, its Map, and the skiplist's header of 32 levels. */
 const EMPTY_BYTES = 64 + 64 + (64 + 2 * (48 + 8 * 32));

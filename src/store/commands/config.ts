@@ -1,9 +1,9 @@
 /**
  * CONFIG GET and CONFIG SET, after Redis 7.0's config.c, for the parameters that mean something
  * here: those the store honours (tracking-table-max-keys; busy-reply-threshold alias
- * lua-time-limit, when a script that has not written is stopped; the sorted-set listpack limits,
- * see zset-limits.ts); the list node settings, which shape only a Redis 7.0 quicklist's insides
- * (no command shows them), so are kept and reported; and those the store has fixed (no
+ * lua-time-limit, when a script that has not written is stopped; the sorted-set and hash
+ * listpack limits, see listpack-limits.ts); the list node settings, which shape only a Redis
+ * 7.0 quicklist's insides (no command shows them), so are kept and reported; and those the store has fixed (no
  * persistence, its number of databases, the intset limit of sets): a fixed parameter takes its
  * own value again and refuses any other. A parameter the store knows nothing of is unknown, as in
  * Redis (CONFIG GET finds nothing, CONFIG SET refuses it).
@@ -13,7 +13,7 @@ import type { CommandHandler, Server } from '../command-context.js';
 import { globMatcher } from '../glob.js';
 import { bulk, error, Errors, map, OK, type Reply } from '../reply.js';
 import { MAX_INTSET_ENTRIES } from '../set-value.js';
-import { ZSET_CONFIG_PARAMETERS, type ConfigParameter } from '../zset-limits.js';
+import { LISTPACK_CONFIG_PARAMETERS, type ConfigParameter } from '../listpack-limits.js';
 import { helpReply } from './connection.js';
 
 /** Redis's check of an integer parameter from 0 to LONG_MAX. */
@@ -75,7 +75,7 @@ const PARAMETERS: ReadonlyMap<string, ConfigParameter> = new Map<string, ConfigP
   ['databases', { get: (server) => String(server.databaseCount), check: () => "can't set immutable config" }],
   ['busy-reply-threshold', SCRIPT_TIME_LIMIT],
   ['lua-time-limit', SCRIPT_TIME_LIMIT],
-  ...ZSET_CONFIG_PARAMETERS,
+  ...LISTPACK_CONFIG_PARAMETERS,
   ['list-max-listpack-size', LIST_NODE_SIZE],
   ['list-max-ziplist-size', LIST_NODE_SIZE],
   ['list-compress-depth', kept(0n, 0n, INT_MAX)],

@@ -1,11 +1,12 @@
 /**
  * Hashes, after Redis's t_hash.c. Fields keep insertion order (a JS Map), which is the order
- * Redis replies in for small hashes (listpack encoding); for large ones Redis's order is its
- * hash table's, which no client may rely on.
+ * Redis replies in for a hash it holds as a listpack (HashEntry.listpack); for a hash table
+ * Redis's order is the table's, which no client may rely on.
  */
 import { isKeyword, LLONG_MAX, LLONG_MIN, parseLongLong, text } from '../arguments.js';
 import type { CommandContext, CommandHandler } from '../command-context.js';
 import type { Lookup } from '../database.js';
+import { hashListpackLimits } from '../listpack-limits.js';
 import { addLongDouble, formatLongDouble, LONG_DOUBLE_ZERO, parseLongDouble } from '../long-double.js';
 import {
   array,
@@ -50,8 +51,9 @@ function hsetGeneric(ctx: CommandContext, reply: (created: number) => Reply): Re
   const key = text(args[1]);
   const hash = hashForWrite(ctx, key);
   if (isReply(hash)) return hash;
+  const limits = hashListpackLimits(ctx.server);
   let created = 0;
-  for (let i = 2; i < args.length; i += 2) if (hash.setField(text(args[i]), text(args[i + 1]))) created++;
+  for (let i = 2; i < args.length; i += 2) if (hash.setField(text(args[i]), text(args[i + 1]), limits)) created++;
   saveHash(ctx, key, hash);
   return reply(created);
 }
@@ -65,7 +67,7 @@ const hsetnx: CommandHandler = (ctx) => {
   if (isReply(hash)) return hash;
   const field = text(ctx.args[2]);
   if (hash.get(field) !== undefined) return ZERO;
-  hash.setField(field, text(ctx.args[3]));
+  hash.setField(field, text(ctx.args[3]), hashListpackLimits(ctx.server));
   saveHash(ctx, key, hash);
   return ONE;
 };
@@ -149,7 +151,7 @@ const hincrby: CommandHandler = (ctx) => {
     return Errors.overflow;
   }
   const result = value + increment;
-  hash.setField(field, result.toString());
+  hash.setField(field, result.toString(), hashListpackLimits(ctx.server));
   saveHash(ctx, key, hash);
   return integer(result);
 };
@@ -168,7 +170,7 @@ const hincrbyfloat: CommandHandler = (ctx) => {
   const sum = addLongDouble(value, increment);
   if (sum === null || sum.infinite) return error('ERR increment would produce NaN or Infinity');
   const result = formatLongDouble(sum);
-  hash.setField(field, result);
+  hash.setField(field, result, hashListpackLimits(ctx.server));
   saveHash(ctx, key, hash);
   return bulk(result);
 };

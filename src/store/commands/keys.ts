@@ -102,7 +102,7 @@ function copyOf(entry: Entry): Entry {
   if (entry.type === 'set') return entry.moved();
   if (entry.type === 'zset') return entry.moved();
   if (entry.type === 'list') return entry.copy();
-  return entry.type === 'string' ? new StringEntry(entry.value) : new HashEntry(entry.fields, entry.payloadBytes);
+  return entry.type === 'string' ? new StringEntry(entry.value) : new HashEntry(entry.fields, entry.payloadBytes, entry.listpack);
 }
 
 function renameGeneric(ctx: CommandContext, onlyIfNew: boolean): Reply {

@@ -9,7 +9,7 @@ import type { Lookup } from '../database.js';
 import { formatDouble, parseDouble } from '../double.js';
 import { array, bulk, double, EMPTY_ARRAY, error, Errors, integer, isReply, NULL, NULL_ARRAY, ZERO, type Reply } from '../reply.js';
 import type { SkipNode } from '../sorted-set.js';
-import { zsetListpackLimits } from '../zset-limits.js';
+import { zsetListpackLimits } from '../listpack-limits.js';
 import { ZsetEntry } from '../zset-value.js';
 import { scanWhole } from './keys.js';
 import { entryOfType } from './typed-entry.js';

@@ -5,24 +5,9 @@
  * (ZSCAN, ZRANDMEMBER of the whole set).
  */
 import type { Scenario, Step } from './corpus.js';
-
-type Line = string | string[] | Step;
-
-/** A command written as words separated by spaces; "double quotes" hold spaces or nothing. */
-function words(line: string): string[] {
-  return Array.from(line.matchAll(/"([^"]*)"|(\S+)/g), (match) => match[1] ?? match[2]);
-}
+import { scenario, words } from './corpus-lines.js';
 
 const typeOnly = (command: string): Step => ({ args: words(command), compare: 'type' });
-
-function scenario(name: string, ...lines: Line[]): Scenario {
-  return {
-    name,
-    steps: lines.map((line) =>
-      typeof line === 'string' ? { args: words(line), compare: 'exact' } : Array.isArray(line) ? { args: line, compare: 'exact' } : line,
-    ),
-  };
-}
 
 export const ZSET_SCENARIOS: Scenario[] = [
   // When Redis holds a sorted set as a listpack or a skiplist, and what clients see of it. Each

@@ -6,6 +6,7 @@
  */
 import { COMMAND_SPECS } from '../../../src/store/command-specs.js';
 import type { Arg } from './args.js';
+import { HASH_SCENARIOS } from './corpus-hashes.js';
 import { ZSET_SCENARIOS } from './corpus-zsets.js';
 
 /**
@@ -1453,6 +1454,7 @@ export const SCENARIOS: Scenario[] = [
     'TIME x',
   ),
   ...ZSET_SCENARIOS,
+  ...HASH_SCENARIOS,
   scenario(
     'lists: push, pop, length',
     'LPUSH l a b c',

@@ -39,7 +39,7 @@ const COMMANDS: Record<string, string[]> = {
   // sets
   sadd: [], srem: [], smove: [], sismember: [], smismember: [], scard: [], spop: [], srandmember: [], smembers: [],
   sinter: [], sinterstore: [], sintercard: [], sunion: [], sunionstore: [], sdiff: [], sdiffstore: [], sscan: [],
-  object: ['encoding'],
+  object: ['encoding'], memory: ['usage'],
   // scripting
   eval: [], evalsha: [], eval_ro: [], evalsha_ro: [], script: ['load', 'exists', 'flush', 'kill', 'help'],
   fcall: [], fcall_ro: [], function: ['load', 'delete', 'flush', 'kill'], debug: [],
