@@ -15,7 +15,8 @@ import type { EvictionReason } from '../core/options.js';
 import { cString, isKeyword, text, upperAscii } from './arguments.js';
 import type { CommandContext, CommandHandler, Server, ServerStats } from './command-context.js';
 import { keyIndexes, type CommandSpec } from './command-spec.js';
-import { CommandTable } from './command-table.js';
+import { CommandTable, type Command } from './command-table.js';
+import { CommandCounters, ErrorCounters } from './command-stats.js';
 import { Database, type WriteListener } from './database.js';
 import { BlockedClients } from './blocking.js';
 import { KeyWatch } from './key-watch.js';
@@ -93,6 +94,9 @@ export class Store implements Server, WriteListener, TrackingHost {
     expiredKeys: 0,
     evictedKeys: 0,
   };
+
+  /** INFO errorstats: error replies by code. */
+  readonly errorStats = new ErrorCounters();
 
   readonly clock: () => number;
   /** Set while a script runs: the instant its commands see. */
@@ -339,24 +343,28 @@ export class Store implements Server, WriteListener, TrackingHost {
     // Redis takes strings up to 512 MiB; V8's strings stop 24 bytes short of that.
     if (args.some((arg) => arg.length > MAX_STRING_LENGTH)) return STRING_TOO_LONG;
     const found = this.table.lookup(args);
-    if ('unknown' in found) return refuse(session, unknownCommand(args));
+    if ('unknown' in found) return this.reject(session, undefined, unknownCommand(args));
     if ('unknownSubcommandOf' in found) {
       const sub = cString(args[1], ECHO_LIMIT);
-      return refuse(session, error(`ERR unknown subcommand '${sub}'. Try ${upperAscii(text(args[0]))} HELP.`));
+      return this.reject(session, undefined, error(`ERR unknown subcommand '${sub}'. Try ${upperAscii(text(args[0]))} HELP.`));
     }
-    const { spec, run } = found.command;
+    const command = found.command;
+    const { spec, run } = command;
     if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity || run === undefined) {
-      return spec.name === 'exec' ? abortTransaction(session, Errors.arity(spec.name)) : refuse(session, Errors.arity(spec.name));
+      if (spec.name !== 'exec') return this.reject(session, command, Errors.arity(spec.name));
+      command.stats.rejectedCalls++;
+      return this.countError(abortTransaction(session, Errors.arity(spec.name)));
     }
-    if (!session.authenticated && !spec.flags.includes('no_auth')) return refuse(session, Errors.noauth);
+    if (!session.authenticated && !spec.flags.includes('no_auth')) return this.reject(session, command, Errors.noauth);
     if (session.subscriptions.active && session.protocol === 2 && !ALLOWED_WHILE_SUBSCRIBED.has(spec.name)) {
-      return refuse(
+      return this.reject(
         session,
+        command,
         error(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`),
       );
     }
     if (session.transaction !== undefined && spec.flags.includes('no_multi')) {
-      return refuse(session, error('ERR Command not allowed inside a transaction'));
+      return this.reject(session, command, error('ERR Command not allowed inside a transaction'));
     }
     if (session.transaction !== undefined && !RUN_IN_TRANSACTION.has(spec.name)) {
       // Copied: the caller's buffers may be reused before EXEC.
@@ -365,9 +373,45 @@ export class Store implements Server, WriteListener, TrackingHost {
     }
     session.lastCommand = spec.name;
     const ctx: CommandContext = { server: this, session, db: this.databases[session.db], args, now, name: spec.name };
+    const stats = command.stats;
+    const started = performance.now();
     const reply = SCRIPT_CALLS.has(spec.name) && this.scriptCall === undefined ? this.runScriptCall(ctx, spec, run) : run(ctx);
+    stats.usec += (performance.now() - started) * 1000;
+    stats.calls++;
+    if (reply.kind === 'error') {
+      stats.failedCalls++;
+      this.errorStats.count(reply.message);
+    }
     if (session.tracking !== undefined && !session.tracking.bcast) this.rememberReads(session, spec, args);
     return reply;
+  }
+
+  /** A command refused before it runs (Redis's rejectCommand): a rejected call of it, if it exists. */
+  private reject(session: Session, command: Command | undefined, reply: Reply): Reply {
+    if (command !== undefined) command.stats.rejectedCalls++;
+    if (session.transaction !== undefined) session.transactionRefused = true;
+    return this.countError(reply);
+  }
+
+  private countError(reply: Reply): Reply {
+    if (reply.kind === 'error') this.errorStats.count(reply.message);
+    return reply;
+  }
+
+  /** INFO commandstats: the commands called or refused since start or CONFIG RESETSTAT. */
+  *commandStats(): IterableIterator<[string, CommandCounters]> {
+    for (const command of this.table.all()) {
+      const stats = command.stats;
+      if (stats.calls > 0 || stats.rejectedCalls > 0 || stats.failedCalls > 0) yield [command.spec.name, stats];
+    }
+  }
+
+  /** CONFIG RESETSTAT: the command and error figures start again (the keyspace ones do not: cachee's metrics count on them). */
+  resetStats(): void {
+    for (const command of this.table.all()) command.stats.reset();
+    this.errorStats.reset();
+    this.stats.commandsProcessed = 0;
+    this.stats.connectionsReceived = 0;
   }
 
   private runScriptCall(ctx: CommandContext, spec: CommandSpec, run: CommandHandler): Reply {
@@ -523,12 +567,6 @@ export class Store implements Server, WriteListener, TrackingHost {
       this.tracking.broadcast();
     });
   }
-}
-
-/** A command refused before it ran: inside MULTI, it also dooms the transaction (EXECABORT). */
-function refuse(session: Session, reply: Reply): Reply {
-  if (session.transaction !== undefined) session.transactionRefused = true;
-  return reply;
 }
 
 /** EXEC refused (its arguments): Redis drops the transaction, if any, and says why. */
