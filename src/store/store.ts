@@ -380,7 +380,7 @@ export class Store implements Server, WriteListener, TrackingHost {
     stats.calls++;
     if (reply.kind === 'error') {
       stats.failedCalls++;
-      this.errorStats.count(reply.message);
+      if (reply.counted !== true) this.errorStats.count(reply.message);
     }
     if (session.tracking !== undefined && !session.tracking.bcast) this.rememberReads(session, spec, args);
     return reply;
