@@ -1236,6 +1236,7 @@ export const SCENARIOS: Scenario[] = [
     'CONFIG FOO',
     'CONFIG',
     'CONFIG HELP x',
+    'CONFIG RESETSTAT x',
   ),
   scenario(
     'wrong types',
