@@ -16,7 +16,7 @@ import { cString, isKeyword, text, upperAscii } from './arguments.js';
 import type { CommandContext, CommandHandler, Server, ServerStats } from './command-context.js';
 import { keyIndexes, type CommandSpec } from './command-spec.js';
 import { CommandTable, type Command } from './command-table.js';
-import { CommandCounters, ErrorCounters } from './command-stats.js';
+import { CommandCounters, ErrorCounters, TIMED_CALL_MASK } from './command-stats.js';
 import { Database, type WriteListener } from './database.js';
 import { BlockedClients } from './blocking.js';
 import { KeyWatch } from './key-watch.js';
@@ -374,9 +374,13 @@ export class Store implements Server, WriteListener, TrackingHost {
     session.lastCommand = spec.name;
     const ctx: CommandContext = { server: this, session, db: this.databases[session.db], args, now, name: spec.name };
     const stats = command.stats;
-    const started = performance.now();
+    const timed = (stats.calls & TIMED_CALL_MASK) === 0;
+    const started = timed ? performance.now() : 0;
     const reply = SCRIPT_CALLS.has(spec.name) && this.scriptCall === undefined ? this.runScriptCall(ctx, spec, run) : run(ctx);
-    stats.usec += (performance.now() - started) * 1000;
+    if (timed) {
+      stats.timedUsec += (performance.now() - started) * 1000;
+      stats.timedCalls++;
+    }
     stats.calls++;
     if (reply.kind === 'error') {
       stats.failedCalls++;

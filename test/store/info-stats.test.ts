@@ -139,4 +139,10 @@ describe('INFO commandstats and errorstats, compared with redis-server', () => {
       assert.equal(text.includes('# Errorstats\r\nerrorstat_'), wanted, args.join(' '));
     }
   });
+
+  it('writes each line in the format of Redis', () => {
+    const text = infoText(store.execute(sessions.get('main')!, toArgs(['INFO', 'commandstats'])));
+    assert.match(text, /\r\ncmdstat_get:calls=\d+,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=\d+,failed_calls=\d+\r\n/);
+    assert.match(text, /\r\ncmdstat_config\|resetstat:calls=1,/);
+  });
 });
