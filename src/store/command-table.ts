@@ -90,11 +90,14 @@ export class CommandTable {
 
   /** A command or subcommand by full name, any case ("GET", "client|setname"). */
   findSpec(fullName: string): CommandSpec | undefined {
+    return this.find(fullName)?.spec;
+  }
+
+  find(fullName: string): Command | undefined {
     const [name, sub, ...rest] = fullName.toLowerCase().split('|');
     if (rest.length > 0) return undefined;
     const command = this.commands.get(name);
-    if (sub === undefined) return command?.spec;
-    return command?.subcommands?.get(sub)?.spec;
+    return sub === undefined ? command : command?.subcommands?.get(sub);
   }
 
   /** What `args` names: the command (or subcommand), or how it is unknown. */

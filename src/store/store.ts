@@ -97,6 +97,8 @@ export class Store implements Server, WriteListener, TrackingHost {
 
   /** INFO errorstats: error replies by code. */
   readonly errorStats = new ErrorCounters();
+  /** errorStats.total when the last command (or refusal) ended: one that replied errors since failed. */
+  private errorsAtLastCall = 0;
 
   readonly clock: () => number;
   /** Set while a script runs: the instant its commands see. */
@@ -271,6 +273,12 @@ export class Store implements Server, WriteListener, TrackingHost {
 
   unblock(session: Session, reply: Reply): boolean {
     if (this.blocked.unblock(session) === undefined) return false;
+    // CLIENT UNBLOCK ... ERROR: the blocked command (a call when it blocked, as in Redis 7.0) failed.
+    if (reply.kind === 'error') {
+      const stats = this.table.find(session.lastCommand)?.stats;
+      if (stats !== undefined) stats.failedCalls++;
+      this.errorStats.count(reply.message);
+    }
     // CLIENT REPLY OFF or SKIP holds for the blocked command's late reply too, as in Redis.
     const mode = session.replies;
     if (mode === 'skip') session.replies = 'on';
@@ -382,10 +390,12 @@ export class Store implements Server, WriteListener, TrackingHost {
       stats.timedCalls++;
     }
     stats.calls++;
-    if (reply.kind === 'error') {
-      stats.failedCalls++;
-      if (reply.counted !== true) this.errorStats.count(reply.message);
-    }
+    const errors = this.errorStats;
+    if (reply.kind === 'error' && reply.counted !== true) errors.count(reply.message);
+    // Redis's incrCommandStatsOnError: failed if an error was replied since the last call ended
+    // (CLIENT UNBLOCK ... ERROR's to the blocked client too, a command's in a script not twice).
+    if (errors.total !== this.errorsAtLastCall || (reply.kind === 'error' && reply.counted === true)) stats.failedCalls++;
+    this.errorsAtLastCall = errors.total;
     if (session.tracking !== undefined && !session.tracking.bcast) this.rememberReads(session, spec, args);
     return reply;
   }
@@ -399,6 +409,7 @@ export class Store implements Server, WriteListener, TrackingHost {
 
   private countError(reply: Reply): Reply {
     if (reply.kind === 'error') this.errorStats.count(reply.message);
+    this.errorsAtLastCall = this.errorStats.total;
     return reply;
   }
 
@@ -414,6 +425,7 @@ export class Store implements Server, WriteListener, TrackingHost {
   resetStats(): void {
     for (const command of this.table.all()) command.stats.reset();
     this.errorStats.reset();
+    this.errorsAtLastCall = 0;
     this.stats.commandsProcessed = 0;
     this.stats.connectionsReceived = 0;
   }

@@ -131,6 +131,34 @@ describe('INFO commandstats and errorstats, compared with redis-server', () => {
     assert.deepEqual((await section('errorstats')).store, (await section('errorstats')).redis);
   });
 
+  it('counts a blocked command unblocked with an error as a failed call', async () => {
+    const blocker = await RawClient.connect(redis.port);
+    try {
+      const blockerSession = store.newSession();
+      await blocker.call('AUTH', PASSWORD);
+      store.execute(blockerSession, toArgs(['AUTH', PASSWORD]));
+      const redisId = (await blocker.call('CLIENT', 'ID')).toString('latin1').slice(1, -2);
+      blocker.write('BLPOP nosuchlist 0\r\n');
+      assert.equal(store.execute(blockerSession, toArgs(['BLPOP', 'nosuchlist', '0'])).length, 0);
+      const main = clients.get('main')!;
+      while (!(await main.call('INFO', 'clients')).toString('latin1').includes('blocked_clients:1\r\n')) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await runBoth([['main', 'CONFIG', 'RESETSTAT']]);
+      assert.equal((await main.call('CLIENT', 'UNBLOCK', redisId, 'ERROR')).toString('latin1'), ':1\r\n');
+      store.execute(sessions.get('main')!, toArgs(['CLIENT', 'UNBLOCK', String(blockerSession.id), 'ERROR']));
+      assert.match((await blocker.read(1))[0].toString('latin1'), /^-UNBLOCKED/);
+      const commands = await section('commandstats');
+      // Redis 7.0 counted the call when it blocked, before the reset.
+      assert.equal(commands.redis.get('cmdstat_blpop'), 'calls=0,rejected_calls=0,failed_calls=1');
+      assert.deepEqual(commands.store, commands.redis);
+      const errors = await section('errorstats');
+      assert.deepEqual(errors.store, errors.redis);
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('leaves both sections out of INFO and INFO default, shows them in INFO all and everything', async () => {
     for (const args of [['INFO'], ['INFO', 'default'], ['INFO', 'all'], ['INFO', 'everything']]) {
       const text = infoText(store.execute(sessions.get('main')!, toArgs(args)));
@@ -142,7 +170,7 @@ describe('INFO commandstats and errorstats, compared with redis-server', () => {
 
   it('writes each line in the format of Redis', () => {
     const text = infoText(store.execute(sessions.get('main')!, toArgs(['INFO', 'commandstats'])));
-    assert.match(text, /\r\ncmdstat_get:calls=\d+,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=\d+,failed_calls=\d+\r\n/);
+    assert.match(text, /\r\ncmdstat_info:calls=\d+,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=\d+,failed_calls=\d+\r\n/);
     assert.match(text, /\r\ncmdstat_config\|resetstat:calls=1,/);
   });
 });
