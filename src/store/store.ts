@@ -400,7 +400,7 @@ export class Store implements Server, WriteListener, TrackingHost {
     return reply;
   }
 
-  /** A command refused before it runs (Redis's rejectCommand): a rejected call of it, if it exists. */
+  /** A command refused before it runs (Redis's rejectCommand): a rejected call of it, if it exists; inside MULTI it dooms the transaction (EXECABORT). */
   private reject(session: Session, command: Command | undefined, reply: Reply): Reply {
     if (command !== undefined) command.stats.rejectedCalls++;
     if (session.transaction !== undefined) session.transactionRefused = true;
