@@ -8,6 +8,7 @@ import type { PubSub } from './pubsub.js';
 import type { Tracking } from './tracking.js';
 import type { Scripting } from './scripting/scripting.js';
 import type { BlockedClients } from './blocking.js';
+import type { CommandCounters, ErrorCounters } from './command-stats.js';
 
 /** The store as the server-level commands (INFO, SWAPDB, CLIENT LIST...) see it. */
 export interface Server {
@@ -31,6 +32,12 @@ export interface Server {
   /** The `default` user's password; undefined: none. */
   readonly requirepass: string | undefined;
   readonly stats: ServerStats;
+  /** INFO errorstats. */
+  readonly errorStats: ErrorCounters;
+  /** INFO commandstats: each command ("get", "client|id") called or refused since start or the last reset. */
+  commandStats(): Iterable<[string, CommandCounters]>;
+  /** CONFIG RESETSTAT. */
+  resetStats(): void;
   /** Every command, top level, in table order. */
   readonly commandSpecs: readonly CommandSpec[];
   /** A command or subcommand by full name ("get", "client|setname"), case-insensitive. */

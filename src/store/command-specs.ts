@@ -371,6 +371,13 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
         docs: {summary: "Set configuration parameters to the given values", since: "2.0.0", group: "server", complexity: "O(N) when N is the number of configuration parameters provided"},
         subcommands: [],
       },
+      {
+        name: "config|resetstat", arity: 2, flags: ["admin", "noscript", "loading", "stale"], firstKey: 0, lastKey: 0, step: 0,
+        categories: ["@admin", "@slow", "@dangerous"], tips: [],
+        keySpecs: [],
+        docs: {summary: "Reset the stats returned by INFO", since: "2.0.0", group: "server", complexity: "O(1)"},
+        subcommands: [],
+      },
     ],
   },
   {

@@ -5,6 +5,7 @@
 import { lowerText } from './arguments.js';
 import type { CommandHandler } from './command-context.js';
 import type { CommandSpec } from './command-spec.js';
+import { CommandCounters } from './command-stats.js';
 import { COMMAND_SPECS } from './command-specs.js';
 import { clientReplyCommands } from './commands/client-reply.js';
 import { clientTrackingCommands } from './commands/client-tracking.js';
@@ -32,6 +33,8 @@ export interface Command {
   /** Absent for a container that does nothing by itself (CLIENT without a subcommand). */
   readonly run: CommandHandler | undefined;
   readonly subcommands: ReadonlyMap<string, Command> | undefined;
+  /** For INFO commandstats; this table's own (each store counts its calls). */
+  readonly stats: CommandCounters;
 }
 
 const HANDLERS: Record<string, CommandHandler> = {
@@ -60,7 +63,7 @@ const HANDLERS: Record<string, CommandHandler> = {
 function build(spec: CommandSpec): Command {
   const subcommands =
     spec.subcommands.length === 0 ? undefined : new Map(spec.subcommands.map((sub) => [sub.name.split('|')[1], build(sub)] as const));
-  return { spec, run: HANDLERS[spec.name], subcommands };
+  return { spec, run: HANDLERS[spec.name], subcommands, stats: new CommandCounters() };
 }
 
 export class CommandTable {
@@ -79,13 +82,24 @@ export class CommandTable {
     return this.commands.get(name);
   }
 
+  /** Every command and subcommand, containers before their subcommands. */
+  *all(): IterableIterator<Command> {
+    for (const command of this.commands.values()) {
+      yield command;
+      if (command.subcommands !== undefined) yield* command.subcommands.values();
+    }
+  }
+
   /** A command or subcommand by full name, any case ("GET", "client|setname"). */
   findSpec(fullName: string): CommandSpec | undefined {
+    return this.find(fullName)?.spec;
+  }
+
+  find(fullName: string): Command | undefined {
     const [name, sub, ...rest] = fullName.toLowerCase().split('|');
     if (rest.length > 0) return undefined;
     const command = this.commands.get(name);
-    if (sub === undefined) return command?.spec;
-    return command?.subcommands?.get(sub)?.spec;
+    return sub === undefined ? command : command?.subcommands?.get(sub);
   }
 
   /** What `args` names: the command (or subcommand), or how it is unknown. */

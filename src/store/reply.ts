@@ -26,7 +26,8 @@ import { formatDouble } from './double.js';
 
 export type Reply =
   | { readonly kind: 'status'; readonly text: string }
-  | { readonly kind: 'error'; readonly message: string }
+  /** `counted`: already in INFO errorstats (a script passing on the error of a command it ran). */
+  | { readonly kind: 'error'; readonly message: string; readonly counted?: boolean }
   | { readonly kind: 'integer'; readonly value: number | bigint }
   | { readonly kind: 'bulk'; readonly value: string }
   /** A double as Redis's addReplyDouble writes it: a bulk string in RESP2, `,` in RESP3. */
@@ -52,6 +53,7 @@ export type Reply =
 
 export const status = (text: string): Reply => ({ kind: 'status', text });
 export const error = (message: string): Reply => ({ kind: 'error', message });
+export const countedError = (message: string): Reply => ({ kind: 'error', message, counted: true });
 export const integer = (value: number | bigint): Reply => ({ kind: 'integer', value });
 export const bulk = (value: string): Reply => ({ kind: 'bulk', value });
 export const double = (value: number): Reply => ({ kind: 'double', value });

@@ -15,7 +15,8 @@ import type { EvictionReason } from '../core/options.js';
 import { cString, isKeyword, text, upperAscii } from './arguments.js';
 import type { CommandContext, CommandHandler, Server, ServerStats } from './command-context.js';
 import { keyIndexes, type CommandSpec } from './command-spec.js';
-import { CommandTable } from './command-table.js';
+import { CommandTable, type Command } from './command-table.js';
+import { CommandCounters, ErrorCounters, TIMED_CALL_MASK } from './command-stats.js';
 import { Database, type WriteListener } from './database.js';
 import { BlockedClients } from './blocking.js';
 import { KeyWatch } from './key-watch.js';
@@ -93,6 +94,11 @@ export class Store implements Server, WriteListener, TrackingHost {
     expiredKeys: 0,
     evictedKeys: 0,
   };
+
+  /** INFO errorstats: error replies by code. */
+  readonly errorStats = new ErrorCounters();
+  /** errorStats.total when the last command (or refusal) ended: one that replied errors since failed. */
+  private errorsAtLastCall = 0;
 
   readonly clock: () => number;
   /** Set while a script runs: the instant its commands see. */
@@ -267,6 +273,12 @@ export class Store implements Server, WriteListener, TrackingHost {
 
   unblock(session: Session, reply: Reply): boolean {
     if (this.blocked.unblock(session) === undefined) return false;
+    // CLIENT UNBLOCK ... ERROR: the blocked command (a call when it blocked, as in Redis 7.0) failed.
+    if (reply.kind === 'error') {
+      const stats = this.table.find(session.lastCommand)?.stats;
+      if (stats !== undefined) stats.failedCalls++;
+      this.errorStats.count(reply.message);
+    }
     // CLIENT REPLY OFF or SKIP holds for the blocked command's late reply too, as in Redis.
     const mode = session.replies;
     if (mode === 'skip') session.replies = 'on';
@@ -339,24 +351,28 @@ export class Store implements Server, WriteListener, TrackingHost {
     // Redis takes strings up to 512 MiB; V8's strings stop 24 bytes short of that.
     if (args.some((arg) => arg.length > MAX_STRING_LENGTH)) return STRING_TOO_LONG;
     const found = this.table.lookup(args);
-    if ('unknown' in found) return refuse(session, unknownCommand(args));
+    if ('unknown' in found) return this.reject(session, undefined, unknownCommand(args));
     if ('unknownSubcommandOf' in found) {
       const sub = cString(args[1], ECHO_LIMIT);
-      return refuse(session, error(`ERR unknown subcommand '${sub}'. Try ${upperAscii(text(args[0]))} HELP.`));
+      return this.reject(session, undefined, error(`ERR unknown subcommand '${sub}'. Try ${upperAscii(text(args[0]))} HELP.`));
     }
-    const { spec, run } = found.command;
+    const command = found.command;
+    const { spec, run } = command;
     if ((spec.arity > 0 && args.length !== spec.arity) || args.length < -spec.arity || run === undefined) {
-      return spec.name === 'exec' ? abortTransaction(session, Errors.arity(spec.name)) : refuse(session, Errors.arity(spec.name));
+      if (spec.name !== 'exec') return this.reject(session, command, Errors.arity(spec.name));
+      command.stats.rejectedCalls++;
+      return this.countError(abortTransaction(session, Errors.arity(spec.name)));
     }
-    if (!session.authenticated && !spec.flags.includes('no_auth')) return refuse(session, Errors.noauth);
+    if (!session.authenticated && !spec.flags.includes('no_auth')) return this.reject(session, command, Errors.noauth);
     if (session.subscriptions.active && session.protocol === 2 && !ALLOWED_WHILE_SUBSCRIBED.has(spec.name)) {
-      return refuse(
+      return this.reject(
         session,
+        command,
         error(`ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`),
       );
     }
     if (session.transaction !== undefined && spec.flags.includes('no_multi')) {
-      return refuse(session, error('ERR Command not allowed inside a transaction'));
+      return this.reject(session, command, error('ERR Command not allowed inside a transaction'));
     }
     if (session.transaction !== undefined && !RUN_IN_TRANSACTION.has(spec.name)) {
       // Copied: the caller's buffers may be reused before EXEC.
@@ -365,9 +381,53 @@ export class Store implements Server, WriteListener, TrackingHost {
     }
     session.lastCommand = spec.name;
     const ctx: CommandContext = { server: this, session, db: this.databases[session.db], args, now, name: spec.name };
+    const stats = command.stats;
+    const timed = (stats.calls & TIMED_CALL_MASK) === 0;
+    const started = timed ? performance.now() : 0;
     const reply = SCRIPT_CALLS.has(spec.name) && this.scriptCall === undefined ? this.runScriptCall(ctx, spec, run) : run(ctx);
+    if (timed) {
+      stats.timedUsec += (performance.now() - started) * 1000;
+      stats.timedCalls++;
+    }
+    stats.calls++;
+    const errors = this.errorStats;
+    if (reply.kind === 'error' && reply.counted !== true) errors.count(reply.message);
+    // Redis's incrCommandStatsOnError: failed if an error was replied since the last call ended
+    // (CLIENT UNBLOCK ... ERROR's to the blocked client too, a command's in a script not twice).
+    if (errors.total !== this.errorsAtLastCall || (reply.kind === 'error' && reply.counted === true)) stats.failedCalls++;
+    this.errorsAtLastCall = errors.total;
     if (session.tracking !== undefined && !session.tracking.bcast) this.rememberReads(session, spec, args);
     return reply;
+  }
+
+  /** A command refused before it runs (Redis's rejectCommand): a rejected call of it, if it exists; inside MULTI it dooms the transaction (EXECABORT). */
+  private reject(session: Session, command: Command | undefined, reply: Reply): Reply {
+    if (command !== undefined) command.stats.rejectedCalls++;
+    if (session.transaction !== undefined) session.transactionRefused = true;
+    return this.countError(reply);
+  }
+
+  private countError(reply: Reply): Reply {
+    if (reply.kind === 'error') this.errorStats.count(reply.message);
+    this.errorsAtLastCall = this.errorStats.total;
+    return reply;
+  }
+
+  /** INFO commandstats: the commands called or refused since start or CONFIG RESETSTAT. */
+  *commandStats(): IterableIterator<[string, CommandCounters]> {
+    for (const command of this.table.all()) {
+      const stats = command.stats;
+      if (stats.calls > 0 || stats.rejectedCalls > 0 || stats.failedCalls > 0) yield [command.spec.name, stats];
+    }
+  }
+
+  /** CONFIG RESETSTAT: the command and error figures start again (the keyspace ones do not: cachee's metrics count on them). */
+  resetStats(): void {
+    for (const command of this.table.all()) command.stats.reset();
+    this.errorStats.reset();
+    this.errorsAtLastCall = 0;
+    this.stats.commandsProcessed = 0;
+    this.stats.connectionsReceived = 0;
   }
 
   private runScriptCall(ctx: CommandContext, spec: CommandSpec, run: CommandHandler): Reply {
@@ -523,12 +583,6 @@ export class Store implements Server, WriteListener, TrackingHost {
       this.tracking.broadcast();
     });
   }
-}
-
-/** A command refused before it ran: inside MULTI, it also dooms the transaction (EXECABORT). */
-function refuse(session: Session, reply: Reply): Reply {
-  if (session.transaction !== undefined) session.transactionRefused = true;
-  return reply;
 }
 
 /** EXEC refused (its arguments): Redis drops the transaction, if any, and says why. */

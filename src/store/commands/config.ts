@@ -127,10 +127,18 @@ const configHelp: CommandHandler = () =>
   helpReply('CONFIG', [
     ['GET <pattern>', 'Return parameters matching the glob-like <pattern> and their values.'],
     ['SET <directive> <value>', 'Set the configuration <directive> to <value>.'],
+    ['RESETSTAT', 'Reset statistics reported by the INFO command.'],
   ]);
+
+/** CONFIG RESETSTAT: INFO's command, error and connection counts start again. */
+const configResetStat: CommandHandler = (ctx) => {
+  ctx.server.resetStats();
+  return OK;
+};
 
 export const configCommands: Record<string, CommandHandler> = {
   'config|get': configGet,
   'config|set': configSet,
   'config|help': configHelp,
+  'config|resetstat': configResetStat,
 };

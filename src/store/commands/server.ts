@@ -121,6 +121,7 @@ const SECTIONS: Record<string, Section> = {
     ['evicted_keys', server.stats.evictedKeys],
     ['keyspace_hits', server.stats.keyspaceHits],
     ['keyspace_misses', server.stats.keyspaceMisses],
+    ['total_error_replies', server.errorStats.total],
     ['pubsub_channels', server.pubsub.channelCount('channel')],
     ['pubsub_patterns', server.pubsub.patternCount],
     ['pubsubshard_channels', server.pubsub.channelCount('shard')],
@@ -141,6 +142,8 @@ const SECTIONS: Record<string, Section> = {
       ['used_cpu_user', (usage.user / 1e6).toFixed(6)],
     ];
   },
+  commandstats: (server) => Array.from(server.commandStats(), ([name, counters]) => [`cmdstat_${name}`, counters.describe()]),
+  errorstats: (server) => Array.from(server.errorStats.entries(), ([code, count]) => [`errorstat_${code}`, `count=${count}`]),
   cluster: () => [['cluster_enabled', 0]],
   keyspace: (server) => {
     const lines: [string, string][] = [];
@@ -160,17 +163,23 @@ const SECTION_TITLES: Record<string, string> = {
   stats: 'Stats',
   replication: 'Replication',
   cpu: 'CPU',
+  commandstats: 'Commandstats',
+  errorstats: 'Errorstats',
   cluster: 'Cluster',
   keyspace: 'Keyspace',
 };
 
-/** INFO [section ...]: "default", "all" and "everything" name every section we have. */
+/** What INFO with no argument, or "default", shows: the sections but the per-command and per-error ones, as Redis. */
+const DEFAULT_SECTIONS: readonly string[] = Object.keys(SECTIONS).filter((name) => name !== 'commandstats' && name !== 'errorstats');
+
+/** INFO [section ...]: "all" and "everything" name every section we have. */
 const info: CommandHandler = (ctx) => {
   const wanted = new Set<string>();
-  if (ctx.args.length === 1) for (const name of Object.keys(SECTIONS)) wanted.add(name);
+  if (ctx.args.length === 1) for (const name of DEFAULT_SECTIONS) wanted.add(name);
   for (let i = 1; i < ctx.args.length; i++) {
     const name = lowerText(ctx.args[i]);
-    if (name === 'default' || name === 'all' || name === 'everything') for (const section of Object.keys(SECTIONS)) wanted.add(section);
+    if (name === 'default') for (const section of DEFAULT_SECTIONS) wanted.add(section);
+    else if (name === 'all' || name === 'everything') for (const section of Object.keys(SECTIONS)) wanted.add(section);
     else wanted.add(name);
   }
   const parts: string[] = [];

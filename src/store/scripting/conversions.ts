@@ -3,7 +3,7 @@
  * Lua value for redis.call, and the script's returned value read back as a reply.
  */
 import fengari, { type LuaState } from 'fengari';
-import { array, bulk, error, integer, map, NULL, set, status, type Reply } from '../reply.js';
+import { array, bulk, countedError, error, integer, map, NULL, set, status, type Reply } from '../reply.js';
 import { formatG } from '../printf-g.js';
 import { pushNumber, pushText, toText } from './lua-values.js';
 
@@ -29,6 +29,9 @@ export function pushErrorTable(L: LuaState, message: string): void {
   lua.lua_setfield(L, -2, fengari.to_luastring('err'));
 }
 
+/** The field of a command's error table saying it is counted already; a script returning or raising it is not counted again. */
+export const IGNORE_ERROR_STATS = 'ignore_error_stats_update';
+
 function pushField(L: LuaState, name: string, push: () => void): void {
   lua.lua_createtable(L, 0, 1);
   push();
@@ -42,7 +45,11 @@ export function pushReply(L: LuaState, reply: Reply, resp: 2 | 3): void {
     case 'status':
       return pushField(L, 'ok', () => pushText(L, reply.text));
     case 'error':
-      return pushErrorTable(L, `-${reply.message}`);
+      pushErrorTable(L, `-${reply.message}`);
+      // Counted in errorstats once, when the command replied it (Redis's redisProtocolToLuaType_Error).
+      lua.lua_pushboolean(L, true);
+      lua.lua_setfield(L, -2, fengari.to_luastring(IGNORE_ERROR_STATS));
+      return;
     case 'integer':
       return pushNumber(L, Number(reply.value));
     case 'bulk':
@@ -151,9 +158,11 @@ function rawField(L: LuaState, name: string, tableIndex = -1): number {
 
 function tableReply(L: LuaState, resp: 2 | 3, depth: number): Reply {
   if (rawField(L, 'err') === lua.LUA_TSTRING) {
-    const message = toText(L, -1)!;
+    const message = toText(L, -1)!.replace(/[\r\n]/g, ' ');
     lua.lua_pop(L, 1);
-    return error(message.replace(/[\r\n]/g, ' '));
+    const counted = rawField(L, IGNORE_ERROR_STATS) === lua.LUA_TBOOLEAN && lua.lua_toboolean(L, -1);
+    lua.lua_pop(L, 1);
+    return counted ? countedError(message) : error(message);
   }
   lua.lua_pop(L, 1);
   if (rawField(L, 'ok') === lua.LUA_TSTRING) {

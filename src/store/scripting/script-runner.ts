@@ -8,9 +8,9 @@
 import { createHash } from 'node:crypto';
 import fengari, { type LuaCFunction, type LuaState } from 'fengari';
 import type { Server } from '../command-context.js';
-import { error, type Reply } from '../reply.js';
+import { countedError, error, type Reply } from '../reply.js';
 import type { Session } from '../session.js';
-import { popReply, pushErrorTable, pushReply } from './conversions.js';
+import { IGNORE_ERROR_STATS, popReply, pushErrorTable, pushReply } from './conversions.js';
 import { createSandbox, type Sandbox } from './lua-sandbox.js';
 import { formatG } from '../printf-g.js';
 import { pushBytes, toBuffer, toText } from './lua-values.js';
@@ -271,8 +271,12 @@ function failure(L: LuaState, name: string): Reply {
   const message = field('err') ?? '';
   const source = field('source');
   const line = field('line');
+  lua.lua_getfield(L, -1, luaString(IGNORE_ERROR_STATS));
+  const counted = lua.lua_toboolean(L, -1);
+  lua.lua_pop(L, 1);
   const where = source !== undefined && line !== undefined ? ` script: ${name}, on ${source}:${line}.` : '';
-  return error(`${message}${where}`.replace(/[\r\n]/g, ' '));
+  const text = `${message}${where}`.replace(/[\r\n]/g, ' ');
+  return counted ? countedError(text) : error(text);
 }
 
 /** error_reply/status_reply take one string; else they return (not raise) an error table, as Redis's do. */

@@ -1237,6 +1237,7 @@ export const SCENARIOS: Scenario[] = [
     'CONFIG FOO',
     'CONFIG',
     'CONFIG HELP x',
+    'CONFIG RESETSTAT x',
   ),
   scenario(
     'wrong types',

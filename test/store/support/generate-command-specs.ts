@@ -23,7 +23,7 @@ const COMMANDS: Record<string, string[]> = {
   subscribe: [], unsubscribe: [], psubscribe: [], punsubscribe: [], publish: [], ssubscribe: [], sunsubscribe: [],
   spublish: [], pubsub: ['channels', 'numsub', 'numpat', 'shardchannels', 'shardnumsub', 'help'],
   // server
-  info: [], dbsize: [], flushdb: [], flushall: [], time: [], swapdb: [], shutdown: [], config: ['get', 'set', 'help'],
+  info: [], dbsize: [], flushdb: [], flushall: [], time: [], swapdb: [], shutdown: [], config: ['get', 'set', 'help', 'resetstat'],
   command: ['count', 'docs', 'info', 'list', 'help', 'getkeys', 'getkeysandflags'],
   // strings and counters
   get: [], set: [], setnx: [], setex: [], psetex: [], mget: [], mset: [], msetnx: [], getset: [], getdel: [],
