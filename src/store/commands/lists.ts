@@ -428,10 +428,29 @@ export function parseTimeout(ctx: CommandContext, arg: Buffer): number | Reply {
 }
 
 /** Blocks the session on `keys`, or answers at once inside a transaction or a script (Redis's CLIENT_DENY_BLOCKING). */
-export function block(ctx: CommandContext, command: Omit<BlockedCommand, 'db'>, denied: Reply): Reply {
+function block(ctx: CommandContext, command: Omit<BlockedCommand, 'db'>, denied: Reply): Reply {
   if (ctx.session.inExec || ctx.server.scripting.runner.running) return denied;
   ctx.server.blocked.block(ctx.session, { ...command, db: ctx.session.db });
   return BLOCKED;
+}
+
+/**
+ * Blocks on `keys` until one holds a value `lookup` finds (there, and of the command's type),
+ * then answers with `act` on it; a null array at the deadline, as Redis's blocking pops and moves.
+ */
+export function blockUntilFound<T>(
+  ctx: CommandContext,
+  keys: string[],
+  deadline: number,
+  lookup: (served: CommandContext, key: string) => T | Reply | undefined,
+  act: (served: CommandContext, key: string, value: T) => Reply,
+  denied: Reply,
+): Reply {
+  const serve = (served: CommandContext, key: string): Reply | undefined => {
+    const value = lookup(served, key);
+    return value === undefined || isReply(value) ? undefined : act(served, key, value as T);
+  };
+  return block(ctx, { keys, deadline, timeoutReply: NULL_ARRAY, serve }, denied);
 }
 
 /** BLPOP, BRPOP, BLMPOP: `count` undefined for the single pops, which reply [key, element]. */
@@ -445,19 +464,7 @@ function blockingPop(ctx: CommandContext, keys: string[], where: boolean, deadli
     return array([bulk(key), bulk(value)]);
   };
   if (found !== undefined) return pop(ctx, found[0], found[1]);
-  return block(
-    ctx,
-    {
-      keys,
-      deadline,
-      timeoutReply: NULL_ARRAY,
-      serve: (served, key) => {
-        const list = listAt(served, key, 'write');
-        return list === undefined || isReply(list) ? undefined : pop(served, key, list);
-      },
-    },
-    NULL_ARRAY,
-  );
+  return blockUntilFound(ctx, keys, deadline, (served, key) => listAt(served, key, 'write'), pop, NULL_ARRAY);
 }
 
 const blpop: CommandHandler = (ctx) => {
@@ -487,20 +494,9 @@ function blockingMove(ctx: CommandContext, from: boolean, to: boolean, deadline:
   const list = listAt(ctx, source, 'write');
   if (isReply(list)) return list;
   if (list !== undefined) return moveFrom(ctx, list, source, destination, from, to);
-  return block(
-    ctx,
-    {
-      keys: [source],
-      deadline,
-      // Redis answers a timed-out BLMOVE as it does BLPOP: with a null array.
-      timeoutReply: NULL_ARRAY,
-      serve: (served, key) => {
-        const ready = listAt(served, key, 'write');
-        return ready === undefined || isReply(ready) ? undefined : moveFrom(served, ready, key, destination, from, to);
-      },
-    },
-    NULL,
-  );
+  // Redis answers a timed-out BLMOVE as it does BLPOP: with a null array.
+  const move = (served: CommandContext, key: string, ready: ListEntry) => moveFrom(served, ready, key, destination, from, to);
+  return blockUntilFound(ctx, [source], deadline, (served, key) => listAt(served, key, 'write'), move, NULL);
 }
 
 const blmove: CommandHandler = (ctx) => {

@@ -6,8 +6,9 @@
 import { text } from '../arguments.js';
 import type { CommandContext, CommandHandler } from '../command-context.js';
 import { isReply, NULL_ARRAY, type Reply } from '../reply.js';
-import { block, parseTimeout } from './lists.js';
+import { blockUntilFound, parseTimeout } from './lists.js';
 import { firstZset, parseMultiPop, popFrom, zsetAt, type PopReply } from './sorted-sets.js';
+import type { ZsetEntry } from '../zset-value.js';
 
 function blockingPop(ctx: CommandContext, keys: string[], max: boolean, timeoutArg: Buffer, count: number, shape: PopReply): Reply {
   const deadline = parseTimeout(ctx, timeoutArg);
@@ -15,19 +16,8 @@ function blockingPop(ctx: CommandContext, keys: string[], max: boolean, timeoutA
   const found = firstZset(ctx, keys);
   if (isReply(found)) return found;
   if (found !== undefined) return popFrom(ctx, found[0], found[1], max, count, shape);
-  return block(
-    ctx,
-    {
-      keys,
-      deadline,
-      timeoutReply: NULL_ARRAY,
-      serve: (served, key) => {
-        const zset = zsetAt(served, key, 'write');
-        return zset === undefined || isReply(zset) ? undefined : popFrom(served, key, zset, max, count, shape);
-      },
-    },
-    NULL_ARRAY,
-  );
+  const pop = (served: CommandContext, key: string, zset: ZsetEntry) => popFrom(served, key, zset, max, count, shape);
+  return blockUntilFound(ctx, keys, deadline, (served, key) => zsetAt(served, key, 'write'), pop, NULL_ARRAY);
 }
 
 /** BZPOPMIN / BZPOPMAX key [key ...] timeout: [key, member, score]. */
